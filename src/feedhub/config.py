@@ -1,0 +1,349 @@
+"""sources.yaml -> a validated :class:`~feedhub.model.Config`. The only module that imports yaml.
+
+Validation walks the YAML node tree (not the loaded dict) so every problem names the file, the
+line and the dotted key. All problems are collected and raised together as one
+:class:`~feedhub.errors.ConfigError`; a config with any problem builds nothing.
+
+Must not: touch the network, the store or the output folder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zoneinfo
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError, ConfigProblem
+from .model import ALL_SLUG, Category, Config, Selectors, Site, Source, SourceKind
+
+MAX_NODES = 20_000
+"""More nodes than this (after alias expansion) is refused: it stops YAML alias bombs."""
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SOURCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+TOP_KEYS = {"site", "categories", "sources", "store", "output"}
+SITE_KEYS = {"title", "base_url", "language", "description", "author", "feed_size"}
+CATEGORY_KEYS = {"slug", "title", "labels"}
+SOURCE_KEYS = {
+    "id", "kind", "url", "path", "title", "category", "selectors",
+    "date_format", "timezone", "base_url",
+}
+KIND_NAMES = ", ".join(k.value for k in SourceKind)
+SELECTOR_KEYS = {"item", "title", "link", "date", "label", "summary", "image"}
+
+
+class _Walker:
+    """Turns YAML nodes into plain values while recording problems with their marks."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[ConfigProblem] = []
+        self.nodes = 0
+
+    def problem(self, node: yaml.Node | None, key: str, message: str) -> None:
+        line = node.start_mark.line + 1 if node is not None else 0
+        self.problems.append(ConfigProblem(self.file, line, key, message))
+
+    def count(self, node: yaml.Node) -> None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ConfigError(
+                [ConfigProblem(self.file, node.start_mark.line + 1, "",
+                               f"more than {MAX_NODES} values after expanding aliases; "
+                               "is this an alias bomb?")]
+            )
+
+    def mapping(
+        self, node: yaml.Node, key: str, allowed: set[str]
+    ) -> dict[str, yaml.Node] | None:
+        self.count(node)
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, key, f"must be a mapping of keys ({', '.join(sorted(allowed))})")
+            return None
+        out: dict[str, yaml.Node] = {}
+        for knode, vnode in node.value:
+            self.count(knode)
+            name = str(knode.value)
+            path = f"{key}.{name}" if key else name
+            if name in out:
+                self.problem(knode, path, "duplicate key; YAML keeps only one of them")
+                continue
+            if name not in allowed:
+                hint = difflib.get_close_matches(name, sorted(allowed), n=1)
+                extra = f"; did you mean {hint[0]!r}?" if hint else (
+                    f"; allowed keys: {', '.join(sorted(allowed))}"
+                )
+                self.problem(knode, path, f"unknown key{extra}")
+                continue
+            out[name] = vnode
+        return out
+
+    def sequence(self, node: yaml.Node, key: str) -> list[yaml.Node]:
+        self.count(node)
+        if not isinstance(node, yaml.SequenceNode):
+            self.problem(node, key, "must be a list")
+            return []
+        return list(node.value)
+
+    def scalar(self, node: yaml.Node, key: str, tag: str = "str") -> Any:
+        self.count(node)
+        if not isinstance(node, yaml.ScalarNode):
+            self.problem(node, key, f"must be a single value ({tag}), not a list or mapping")
+            return None
+        value = yaml.safe_load(yaml.serialize(node))
+        if tag == "str":
+            if value is None:
+                return ""
+            if isinstance(value, bool | dict | list):
+                self.problem(node, key, f"must be text, got {value!r}")
+                return None
+            return str(value)
+        if tag == "int":
+            if not isinstance(value, int) or isinstance(value, bool):
+                self.problem(node, key, f"must be a whole number, got {value!r}")
+                return None
+            return value
+        raise AssertionError(tag)
+
+    def text(
+        self,
+        fields: dict[str, yaml.Node],
+        name: str,
+        key: str,
+        *,
+        required: bool = False,
+        default: str = "",
+        check: Callable[[str], str | None] | None = None,
+    ) -> str:
+        node = fields.get(name)
+        path = f"{key}.{name}" if key else name
+        if node is None:
+            if required:
+                self.problems.append(ConfigProblem(self.file, 0, path, "is required"))
+            return default
+        value = self.scalar(node, path)
+        if value is None:
+            return default
+        if required and not value.strip():
+            self.problem(node, path, "must not be empty")
+            return default
+        if check is not None and (err := check(value)) is not None:
+            self.problem(node, path, err)
+            return default
+        return str(value)
+
+
+def _check_url(value: str) -> str | None:
+    if not re.match(r"^https?://[^/\s]+", value):
+        return f"must be an http:// or https:// URL, got {value!r}"
+    return None
+
+
+def _check_timezone(value: str) -> str | None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {value!r}; use an IANA name such as 'Europe/Geneva'"
+    return None
+
+
+def _check_slug(value: str) -> str | None:
+    if not SLUG_RE.match(value):
+        return f"must be lowercase letters, digits and single dashes (URL-safe), got {value!r}"
+    if value == ALL_SLUG:
+        return f"{ALL_SLUG!r} is reserved: every item is published in it already"
+    return None
+
+
+def _line(node: yaml.Node | None) -> int:
+    return node.start_mark.line + 1 if node is not None else 0
+
+
+def parse_config(text: str, path: Path) -> Config:
+    """Validate ``text`` (the content of ``path``) and return the config, or raise ConfigError."""
+    file = str(path)
+    walker = _Walker(file)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        raise ConfigError(
+            [ConfigProblem(file, line, "", f"not valid YAML: {exc.problem or exc}")]
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError([ConfigProblem(file, 0, "", f"not valid YAML: {exc}")]) from exc
+    if root is None:
+        raise ConfigError([ConfigProblem(file, 0, "", "the file is empty")])
+
+    top = walker.mapping(root, "", TOP_KEYS)
+    if top is None:
+        raise ConfigError(walker.problems)
+
+    site = _parse_site(walker, top)
+    categories = _parse_categories(walker, top)
+    slugs = {c.slug for c in categories}
+    sources = _parse_sources(walker, top, slugs)
+    store = walker.text(top, "store", "", default="sqlite:///feedhub.db")
+    if store and not re.match(r"^(sqlite|postgres(ql)?)://", store):
+        walker.problem(top.get("store"), "store",
+                       "must be a database URL: sqlite:///path or postgresql://...")
+    output = walker.text(top, "output", "", default="feeds")
+
+    if walker.problems:
+        raise ConfigError(walker.problems)
+    assert site is not None
+    return Config(path=path.resolve(), site=site, categories=tuple(categories),
+                  sources=tuple(sources), store=store, output=output)
+
+
+def _parse_site(walker: _Walker, top: dict[str, yaml.Node]) -> Site | None:
+    node = top.get("site")
+    if node is None:
+        walker.problems.append(ConfigProblem(walker.file, 0, "site", "is required"))
+        return None
+    fields = walker.mapping(node, "site", SITE_KEYS)
+    if fields is None:
+        return None
+    title = walker.text(fields, "title", "site", required=True)
+    base_url = walker.text(fields, "base_url", "site", required=True, check=_check_url)
+    feed_size = 50
+    if "feed_size" in fields:
+        value = walker.scalar(fields["feed_size"], "site.feed_size", "int")
+        if value is not None and not 1 <= value <= 1000:
+            walker.problem(fields["feed_size"], "site.feed_size", "must be between 1 and 1000")
+        elif value is not None:
+            feed_size = value
+    return Site(
+        title=title,
+        base_url=base_url.rstrip("/"),
+        language=walker.text(fields, "language", "site", default="en"),
+        description=walker.text(fields, "description", "site"),
+        author=walker.text(fields, "author", "site"),
+        feed_size=feed_size,
+    )
+
+
+def _parse_categories(walker: _Walker, top: dict[str, yaml.Node]) -> list[Category]:
+    node = top.get("categories")
+    if node is None:
+        return []
+    categories: list[Category] = []
+    seen: dict[str, int] = {}
+    for i, cnode in enumerate(walker.sequence(node, "categories")):
+        key = f"categories[{i}]"
+        fields = walker.mapping(cnode, key, CATEGORY_KEYS)
+        if fields is None:
+            continue
+        slug = walker.text(fields, "slug", key, required=True, check=_check_slug)
+        title = walker.text(fields, "title", key, default=slug.replace("-", " ").capitalize())
+        labels: list[str] = []
+        if "labels" in fields:
+            for j, lnode in enumerate(walker.sequence(fields["labels"], f"{key}.labels")):
+                label = walker.scalar(lnode, f"{key}.labels[{j}]")
+                if label:
+                    labels.append(label)
+        if slug:
+            if slug in seen:
+                walker.problem(fields["slug"], f"{key}.slug",
+                               f"duplicate slug {slug!r} (first at line {seen[slug]})")
+                continue
+            seen[slug] = _line(fields["slug"])
+            categories.append(Category(slug=slug, title=title, labels=tuple(labels)))
+    return categories
+
+
+def _parse_sources(
+    walker: _Walker, top: dict[str, yaml.Node], slugs: set[str]
+) -> list[Source]:
+    node = top.get("sources")
+    if node is None:
+        walker.problems.append(ConfigProblem(walker.file, 0, "sources",
+                                             "is required: list at least one source"))
+        return []
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for i, snode in enumerate(walker.sequence(node, "sources")):
+        key = f"sources[{i}]"
+        fields = walker.mapping(snode, key, SOURCE_KEYS)
+        if fields is None:
+            continue
+        sid = walker.text(
+            fields, "id", key, required=True,
+            check=lambda v: None if SOURCE_ID_RE.match(v) else
+            f"must be letters, digits, '.', '_' or '-', got {v!r}",
+        )
+        if sid in seen:
+            walker.problem(fields["id"], f"{key}.id",
+                           f"duplicate source id {sid!r} (first at line {seen[sid]})")
+        elif sid:
+            seen[sid] = _line(fields.get("id"))
+        kind_text = walker.text(
+            fields, "kind", key, required=True,
+            check=lambda v: None if v in {k.value for k in SourceKind} else
+            f"must be one of {KIND_NAMES}, got {v!r}",
+        )
+        location = ""
+        if "url" in fields and "path" in fields:
+            walker.problem(fields["path"], f"{key}.path", "give either url or path, not both")
+        elif "url" in fields:
+            location = walker.text(fields, "url", key, required=True, check=_check_url)
+        elif "path" in fields:
+            location = walker.text(fields, "path", key, required=True)
+        else:
+            walker.problem(snode, key, "needs a url (http/https) or a path (local file)")
+        category = walker.text(
+            fields, "category", key,
+            check=lambda v: None if v in slugs else
+            f"no category {v!r}; defined: {', '.join(sorted(slugs)) or 'none'}",
+        )
+        timezone = walker.text(fields, "timezone", key, default="UTC", check=_check_timezone)
+        selectors = None
+        if "selectors" in fields:
+            selectors = _parse_selectors(walker, fields["selectors"], f"{key}.selectors")
+        if kind_text == SourceKind.HTML and "selectors" not in fields:
+            walker.problem(snode, f"{key}.selectors",
+                           "an html source needs selectors (at least 'item')")
+        if kind_text == SourceKind.FEED and "selectors" in fields:
+            walker.problem(fields["selectors"], f"{key}.selectors",
+                           "selectors apply only to kind: html")
+        base_url = walker.text(fields, "base_url", key, check=_check_url)
+        if kind_text and sid and location:
+            sources.append(Source(
+                id=sid, kind=SourceKind(kind_text), location=location,
+                default_category=category, title=walker.text(fields, "title", key),
+                selectors=selectors, date_format=walker.text(fields, "date_format", key),
+                timezone=timezone, base_url=base_url,
+            ))
+    return sources
+
+
+def _parse_selectors(walker: _Walker, node: yaml.Node, key: str) -> Selectors | None:
+    fields = walker.mapping(node, key, SELECTOR_KEYS)
+    if fields is None:
+        return None
+    values = {name: walker.text(fields, name, key) for name in fields}
+    if not values.get("item"):
+        walker.problem(node, f"{key}.item", "is required: the CSS selector of one item block")
+        return None
+    return Selectors(**values)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a sources.yaml file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError([ConfigProblem(str(path), 0, "",
+                                         "file not found; run `feedhub init` to write one")]
+                          ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(str(path), 0, "", f"cannot read: {exc}")]) from exc
+    return parse_config(text, path)

@@ -1,0 +1,215 @@
+"""The records that flow through feedhub's pipeline.
+
+config -> :class:`Source` / :class:`Category` / :class:`Site`
+fetch -> :class:`FetchResult`
+extract -> :class:`RawEntry` (as parsed, nothing trusted yet)
+normalise -> :class:`Item` (as published: one identity per story, UTC dates, safe HTML)
+
+Standard library only: every other module may import this one, and it imports none of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+ALL_SLUG = "all"
+"""The category every item belongs to."""
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"
+    """Any RSS 0.9x/1.0/2.0 or Atom 0.3/1.0 document."""
+    HTML = "html"
+    """A news listing page read with CSS selectors."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the published feeds say about their publisher."""
+
+    title: str
+    """Feed and page title prefix, e.g. "ILO newsroom"."""
+    base_url: str
+    """Public URL where feedhub is served; self links come from it, never from a request."""
+    language: str = "en"
+    """BCP 47 language tag of the feeds."""
+    description: str = ""
+    """One sentence shown in RSS <description> and on the index page."""
+    author: str = ""
+    """Feed-level author name (Atom requires one); defaults to the title."""
+    feed_size: int = 50
+    """Newest items per published feed."""
+
+
+@dataclass(frozen=True)
+class Category:
+    """A published feed: items whose label maps here."""
+
+    slug: str
+    """URL-safe name: feeds/<slug>.rss."""
+    title: str
+    """Human title of the feed."""
+    labels: tuple[str, ...] = ()
+    """Raw labels ("Press release") that put an item in this category."""
+
+
+@dataclass(frozen=True)
+class Selectors:
+    """CSS rules for one listing page. A rule is ``css`` (text), ``css@attr`` or ``css@html``."""
+
+    item: str
+    """Selects each item block."""
+    title: str = "a"
+    link: str = "a@href"
+    date: str = ""
+    label: str = ""
+    summary: str = ""
+    image: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place feedhub reads items from."""
+
+    id: str
+    """Stable identifier, used in the store and in reports."""
+    kind: SourceKind
+    location: str
+    """An http(s) URL, or a path (relative to sources.yaml's folder)."""
+    default_category: str = ""
+    """Slug for items whose label maps to no category ("" = only `all`)."""
+    title: str = ""
+    selectors: Selectors | None = None
+    """Listing-page rules (html sources only)."""
+    date_format: str = ""
+    """strptime format for listing dates; common formats are tried when empty."""
+    timezone: str = "UTC"
+    """IANA zone for dates that carry none."""
+    base_url: str = ""
+    """URL that relative links resolve against (defaults to the fetched URL)."""
+
+    @property
+    def is_remote(self) -> bool:
+        return self.location.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated sources.yaml."""
+
+    path: Path
+    """The file it was read from; local source paths are relative to its folder."""
+    site: Site
+    categories: tuple[Category, ...]
+    sources: tuple[Source, ...]
+    store: str = "sqlite:///feedhub.db"
+    """Database URL; a relative sqlite path is relative to the config's folder."""
+    output: str = "feeds"
+    """Folder for generated feeds, relative to the config's folder."""
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.root / self.output).resolve()
+
+    def category(self, slug: str) -> Category | None:
+        for category in self.categories:
+            if category.slug == slug:
+                return category
+        return None
+
+    def source(self, source_id: str) -> Source | None:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        return None
+
+    @property
+    def feed_slugs(self) -> tuple[str, ...]:
+        """Every published feed: `all` first, then each category."""
+        return (ALL_SLUG, *(c.slug for c in self.categories))
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What fetch hands to extract: the bytes and what the server said about them."""
+
+    url: str
+    """Final URL after redirects (or a file:// URL)."""
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    """Response headers, lower-cased names."""
+    status: int = 200
+    """HTTP status; 304 means not modified (body empty)."""
+    etag: str = ""
+    last_modified: str = ""
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class Enclosure:
+    url: str
+    type: str = ""
+    length: int = 0
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """One entry as a source gave it: untrusted text, not yet normalised."""
+
+    title: str = ""
+    link: str = ""
+    guid: str = ""
+    """The source's own id for the entry (RSS guid / Atom id), if any."""
+    summary: str = ""
+    """HTML or text as found."""
+    content: str = ""
+    """Full content HTML, if the source has one apart from the summary."""
+    published: datetime | None = None
+    """Parsed publication date; naive means "in the source's timezone"."""
+    updated: datetime | None = None
+    date_text: str = ""
+    """The date as written, kept for error reports when it did not parse."""
+    labels: tuple[str, ...] = ()
+    image: str = ""
+    author: str = ""
+    enclosures: tuple[Enclosure, ...] = ()
+
+
+@dataclass(frozen=True)
+class Item:
+    """A story as feedhub publishes it."""
+
+    id: str
+    """Stable identity (a UUID string); never depends on the story's text."""
+    title: str
+    link: str
+    """Absolute link to the story."""
+    published: datetime
+    """Timezone-aware, UTC."""
+    updated: datetime
+    """Last time the story changed (UTC); >= published."""
+    summary: str = ""
+    """Sanitised HTML."""
+    content: str = ""
+    """Sanitised full-content HTML ("" when the source has only a summary)."""
+    categories: tuple[str, ...] = ()
+    """Category slugs (never includes `all`, which is implied)."""
+    labels: tuple[str, ...] = ()
+    """Raw labels as the sources wrote them."""
+    sources: tuple[str, ...] = ()
+    """Ids of every source the story came from."""
+    image: str = ""
+    author: str = ""
+    enclosures: tuple[Enclosure, ...] = ()
+    first_seen: datetime | None = None
+    """When feedhub first saw the story (UTC)."""

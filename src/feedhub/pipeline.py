@@ -1,0 +1,206 @@
+"""build(): config -> fetch -> extract -> normalise -> store -> publish, one source at a time.
+
+A failing source is recorded (error, time, consecutive failures) and skipped: the other sources
+build, and its last good items stay in the store and so in the feeds. Only a store or publish
+failure stops the build, and then the previous feed files stay as they were.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .errors import FeedhubError, SourceError
+from .extract import extract
+from .fetch import Fetcher, Validators, fetch
+from .model import Config, Item, Source
+from .normalise import CategoryMap, NormaliseReport, merge, normalise_entries
+from .publish import PublishReport, publish_all
+from .store import Store, content_hash, open_store
+
+
+@dataclass
+class SourceReport:
+    """The outcome of one source in one build."""
+
+    source_id: str
+    found: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged_body: bool = False
+    error: str = ""
+    seconds: float = 0.0
+    unmatched_labels: list[str] = field(default_factory=list)
+    unparsed_dates: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass
+class BuildReport:
+    started: datetime
+    sources: list[SourceReport] = field(default_factory=list)
+    published: PublishReport = field(default_factory=PublishReport)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.sources)
+
+    @property
+    def failed(self) -> list[SourceReport]:
+        return [s for s in self.sources if not s.ok]
+
+
+class BuildLocked(FeedhubError):
+    """Another build holds the lock."""
+
+
+@contextmanager
+def build_lock(config: Config, wait: bool = True) -> Iterator[None]:
+    """One build at a time per output folder, across processes (an flock on a lock file)."""
+    path = config.output_dir / ".build.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError as exc:
+            raise BuildLocked(f"another build is running (lock {path})") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build(
+    config: Config,
+    *,
+    now: datetime | None = None,
+    fetcher: Fetcher = fetch,
+    only: set[str] | None = None,
+) -> BuildReport:
+    """Run a full build. ``now`` is injectable so tests control first-seen dates."""
+    now = now or datetime.now(UTC)
+    report = BuildReport(started=now)
+    clock = time.monotonic()
+    categories = CategoryMap.from_categories(config.categories)
+    with build_lock(config), open_store(config.store, config.root) as store:
+        for source in config.sources:
+            if only is not None and source.id not in only:
+                continue
+            report.sources.append(
+                build_source(source, config.root, store, categories, now, fetcher)
+            )
+        report.published = publish_all(config, store)
+        report.seconds = time.monotonic() - clock
+        store.record_build(now, datetime.now(UTC), report.ok,
+                           f"{len(report.failed)} of {len(report.sources)} sources failed")
+    return report
+
+
+def build_source(
+    source: Source,
+    root: Path,
+    store: Store,
+    categories: CategoryMap,
+    now: datetime,
+    fetcher: Fetcher = fetch,
+) -> SourceReport:
+    """Fetch, extract, normalise and store one source; never raises a SourceError."""
+    result = SourceReport(source.id)
+    clock = time.monotonic()
+    try:
+        state = store.source_state(source.id)
+        settings = settings_hash(source, categories)
+        # Edited settings must re-read the source even if the server says "not modified".
+        same_settings = state.body_hash.startswith(settings + ":")
+        validators = (Validators(state.etag, state.last_modified) if same_settings
+                      else Validators())
+        fetched = fetcher(source, root, validators)
+        body_hash = "" if fetched.not_modified else (
+            f"{settings}:{hashlib.sha256(fetched.body).hexdigest()}")
+        if fetched.not_modified or (body_hash and body_hash == state.body_hash
+                                    and state.last_success is not None):
+            result.unchanged_body = True
+            result.found = state.item_count
+            with store.transaction() as db:
+                store.record_success(db, source.id, now, etag=fetched.etag or state.etag,
+                                     last_modified=fetched.last_modified or state.last_modified,
+                                     body_hash=state.body_hash,
+                                     unmatched_labels=state.unmatched_labels)
+            return result
+        entries = extract(source, fetched)
+        notes = NormaliseReport()
+        items = normalise_entries(entries, source, categories, fetched.url, now, notes)
+        if entries and not items:
+            raise SourceError(source.id, "entries were found but none had a link or id")
+        result.found = len(items)
+        result.unmatched_labels = sorted(notes.unmatched_labels)
+        result.unparsed_dates = notes.unparsed_dates
+        existing = store.get_items(item.id for item in items)
+        to_save: list[Item] = []
+        seen: list[str] = []
+        for item in items:
+            old = existing.get(item.id)
+            merged = remember(old, item, now)
+            if old is None:
+                result.new += 1
+                to_save.append(merged)
+            elif content_hash(merged) != content_hash(old) or merged.sources != old.sources:
+                result.updated += 1
+                to_save.append(merged)
+            else:
+                seen.append(item.id)
+        with store.transaction() as db:
+            store.save_items(db, to_save, now)
+            store.touch_items(db, seen, now)
+            store.record_success(db, source.id, now, etag=fetched.etag,
+                                 last_modified=fetched.last_modified, body_hash=body_hash,
+                                 unmatched_labels=notes.unmatched_labels)
+    except SourceError as exc:
+        result.error = exc.message
+        store.record_failure(source.id, now, exc.message)
+    finally:
+        result.seconds = time.monotonic() - clock
+    return result
+
+
+def settings_hash(source: Source, categories: CategoryMap) -> str:
+    """Hash of the settings that read a source. Stored with the body hash, so that editing the
+    source's selectors or timezone, or the category labels, re-reads an unchanged body."""
+    text = repr((source, sorted(categories.by_label.items())))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def remember(old: Item | None, new: Item, now: datetime) -> Item:
+    """Combine a freshly normalised item with its stored self.
+
+    first_seen is set once; the published date never moves later (an undated story keeps the
+    time it was first seen); a changed story gets a new ``updated`` but keeps its id.
+    """
+    if old is None:
+        return replace(new, first_seen=now)
+    if set(old.sources) <= set(new.sources):
+        # The same source said it again: its current text wins.
+        merged = replace(new, sources=tuple(sorted(set(old.sources) | set(new.sources))))
+    else:
+        merged = merge(old, new)
+    merged = replace(merged, id=old.id, first_seen=old.first_seen or now,
+                     published=min(old.published, new.published))
+    if content_hash(merged) == content_hash(old):
+        return replace(merged, updated=old.updated)
+    # Changed: trust the source's own updated date when it moved forward, else it is now.
+    return replace(merged, updated=new.updated if new.updated > old.updated else now)
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("FEEDHUB_CONFIG", "sources.yaml"))

@@ -1,0 +1,68 @@
+"""create_app(): the Flask app that serves the published feeds and the pages around them.
+
+Feeds are served from the files the publisher wrote (never rendered per request), so every
+worker answers with the same bytes. Links in pages come from the configured base URL, never
+from the request's Host header.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, render_template
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.wrappers import Response
+
+from .config import load_config
+from .model import ALL_SLUG, Config
+
+MEDIA_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+}
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``FEEDHUB_CONFIG`` (env or ``test_config``) names the sources.yaml."""
+    app = Flask(__name__)
+    app.config["FEEDHUB_CONFIG"] = os.environ.get("FEEDHUB_CONFIG", "sources.yaml")
+    if test_config:
+        app.config.update(test_config)
+    config = load_config(Path(app.config["FEEDHUB_CONFIG"]))
+    app.extensions["feedhub"] = config
+
+    def feed_titles() -> list[tuple[str, str]]:
+        titles = [(ALL_SLUG, "All news")]
+        titles += [(c.slug, c.title) for c in config.categories]
+        return titles
+
+    @app.get("/")
+    def index() -> str:
+        return render_template("index.html", site=config.site, feeds=feed_titles())
+
+    @app.get("/feeds/<slug>.<ext>")
+    def feed(slug: str, ext: str) -> Response:
+        if ext not in MEDIA_TYPES:
+            raise NotFound(f"no feed format {ext!r}; formats: {', '.join(MEDIA_TYPES)}")
+        if slug not in config.feed_slugs:
+            raise NotFound(f"no category {slug!r}; categories: {', '.join(config.feed_slugs)}")
+        path = config.output_dir / f"{slug}.{ext}"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            abort(503, description="feeds are not built yet; run `feedhub build`")
+        return Response(data, content_type=MEDIA_TYPES[ext])
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[str, int, dict[str, str]]:
+        body = f"{exc.code} {exc.name}: {exc.description}\n"
+        return body, exc.code or 500, {"Content-Type": "text/plain; charset=utf-8"}
+
+    return app
+
+
+def app_config(app: Flask) -> Config:
+    config: Config = app.extensions["feedhub"]
+    return config

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up a virtualenv with the test tools and run every check: ruff, mypy, pytest.
+# Extra arguments go to pytest (e.g. ./test.sh -k config).
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
+.venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/ruff check src tests bench wsgi.py
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from feedhub.cli import main
+from feedhub.config import load_config, parse_config
+from feedhub.errors import ConfigError
+
+VALID_HEAD = """\
+site:
+  title: Test
+  base_url: https://news.example.org
+categories:
+  - slug: press
+    labels: [Press release]
+sources:
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, Path("/tmp/sources.yaml"))
+    return [str(p) for p in info.value.problems]
+
+
+def test_bundled_config_is_valid() -> None:
+    config = load_config(Path(__file__).parent.parent / "sources.yaml")
+    assert [s.id for s in config.sources] == ["ilo-newsroom", "ilo-press", "ilo-features"]
+    assert config.category("features") is not None
+    features = config.category("features")
+    assert features is not None and "Our impact, their voices" in features.labels
+
+
+def test_wrong_kind_names_line_and_key() -> None:
+    text = VALID_HEAD + "  - id: a\n    kind: rss\n    url: https://x.example/feed\n"
+    assert problems(text) == [
+        "/tmp/sources.yaml:9: sources[0].kind: must be one of feed, html, got 'rss'"
+    ]
+
+
+def test_unknown_key_suggests() -> None:
+    text = VALID_HEAD + "  - id: a\n    kind: feed\n    ulr: https://x.example/feed\n"
+    found = problems(text)
+    assert "/tmp/sources.yaml:10: sources[0].ulr: unknown key; did you mean 'url'?" in found
+
+
+def test_yaml_syntax_error_has_line() -> None:
+    found = problems(VALID_HEAD + "  - id: [unclosed\n")
+    assert found[0].startswith("/tmp/sources.yaml:9:")
+
+
+def test_undefined_category_and_duplicate_id() -> None:
+    text = VALID_HEAD + (
+        "  - id: a\n    kind: feed\n    url: https://x.example/a\n    category: nope\n"
+        "  - id: a\n    kind: feed\n    path: b.xml\n"
+    )
+    found = problems(text)
+    assert any(":11: sources[0].category: no category 'nope'" in p for p in found)
+    assert any(":12: sources[1].id: duplicate source id 'a'" in p for p in found)
+
+
+def test_alias_bomb_is_refused() -> None:
+    lines = ['a0: &a0 ["x","x","x","x","x","x","x","x","x","x"]']
+    for i in range(1, 9):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    text = "site: " + "\n".join(lines)
+    with pytest.raises(ConfigError) as info:
+        parse_config("x: 1\n" + "\n".join(lines).replace("a8:", "site:"), Path("s.yaml"))
+    assert "alias bomb" in str(info.value) or "unknown key" in str(info.value)
+    del text
+
+
+def test_check_command_reports_line_and_builds_nothing(project: Path) -> None:
+    text = project.read_text()
+    project.write_text(text.replace("kind: feed", "kind: fed", 1))
+    result = CliRunner().invoke(main, ["check", "-c", str(project)])
+    assert result.exit_code == 2
+    line = text.splitlines().index("    kind: feed") + 1
+    assert f"{project}:{line}: sources[1].kind: must be one of feed, html, got 'fed'" in \
+        result.output
+    result = CliRunner().invoke(main, ["build", "-c", str(project)])
+    assert result.exit_code == 2
+    assert not (project.parent / "feeds").exists()
