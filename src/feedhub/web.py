@@ -22,6 +22,21 @@ MEDIA_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
 }
+"""Feed format (file extension) -> Content-Type. nginx's config must map the same ones."""
+
+
+def serve_published(config: Config, relpath: str, content_type: str) -> Response:
+    """Answer with a file the publisher wrote under the output folder.
+
+    Every published URL goes through here, so caching and conditional GET live in one place.
+    ``relpath`` must come from a validated slug, never straight from the request path.
+    """
+    path = config.output_dir / relpath
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        abort(503, description="feeds are not built yet; run `feedhub build`")
+    return Response(data, content_type=content_type)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -48,12 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             raise NotFound(f"no feed format {ext!r}; formats: {', '.join(MEDIA_TYPES)}")
         if slug not in config.feed_slugs:
             raise NotFound(f"no category {slug!r}; categories: {', '.join(config.feed_slugs)}")
-        path = config.output_dir / f"{slug}.{ext}"
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            abort(503, description="feeds are not built yet; run `feedhub build`")
-        return Response(data, content_type=MEDIA_TYPES[ext])
+        return serve_published(config, f"{slug}.{ext}", MEDIA_TYPES[ext])
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int, dict[str, str]]:
