@@ -13,6 +13,8 @@ from feedhub.model import Config
 from feedhub.pipeline import build
 from feedhub.web import create_app
 
+from .support.httpd import LocalServer
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -47,3 +49,10 @@ def app(built: Config) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def httpd() -> Iterator[LocalServer]:
+    """A real HTTP server on 127.0.0.1 with scripted routes (see tests/support/httpd.py)."""
+    with LocalServer() as server:
+        yield server

@@ -1,0 +1,118 @@
+"""A real HTTP server on 127.0.0.1 for tests: routes are data, every request is logged.
+
+    with LocalServer() as server:
+        server.route("/feed.xml", body=b"<rss ...>", headers={"Content-Type": "text/xml"})
+        server.route("/slow", handler=my_handler)   # handler(request) -> Reply, may sleep/stream
+        fetch(server.url("/feed.xml"))
+        assert server.requests[0].headers["User-Agent"].startswith("feedhub/")
+
+A handler may also write to ``request.handler.wfile`` itself and return None (drip, never end).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    handler: BaseHTTPRequestHandler
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes | Iterable[bytes] = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Request], Reply | None]
+
+
+class LocalServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Handler] = {}
+        self.requests: list[Request] = []
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                request = Request(self.command, self.path, dict(self.headers.items()), self)
+                server.requests.append(request)
+                path = self.path.split("?", 1)[0]
+                route = server.routes.get(self.path) or server.routes.get(path)
+                reply = route(request) if route else Reply(404, b"not found")
+                if reply is None:
+                    return
+                body = reply.body
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                if isinstance(body, bytes):
+                    if "Content-Length" not in reply.headers:
+                        self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(body)
+                    return
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    for chunk in body:
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+
+            do_GET = _serve
+            do_HEAD = _serve
+            do_POST = _serve
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def route(
+        self,
+        path: str,
+        body: bytes = b"",
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        handler: Handler | None = None,
+    ) -> None:
+        if handler is None:
+            fixed = Reply(status, body, dict(headers or {}))
+
+            def handler(request: Request) -> Reply:
+                return fixed
+
+        self.routes[path] = handler
+
+    def __enter__(self) -> LocalServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
