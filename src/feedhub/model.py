@@ -213,3 +213,6 @@ class Item:
     enclosures: tuple[Enclosure, ...] = ()
     first_seen: datetime | None = None
     """When feedhub first saw the story (UTC)."""
+    keys: tuple[str, ...] = ()
+    """Identity keys (``guid:...``, ``link:...``, ``title:...``) the story is known by; the
+    store finds an item again by any of them."""

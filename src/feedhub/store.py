@@ -76,7 +76,30 @@ MIGRATIONS: tuple[str, ...] = (
         summary TEXT NOT NULL
     );
     """,
+    # 2: identity keys (guid, canonical link, normalised title) -> item, so a story met again
+    # under any of its keys, from any source, is found and keeps its id.
+    """
+    CREATE TABLE item_keys (
+        key TEXT NOT NULL,
+        item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+        PRIMARY KEY (key, item_id)
+    );
+    CREATE INDEX item_keys_item ON item_keys (item_id);
+    CREATE INDEX items_last_seen ON items (last_seen);
+    """,
 )
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration script into statements (executescript would commit the lock away)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL statement in a migration: {buffer.strip()[:60]}")
 
 
 def format_date(value: datetime) -> str:
@@ -158,16 +181,28 @@ class Store:
             raise StoreError(f"store write failed ({self.path}): {exc}") from exc
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        """Bring the schema up to date. Safe when several processes open a fresh store at once:
+        the version is read again inside the write lock, so each migration runs exactly once."""
+        if self._version() == len(MIGRATIONS):
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self._version()
+            for number in range(version, len(MIGRATIONS)):
+                for statement in _statements(MIGRATIONS[number]):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _version(self) -> int:
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
         if version > len(MIGRATIONS):
             raise StoreError(f"the store at {self.path} was written by a newer feedhub "
                              f"(schema {version}); upgrade feedhub")
-        for number in range(version, len(MIGRATIONS)):
-            # executescript commits any open transaction first, so the script carries its own.
-            self.db.executescript(
-                f"BEGIN IMMEDIATE; {MIGRATIONS[number]};"
-                f"PRAGMA user_version = {number + 1}; COMMIT;"
-            )
+        return version
 
     # -- items -------------------------------------------------------------------------------
 
@@ -221,6 +256,11 @@ class Store:
             "ORDER BY source_id", ids
         ):
             srcs.setdefault(item_id, []).append(source_id)
+        keys: dict[str, list[str]] = {}
+        for item_id, key in self.db.execute(
+            f"SELECT item_id, key FROM item_keys WHERE item_id IN ({marks}) ORDER BY key", ids
+        ):
+            keys.setdefault(item_id, []).append(key)
         items = []
         for row in rows:
             (item_id, title, link, summary, content, published, updated, first_seen, _last_seen,
@@ -235,6 +275,7 @@ class Store:
                 enclosures=tuple(Enclosure(*e) for e in json.loads(str(enclosures))),
                 categories=tuple(cats.get(str(item_id), ())),
                 sources=tuple(srcs.get(str(item_id), ())),
+                keys=tuple(keys.get(str(item_id), ())),
             ))
         return items
 
@@ -264,10 +305,35 @@ class Store:
                            [(item.id, slug) for slug in item.categories])
             db.executemany("INSERT OR IGNORE INTO item_sources VALUES (?, ?)",
                            [(item.id, sid) for sid in item.sources])
+            db.executemany("INSERT OR IGNORE INTO item_keys VALUES (?, ?)",
+                           [(key, item.id) for key in item.keys])
 
     def touch_items(self, db: sqlite3.Connection, ids: Iterable[str], now: datetime) -> None:
         db.executemany("UPDATE items SET last_seen = ? WHERE id = ?",
                        [(format_date(now), item_id) for item_id in ids])
+
+    def find_keys(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        """Identity key -> ids of the stored items that carry it (oldest first_seen first)."""
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, item_id in self.db.execute(
+                f"SELECT k.key, k.item_id FROM item_keys k JOIN items i ON i.id = k.item_id "
+                f"WHERE k.key IN ({marks}) ORDER BY i.first_seen, i.id", chunk
+            ):
+                found.setdefault(key, []).append(item_id)
+        return found
+
+    def prune(self, db: sqlite3.Connection, before: datetime) -> int:
+        """Delete items published before ``before`` that no source has listed since then
+        (inside :meth:`transaction`); returns how many went. Categories, sources and keys go
+        with them (ON DELETE CASCADE)."""
+        stamp = format_date(before)
+        cursor = db.execute("DELETE FROM items WHERE published < ? AND last_seen < ?",
+                            (stamp, stamp))
+        return int(cursor.rowcount)
 
     # -- sources -----------------------------------------------------------------------------
 
