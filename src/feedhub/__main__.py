@@ -1,3 +1,5 @@
+"""``python -m feedhub``: the same command as ``feedhub``."""
+
 from feedhub.cli import main
 
-main()
+main(prog_name="feedhub")

@@ -1,51 +1,140 @@
 """The `feedhub` command.
 
-Exit codes: 0 success; 1 the build ran but at least one source failed; 2 invalid configuration
-or usage (nothing was built); 3 the store or the output folder could not be written.
+Exit codes (also in the README and in ``feedhub --help``):
+  0 success; 1 the build ran but at least one source failed (its last good items stay
+  published); 2 invalid configuration or usage (nothing was built, nothing overwritten); 3 the
+  store or the output folder could not be written.
+
+Conventions every command follows (add new commands the same way):
+- Its docstring ends with an ``Example:`` block (tests/test_cli_docs.py checks it, and that the
+  command is in the README's command table).
+- Human output goes through :func:`say` (silenced by ``--quiet``); a command with a ``--json``
+  flag (:data:`json_option`) prints exactly one JSON document on stdout with :func:`emit` and
+  nothing else there. Logs go to stderr (see logs.py).
+- Every option can be set from the environment: ``FEEDHUB_<OPTION>`` for the global options,
+  ``FEEDHUB_<COMMAND>_<OPTION>`` for a command's own (click's auto_envvar_prefix), and
+  ``FEEDHUB_CONFIG`` for ``--config``.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from . import __version__
-from .config import load_config
+from .config import json_schema, load_config
 from .errors import ConfigError, FeedhubError
+from .logs import FORMATS, configure
 from .model import Config
 from .pipeline import BuildReport, build
 
+EXIT_OK = 0
 EXIT_SOURCE_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_FAILED = 3
 
 config_option = click.option(
     "-c", "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-    default="sources.yaml", envvar="FEEDHUB_CONFIG", show_default=True,
-    help="The sources.yaml to read (env FEEDHUB_CONFIG).",
+    default="sources.yaml", envvar="FEEDHUB_CONFIG", show_default=True, show_envvar=True,
+    help="The sources.yaml to read.",
+)
+json_option = click.option(
+    "--json", "as_json", is_flag=True,
+    help="Print the result as one JSON document on stdout (nothing else goes there).",
 )
 
 
-def _load(config_path: Path) -> Config:
+@dataclass
+class Ui:
+    """The global output settings, kept on the click context for every command."""
+
+    quiet: bool = False
+    verbose: int = 0
+    log_format: str = "text"
+
+
+def ui() -> Ui:
+    ctx = click.get_current_context(silent=True)
+    found = ctx.find_object(Ui) if ctx is not None else None
+    return found or Ui()
+
+
+def say(message: str = "", *, err: bool = False) -> None:
+    """Human output; ``--quiet`` silences it (errors use :func:`fail`, which it never silences)."""
+    if not ui().quiet:
+        click.echo(message, err=err)
+
+
+def emit(data: Mapping[str, Any]) -> None:
+    """The ``--json`` result: one JSON document on stdout."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def fail(message: str, code: int, *, hint: str = "") -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    if hint:
+        click.echo(hint, err=True)
+    sys.exit(code)
+
+
+def problems_json(exc: ConfigError) -> list[dict[str, Any]]:
+    return [{"file": p.file, "line": p.line, "key": p.key, "message": p.message}
+            for p in exc.problems]
+
+
+def load(config_path: Path, *, as_json: bool = False) -> Config:
+    """Load the config for a command, or exit 2 with every problem (as JSON with --json)."""
     try:
         return load_config(config_path)
     except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        click.echo("Nothing was built; the published feeds are unchanged.", err=True)
-        sys.exit(EXIT_CONFIG)
+        if as_json:
+            emit({"ok": False, "config": str(config_path), "problems": problems_json(exc)})
+            sys.exit(EXIT_CONFIG)
+        fail(str(exc), EXIT_CONFIG, hint="Nothing was built; the published feeds are unchanged.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="feedhub")
-def main() -> None:
+_load = load  # the name other modules' commands used first
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"],
+                               "auto_envvar_prefix": "FEEDHUB"},
+             epilog="Exit codes: 0 ok, 1 a source failed (its last good items stay published), "
+                    "2 invalid configuration or usage, 3 the store or the output folder could "
+                    "not be written. Every option reads FEEDHUB_<OPTION> (global) or "
+                    "FEEDHUB_<COMMAND>_<OPTION> from the environment.")
+@click.version_option(__version__, "-V", "--version", prog_name="feedhub")
+@click.option("-q", "--quiet", is_flag=True, show_envvar=True,
+              help="Print only errors (and --json results).")
+@click.option("-v", "--verbose", count=True, show_envvar=True,
+              help="Log more: -v every source's outcome, -vv debug details.")
+@click.option("--log-format", type=click.Choice(FORMATS), default="text", show_default=True,
+              show_envvar=True, help="Logs on stderr as readable text or as JSON lines.")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool, verbose: int, log_format: str) -> None:
     """feedhub: turn news pages and feeds into clean per-category RSS and Atom feeds.
 
     \b
     Example:
-      feedhub check && feedhub build && feedhub serve
+      feedhub init && feedhub check && feedhub build && feedhub serve
     """
+    ctx.obj = Ui(quiet=quiet, verbose=verbose, log_format=log_format)
+    if quiet:
+        level = logging.ERROR
+    elif verbose >= 2:
+        level = logging.DEBUG
+    elif verbose == 1 or log_format == "json":
+        # JSON logs are for machines: they always carry the per-source lines.
+        level = logging.INFO
+    else:
+        level = logging.WARNING
+    configure(log_format, level)
 
 
 @main.command("build")
@@ -57,25 +146,29 @@ def build_command(config_path: Path) -> None:
     Example:
       feedhub build -c sources.yaml
     """
-    config = _load(config_path)
+    config = load(config_path)
     try:
         report = build(config)
     except FeedhubError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAILED)
+        fail(str(exc), EXIT_FAILED)
     print_report(report, config)
     if not report.ok:
         sys.exit(EXIT_SOURCE_FAILED)
 
 
 def print_report(report: BuildReport, config: Config) -> None:
+    if ui().quiet:
+        for s in report.failed:
+            click.echo(f"error: source {s.source_id}: {s.error}", err=True)
+        return
     width = max((len(s.source_id) for s in report.sources), default=6)
-    click.echo(f"{'source':<{width}}  {'found':>5}  {'new':>4}  {'upd':>4}  outcome")
+    click.echo(f"{'source':<{width}}  {'found':>5}  {'new':>4}  {'upd':>4}  {'secs':>5}  outcome")
     for s in report.sources:
         outcome = "ok" if s.ok else click.style(f"ERROR: {s.error}", fg="red")
         if s.ok and s.unchanged_body:
             outcome = "ok (unchanged)"
-        click.echo(f"{s.source_id:<{width}}  {s.found:>5}  {s.new:>4}  {s.updated:>4}  {outcome}")
+        click.echo(f"{s.source_id:<{width}}  {s.found:>5}  {s.new:>4}  {s.updated:>4}  "
+                   f"{s.seconds:>5.2f}  {outcome}")
         if s.unmatched_labels:
             click.echo(f"{'':<{width}}  labels with no category (sent to the default): "
                        + ", ".join(repr(x) for x in s.unmatched_labels))
@@ -89,24 +182,45 @@ def print_report(report: BuildReport, config: Config) -> None:
 
 @main.command("check")
 @config_option
-def check_command(config_path: Path) -> None:
+@json_option
+def check_command(config_path: Path, as_json: bool) -> None:
     """Validate sources.yaml without fetching anything.
 
-    Each problem is printed as FILE:LINE: KEY: MESSAGE.
+    Each problem is printed as FILE:LINE: KEY: MESSAGE; the exit code is 2 if there is any.
 
     \b
     Example:
-      feedhub check -c sources.yaml
+      feedhub check -c sources.yaml --json
     """
-    config = _load(config_path)
-    click.echo(f"{config_path}: ok ({len(config.sources)} sources, "
-               f"{len(config.categories)} categories)")
+    config = load(config_path, as_json=as_json)
+    if as_json:
+        emit({"ok": True, "config": str(config_path), "problems": [],
+              "sources": [s.id for s in config.sources],
+              "categories": [c.slug for c in config.categories]})
+        return
+    say(f"{config_path}: ok ({len(config.sources)} sources, "
+        f"{len(config.categories)} categories)")
+
+
+@main.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of sources.yaml, for editors to validate and complete it.
+
+    \b
+    Example:
+      feedhub schema > sources.schema.json
+      # then, first line of sources.yaml (YAML language server):
+      # yaml-language-server: $schema=sources.schema.json
+    """
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
 @main.command("serve")
 @config_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to bind.")
+@click.option("--host", default="127.0.0.1", show_default=True, show_envvar=True,
+              help="Interface to bind.")
+@click.option("--port", default=8000, show_default=True, type=int, show_envvar=True,
+              help="Port to bind.")
 def serve_command(config_path: Path, host: str, port: int) -> None:
     """Serve the feeds with Flask's development server (use gunicorn in production).
 
@@ -116,7 +230,7 @@ def serve_command(config_path: Path, host: str, port: int) -> None:
     """
     from .web import create_app
 
-    _load(config_path)
+    load(config_path)
     app = create_app({"FEEDHUB_CONFIG": str(config_path)})
-    click.echo(f"Serving {config_path} at http://{host}:{port}/")
+    say(f"Serving {config_path} at http://{host}:{port}/")
     app.run(host=host, port=port)

@@ -4,15 +4,23 @@ Validation walks the YAML node tree (not the loaded dict) so every problem names
 line and the dotted key. All problems are collected and raised together as one
 :class:`~feedhub.errors.ConfigError`; a config with any problem builds nothing.
 
+The JSON Schema shipped in ``feedhub/data/sources.schema.json`` is the one list of keys: the
+walker's allowed keys come from it, so adding a key means adding it to the schema (with its
+type, default and description, which also become the README reference) and reading it below.
+tests/test_schema.py checks that the schema and the walker give the same verdicts.
+
 Must not: touch the network, the store or the output folder.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import zoneinfo
 from collections.abc import Callable
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +35,38 @@ MAX_NODES = 20_000
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SOURCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
-TOP_KEYS = {"site", "categories", "sources", "store", "output"}
-SITE_KEYS = {"title", "base_url", "language", "description", "author", "feed_size"}
-CATEGORY_KEYS = {"slug", "title", "labels"}
-SOURCE_KEYS = {
-    "id", "kind", "url", "path", "title", "category", "selectors",
-    "date_format", "timezone", "base_url",
-}
+
+
+@cache
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of sources.yaml, as shipped in the package (``feedhub schema`` prints it)."""
+    text = resources.files("feedhub").joinpath("data/sources.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def schema_keys(definition: str = "") -> frozenset[str]:
+    """The keys allowed in one mapping of sources.yaml: the top level ("") or a ``$defs`` entry."""
+    node = json_schema() if not definition else json_schema()["$defs"][definition]
+    return frozenset(node["properties"])
+
+
+# To add a key, add it to data/sources.schema.json; these follow.
+TOP_KEYS = schema_keys()
+SITE_KEYS = schema_keys("site")
+CATEGORY_KEYS = schema_keys("category")
+SOURCE_KEYS = schema_keys("source")
+SELECTOR_KEYS = schema_keys("selectors")
 KIND_NAMES = ", ".join(k.value for k in SourceKind)
-SELECTOR_KEYS = {"item", "title", "link", "date", "label", "summary", "image"}
+
+
+class Fields(dict[str, yaml.Node]):
+    """The key -> value nodes of one YAML mapping, remembering the mapping's own node, so that a
+    missing key is reported at the line of the mapping that lacks it."""
+
+    def __init__(self, node: yaml.Node) -> None:
+        super().__init__()
+        self.node = node
 
 
 class _Walker:
@@ -47,7 +78,7 @@ class _Walker:
         self.nodes = 0
 
     def problem(self, node: yaml.Node | None, key: str, message: str) -> None:
-        line = node.start_mark.line + 1 if node is not None else 0
+        line = _line(node)
         self.problems.append(ConfigProblem(self.file, line, key, message))
 
     def count(self, node: yaml.Node) -> None:
@@ -60,13 +91,13 @@ class _Walker:
             )
 
     def mapping(
-        self, node: yaml.Node, key: str, allowed: set[str]
-    ) -> dict[str, yaml.Node] | None:
+        self, node: yaml.Node, key: str, allowed: frozenset[str]
+    ) -> Fields | None:
         self.count(node)
         if not isinstance(node, yaml.MappingNode):
             self.problem(node, key, f"must be a mapping of keys ({', '.join(sorted(allowed))})")
             return None
-        out: dict[str, yaml.Node] = {}
+        out = Fields(node)
         for knode, vnode in node.value:
             self.count(knode)
             name = str(knode.value)
@@ -96,14 +127,17 @@ class _Walker:
         if not isinstance(node, yaml.ScalarNode):
             self.problem(node, key, f"must be a single value ({tag}), not a list or mapping")
             return None
-        value = yaml.safe_load(yaml.serialize(node))
+        value = yaml.constructor.SafeConstructor().construct_object(node)
         if tag == "str":
             if value is None:
-                return ""
-            if isinstance(value, bool | dict | list):
-                self.problem(node, key, f"must be text, got {value!r}")
+                self.problem(node, key, "has no value; give one or remove the key")
                 return None
-            return str(value)
+            if not isinstance(value, str):
+                # YAML reads yes/no, 2024 and 2024-01-01 as booleans, numbers and dates.
+                self.problem(node, key, f"must be text, got {node.value!r} (a "
+                             f"{type(value).__name__}); put it in quotes: \"{node.value}\"")
+                return None
+            return value
         if tag == "int":
             if not isinstance(value, int) or isinstance(value, bool):
                 self.problem(node, key, f"must be a whole number, got {value!r}")
@@ -113,7 +147,7 @@ class _Walker:
 
     def text(
         self,
-        fields: dict[str, yaml.Node],
+        fields: Fields,
         name: str,
         key: str,
         *,
@@ -125,7 +159,7 @@ class _Walker:
         path = f"{key}.{name}" if key else name
         if node is None:
             if required:
-                self.problems.append(ConfigProblem(self.file, 0, path, "is required"))
+                self.problem(fields.node, path, "is required")
             return default
         value = self.scalar(node, path)
         if value is None:
@@ -203,10 +237,10 @@ def parse_config(text: str, path: Path) -> Config:
                   sources=tuple(sources), store=store, output=output)
 
 
-def _parse_site(walker: _Walker, top: dict[str, yaml.Node]) -> Site | None:
+def _parse_site(walker: _Walker, top: Fields) -> Site | None:
     node = top.get("site")
     if node is None:
-        walker.problems.append(ConfigProblem(walker.file, 0, "site", "is required"))
+        walker.problem(top.node, "site", "is required: the feeds' title and public base_url")
         return None
     fields = walker.mapping(node, "site", SITE_KEYS)
     if fields is None:
@@ -230,7 +264,7 @@ def _parse_site(walker: _Walker, top: dict[str, yaml.Node]) -> Site | None:
     )
 
 
-def _parse_categories(walker: _Walker, top: dict[str, yaml.Node]) -> list[Category]:
+def _parse_categories(walker: _Walker, top: Fields) -> list[Category]:
     node = top.get("categories")
     if node is None:
         return []
@@ -260,16 +294,18 @@ def _parse_categories(walker: _Walker, top: dict[str, yaml.Node]) -> list[Catego
 
 
 def _parse_sources(
-    walker: _Walker, top: dict[str, yaml.Node], slugs: set[str]
+    walker: _Walker, top: Fields, slugs: set[str]
 ) -> list[Source]:
     node = top.get("sources")
     if node is None:
-        walker.problems.append(ConfigProblem(walker.file, 0, "sources",
-                                             "is required: list at least one source"))
+        walker.problem(top.node, "sources", "is required: list at least one source")
         return []
     sources: list[Source] = []
     seen: dict[str, int] = {}
-    for i, snode in enumerate(walker.sequence(node, "sources")):
+    source_nodes = walker.sequence(node, "sources")
+    if isinstance(node, yaml.SequenceNode) and not source_nodes:
+        walker.problem(node, "sources", "is empty: list at least one source")
+    for i, snode in enumerate(source_nodes):
         key = f"sources[{i}]"
         fields = walker.mapping(snode, key, SOURCE_KEYS)
         if fields is None:
@@ -328,11 +364,11 @@ def _parse_selectors(walker: _Walker, node: yaml.Node, key: str) -> Selectors | 
     fields = walker.mapping(node, key, SELECTOR_KEYS)
     if fields is None:
         return None
-    values = {name: walker.text(fields, name, key) for name in fields}
-    if not values.get("item"):
-        walker.problem(node, f"{key}.item", "is required: the CSS selector of one item block")
+    values = {name: walker.text(fields, name, key) for name in fields if name != "item"}
+    item = walker.text(fields, "item", key, required=True)
+    if not item:
         return None
-    return Selectors(**values)
+    return Selectors(item=item, **values)
 
 
 def load_config(path: str | Path) -> Config:

@@ -20,6 +20,7 @@ from pathlib import Path
 from .errors import FeedhubError, SourceError
 from .extract import extract
 from .fetch import Fetcher, Validators, fetch
+from .logs import log_source
 from .model import Config, Item, Source
 from .normalise import CategoryMap, NormaliseReport, merge, normalise_entries
 from .publish import PublishReport, publish_all
@@ -100,6 +101,7 @@ def build(
             report.sources.append(
                 build_source(source, config.root, store, categories, now, fetcher)
             )
+            log_source(report.sources[-1])
         report.published = publish_all(config, store)
         report.seconds = time.monotonic() - clock
         store.record_build(now, datetime.now(UTC), report.ok,
