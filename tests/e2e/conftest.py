@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ..support.httpd import LocalServer
+from .site import Site, Wire
+
+WIRE_TITLES = [
+    "Minimum wages rise in 40 countries",
+    "Care work: the “invisible” economy & its workers",
+    "Heat stress <on the rise> for outdoor workers",
+]
+
+
+@pytest.fixture
+def wire() -> Iterator[Wire]:
+    """The local HTTP source, with three stories dated in the last days."""
+    with LocalServer() as server:
+        wire = Wire(server)
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+        for n, title in enumerate(WIRE_TITLES):
+            wire.add(title, published=start + timedelta(hours=n))
+        yield wire
+
+
+@pytest.fixture
+def site(tmp_path: Path, wire: Wire) -> Iterator[Site]:
+    """Bundled sources + the wire, built once, served by gunicorn on 127.0.0.1."""
+    site = Site(tmp_path / "project", wire, [])
+    site.build()
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
