@@ -85,3 +85,19 @@ def test_check_command_reports_line_and_builds_nothing(project: Path) -> None:
     result = CliRunner().invoke(main, ["build", "-c", str(project)])
     assert result.exit_code == 2
     assert not (project.parent / "feeds").exists()
+
+
+def test_serve_section_durations_and_origins(tmp_path: Path) -> None:
+    base = (Path(__file__).resolve().parent.parent / "sources.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "sources.yaml"
+    config = parse_config(base + "\nserve:\n  refresh: 15m\n  cors_origins: [https://a.example]\n",
+                          path)
+    assert config.serve.refresh == 900 and config.serve.max_age == 900
+    assert config.serve.stale_after == 2700
+    assert config.serve.cors_origins == ("https://a.example",)
+    assert parse_config(base, path).serve.max_age == 900
+    assert parse_config(base, path).serve.refresh == 0
+    with pytest.raises(ConfigError) as info:
+        parse_config(base + "\nserve:\n  max_age: soon\n  cors_origins: [a.example/x]\n", path)
+    text = str(info.value)
+    assert "serve.max_age" in text and "15m" in text and "serve.cors_origins[0]" in text

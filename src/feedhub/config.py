@@ -27,7 +27,16 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError, ConfigProblem
-from .model import ALL_SLUG, Category, Config, Selectors, Site, Source, SourceKind
+from .model import (
+    ALL_SLUG,
+    Category,
+    Config,
+    Selectors,
+    ServeSettings,
+    Site,
+    Source,
+    SourceKind,
+)
 
 MAX_NODES = 20_000
 """More nodes than this (after alias expansion) is refused: it stops YAML alias bombs."""
@@ -57,6 +66,9 @@ SITE_KEYS = schema_keys("site")
 CATEGORY_KEYS = schema_keys("category")
 SOURCE_KEYS = schema_keys("source")
 SELECTOR_KEYS = schema_keys("selectors")
+SERVE_KEYS = schema_keys("serve")
+DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 KIND_NAMES = ", ".join(k.value for k in SourceKind)
 
 
@@ -229,12 +241,13 @@ def parse_config(text: str, path: Path) -> Config:
         walker.problem(top.get("store"), "store",
                        "must be a database URL: sqlite:///path or postgresql://...")
     output = walker.text(top, "output", "", default="feeds")
+    serve = _parse_serve(walker, top)
 
     if walker.problems:
         raise ConfigError(walker.problems)
     assert site is not None
     return Config(path=path.resolve(), site=site, categories=tuple(categories),
-                  sources=tuple(sources), store=store, output=output)
+                  sources=tuple(sources), store=store, output=output, serve=serve)
 
 
 def _parse_site(walker: _Walker, top: Fields) -> Site | None:
@@ -261,6 +274,54 @@ def _parse_site(walker: _Walker, top: Fields) -> Site | None:
         description=walker.text(fields, "description", "site"),
         author=walker.text(fields, "author", "site"),
         feed_size=feed_size,
+    )
+
+
+def parse_duration(text: str) -> int | None:
+    """``90``, ``90s``, ``15m``, ``2h`` or ``1d`` -> seconds; None when it is not one of those."""
+    match = DURATION_RE.match(text)
+    if match is None:
+        return None
+    return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+
+
+def _parse_serve(walker: _Walker, top: Fields) -> ServeSettings:
+    node = top.get("serve")
+    if node is None:
+        return ServeSettings()
+    fields = walker.mapping(node, "serve", SERVE_KEYS)
+    if fields is None:
+        return ServeSettings()
+    seconds: dict[str, int] = {}
+    for name in ("refresh", "max_age", "stale_after"):
+        if name in fields:
+            text = walker.scalar(fields[name], f"serve.{name}")
+            value = parse_duration(text) if text is not None else None
+            if value is None:
+                walker.problem(fields[name], f"serve.{name}",
+                               f"must be a duration such as 900, 15m, 2h or 1d, got {text!r}")
+            else:
+                seconds[name] = value
+    origins: tuple[str, ...] = ("*",)
+    if "cors_origins" in fields:
+        found = []
+        for j, onode in enumerate(walker.sequence(fields["cors_origins"], "serve.cors_origins")):
+            origin = walker.scalar(onode, f"serve.cors_origins[{j}]")
+            if origin is None:
+                continue
+            if origin != "*" and not re.match(r"^https?://[^/\s]+$", origin):
+                walker.problem(onode, f"serve.cors_origins[{j}]",
+                               f"must be * or an origin such as https://partner.example "
+                               f"(scheme and host, no path), got {origin!r}")
+                continue
+            found.append(origin.rstrip("/"))
+        origins = tuple(found)
+    refresh = seconds.get("refresh", 0)
+    return ServeSettings(
+        refresh=refresh,
+        max_age=seconds.get("max_age", refresh or 900),
+        cors_origins=origins,
+        stale_after=seconds.get("stale_after", 3 * refresh if refresh else 86400),
     )
 
 

@@ -97,6 +97,21 @@ class Source:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """How the web app answers and refreshes (the ``serve:`` section of sources.yaml)."""
+
+    refresh: int = 0
+    """Seconds between background rebuilds in the server (0: no background refresh)."""
+    max_age: int = 900
+    """Cache-Control max-age in seconds (default: the refresh interval, else 15 minutes)."""
+    cors_origins: tuple[str, ...] = ("*",)
+    """Origins allowed to read feeds, JSON and embeds from a browser; ``*`` is any."""
+    stale_after: int = 86400
+    """/healthz fails when the last build finished longer ago than this (seconds; default
+    three refresh intervals, else a day)."""
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated sources.yaml."""
 
@@ -109,6 +124,8 @@ class Config:
     """Database URL; a relative sqlite path is relative to the config's folder."""
     output: str = "feeds"
     """Folder for generated feeds, relative to the config's folder."""
+    serve: ServeSettings = field(default_factory=ServeSettings)
+    """Web app settings."""
 
     @property
     def root(self) -> Path:

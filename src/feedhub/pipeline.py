@@ -88,13 +88,17 @@ def build(
     now: datetime | None = None,
     fetcher: Fetcher = fetch,
     only: set[str] | None = None,
+    wait_for_lock: bool = True,
 ) -> BuildReport:
-    """Run a full build. ``now`` is injectable so tests control first-seen dates."""
+    """Run a full build. ``now`` is injectable so tests control first-seen dates.
+
+    With ``wait_for_lock=False`` it raises :class:`BuildLocked` at once when another build
+    holds the lock (the server's background refresh skips a turn then)."""
     now = now or datetime.now(UTC)
     report = BuildReport(started=now)
     clock = time.monotonic()
     categories = CategoryMap.from_categories(config.categories)
-    with build_lock(config), open_store(config.store, config.root) as store:
+    with build_lock(config, wait=wait_for_lock), open_store(config.store, config.root) as store:
         for source in config.sources:
             if only is not None and source.id not in only:
                 continue
