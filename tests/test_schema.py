@@ -89,6 +89,7 @@ def _objects_at(data: dict[str, Any], definition: str) -> list[dict[str, Any]]:
         "category": data.get("categories", []),
         "source": sources,
         "selectors": [s["selectors"] for s in sources if "selectors" in s],
+        "serve": [data["serve"]] if "serve" in data else [],
     }[definition]
 
 
@@ -104,7 +105,8 @@ def test_walker_allows_exactly_the_schema_keys() -> None:
     for name, keys in [("site", config_module.SITE_KEYS),
                        ("category", config_module.CATEGORY_KEYS),
                        ("source", config_module.SOURCE_KEYS),
-                       ("selectors", config_module.SELECTOR_KEYS)]:
+                       ("selectors", config_module.SELECTOR_KEYS),
+                       ("serve", config_module.SERVE_KEYS)]:
         assert keys == set(json_schema()["$defs"][name]["properties"]), name
     # Every key the walker allows is one it reads: a config using all of them yields a model
     # whose every field differs from its default somewhere.

@@ -295,10 +295,11 @@ def _parse_serve(walker: _Walker, top: Fields) -> ServeSettings:
     seconds: dict[str, int] = {}
     for name in ("refresh", "max_age", "stale_after"):
         if name in fields:
-            text = walker.scalar(fields[name], f"serve.{name}")
-            value = parse_duration(text) if text is not None else None
+            vnode = fields[name]
+            text = vnode.value if isinstance(vnode, yaml.ScalarNode) else None
+            value = parse_duration(str(text)) if text is not None else None
             if value is None:
-                walker.problem(fields[name], f"serve.{name}",
+                walker.problem(vnode, f"serve.{name}",
                                f"must be a duration such as 900, 15m, 2h or 1d, got {text!r}")
             else:
                 seconds[name] = value
