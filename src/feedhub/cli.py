@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -125,13 +128,13 @@ def main(ctx: click.Context, quiet: bool, verbose: int, log_format: str) -> None
       feedhub init && feedhub check && feedhub build && feedhub serve
     """
     ctx.obj = Ui(quiet=quiet, verbose=verbose, log_format=log_format)
-    if quiet:
-        level = logging.ERROR
-    elif verbose >= 2:
+    if verbose >= 2:
         level = logging.DEBUG
-    elif verbose == 1 or log_format == "json":
-        # JSON logs are for machines: they always carry the per-source lines.
+    elif log_format == "json" or verbose == 1:
+        # JSON logs are for machines: they always carry the per-source lines, even with -q.
         level = logging.INFO
+    elif quiet:
+        level = logging.ERROR
     else:
         level = logging.WARNING
     configure(log_format, level)
@@ -200,6 +203,46 @@ def check_command(config_path: Path, as_json: bool) -> None:
         return
     say(f"{config_path}: ok ({len(config.sources)} sources, "
         f"{len(config.categories)} categories)")
+
+
+@main.command("init")
+@config_option
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_command(config_path: Path, force: bool) -> None:
+    """Write a starter sources.yaml that explains every key in comments.
+
+    It refuses to overwrite an existing file unless --force is given.
+
+    \b
+    Example:
+      feedhub init && feedhub check
+    """
+    if config_path.exists() and not force:
+        fail(f"{config_path} exists; edit it, or pass --force to replace it with the starter",
+             EXIT_CONFIG)
+    text = resources.files("feedhub").joinpath("data/starter.yaml").read_text("utf-8")
+    try:
+        write_atomically(config_path, text)
+    except OSError as exc:
+        fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
+    say(f"Wrote {config_path}. Next: edit it, then `feedhub check` and `feedhub build`.")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` all at once: a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
+                                     prefix=f".{path.name}.", suffix=".tmp") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        if path.exists():
+            os.chmod(handle.name, path.stat().st_mode & 0o7777)
+        os.replace(handle.name, path)
+    except OSError:
+        os.unlink(handle.name)
+        raise
 
 
 @main.command("schema")

@@ -39,8 +39,11 @@ class TextFormatter(logging.Formatter):
     """``LEVEL logger: message key=value ...``: one line a record, easy to grep."""
 
     def format(self, record: logging.LogRecord) -> str:
-        extra = " ".join(f"{k}={_text_value(v)}" for k, v in _fields(record).items())
-        line = f"{record.levelname:<7} {record.name}: {record.getMessage()}"
+        message = record.getMessage()
+        # Fields the message already says (the source id, the error) are not repeated.
+        extra = " ".join(f"{k}={_text_value(v)}" for k, v in _fields(record).items()
+                         if not (isinstance(v, str) and v in message))
+        line = f"{record.levelname:<7} {record.name}: {message}"
         if extra:
             line += f"  {extra}"
         if record.exc_info:
