@@ -21,7 +21,7 @@ ALL_SLUG = "all"
 
 class SourceKind(StrEnum):
     FEED = "feed"
-    """Any RSS 0.9x/1.0/2.0 or Atom 0.3/1.0 document."""
+    """Any RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed 1.0/1.1 document."""
     HTML = "html"
     """A news listing page read with CSS selectors."""
 
@@ -200,6 +200,8 @@ class RawEntry:
     image: str = ""
     author: str = ""
     enclosures: tuple[Enclosure, ...] = ()
+    comments: str = ""
+    """Link to the story's comments page (RSS <comments>, Atom rel="replies")."""
 
 
 @dataclass(frozen=True)

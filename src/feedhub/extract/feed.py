@@ -1,5 +1,10 @@
 """RSS 0.9x/1.0/2.0 and Atom 0.3/1.0 via feedparser. The only module that imports feedparser.
 
+Before feedparser: the bytes are decoded by :mod:`.encoding` (so a wrong charset is repaired
+once, the same way for feeds and pages) and checked by :mod:`.xmlguard` (entity bombs, external
+entities, deep nesting are refused before they cost memory). feedparser then gets UTF-8 bytes.
+A body starting with ``{`` is a JSON Feed and goes to :mod:`.jsonfeed` instead.
+
 Traps, written down once:
 - feedparser does I/O when handed a URL string: hand it bytes and the response headers only.
 - Its sanitiser and relative-URI resolver cost ~60% of parse time, and feedhub sanitises with nh3
@@ -20,6 +25,9 @@ import feedparser
 
 from ..errors import ExtractError
 from ..model import Enclosure, FetchResult, RawEntry
+from .encoding import as_utf8_xml, decode
+from .jsonfeed import extract_json_feed, looks_like_json
+from .xmlguard import XmlRefused, guard_xml
 
 
 def _datetime(struct: Any) -> datetime | None:
@@ -53,32 +61,79 @@ def _image(entry: Any) -> str:
 
 
 def _enclosures(entry: Any) -> tuple[Enclosure, ...]:
-    out = []
+    out: dict[str, Enclosure] = {}
     for link in entry.get("links") or ():
         if link.get("rel") == "enclosure" and link.get("href"):
-            try:
-                length = int(link.get("length") or 0)
-            except ValueError:
-                length = 0
-            out.append(Enclosure(url=str(link["href"]), type=str(link.get("type", "")),
-                                 length=max(length, 0)))
-    return tuple(out)
+            url = str(link["href"])
+            out.setdefault(url, Enclosure(url=url, type=str(link.get("type", "")),
+                                          length=_length(link.get("length"))))
+    # Audio and video given only as media:content are enclosures too (images are the image).
+    for media in entry.get("media_content") or ():
+        url, kind = str(media.get("url") or ""), str(media.get("type") or "")
+        medium = str(media.get("medium") or kind.partition("/")[0])
+        if url and medium in ("audio", "video"):
+            out.setdefault(url, Enclosure(url=url, type=kind,
+                                          length=_length(media.get("filesize"))))
+    return tuple(out.values())
 
 
-def extract_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
-    if not result.body.strip():
-        raise ExtractError(source_id, "the response body is empty")
-    headers = dict(result.headers)
-    headers.setdefault("content-location", result.url)
-    parsed = feedparser.parse(
-        result.body,
+def _length(value: Any) -> int:
+    try:
+        return max(int(value or 0), 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _author(entry: Any) -> str:
+    """dc:creator, author or the Atom authors' names (feedparser maps dc:creator to author)."""
+    names = [str(a.get("name") or a.get("email") or "") for a in entry.get("authors") or ()]
+    names = [n for n in dict.fromkeys(names) if n]
+    if len(names) > 1:
+        return ", ".join(names)
+    return str(entry.get("author") or (names[0] if names else ""))
+
+
+def _comments(entry: Any) -> str:
+    if entry.get("comments"):
+        return str(entry["comments"])
+    for link in entry.get("links") or ():
+        if link.get("rel") == "replies" and link.get("href"):
+            return str(link["href"])
+    return ""
+
+
+def parse_feed_bytes(source_id: str, result: FetchResult) -> Any:
+    """Decode, check for hostile XML, then run feedparser on UTF-8 bytes it cannot misread."""
+    decoded = decode(result.body, result.headers)
+    try:
+        text = guard_xml(decoded.text)
+    except XmlRefused as exc:
+        raise ExtractError(source_id, f"refused to parse this XML: {exc}. Ask the "
+                                      "publisher to fix the feed, or remove the source") from exc
+    headers = {"content-type": "application/xml; charset=utf-8",
+               "content-location": result.url}
+    if "content-language" in result.headers:
+        headers["content-language"] = result.headers["content-language"]
+    return feedparser.parse(
+        as_utf8_xml(text),
         response_headers=headers,
         sanitize_html=False,
         resolve_relative_uris=False,
     )
+
+
+def extract_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
+    """Entries of an RSS, Atom or JSON Feed document (JSON Feed is recognised by its ``{``)."""
+    if not result.body.strip():
+        raise ExtractError(source_id, "the response body is empty")
+    if looks_like_json(result.body):
+        return extract_json_feed(source_id, result)
+    parsed = parse_feed_bytes(source_id, result)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
-        raise ExtractError(source_id, f"not an RSS or Atom feed ({reason})")
+        raise ExtractError(source_id, f"not an RSS, Atom or JSON feed ({reason})")
+    # Atom: an entry without an author has the feed's (RFC 4287 4.2.1); RSS has no such rule.
+    feed_author = _author(parsed.feed) if str(parsed.get("version", "")).startswith("atom") else ""
     entries = []
     for entry in parsed.entries:
         summary = str(entry.get("summary") or "")
@@ -98,10 +153,12 @@ def extract_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
             published=published or updated,
             updated=updated,
             date_text=date_text,
-            labels=tuple(str(t.get("term") or t.get("label") or "")
-                         for t in entry.get("tags") or () if t.get("term") or t.get("label")),
+            labels=tuple(dict.fromkeys(
+                str(t.get("term") or t.get("label") or "")
+                for t in entry.get("tags") or () if t.get("term") or t.get("label"))),
             image=_image(entry),
-            author=str(entry.get("author") or ""),
+            author=_author(entry) or feed_author,
             enclosures=_enclosures(entry),
+            comments=_comments(entry),
         ))
     return entries

@@ -1,0 +1,159 @@
+"""Bytes -> text for feeds and pages, whatever charset they claim. Pure; no I/O.
+
+Contract: :func:`decode` always returns valid Unicode text (no lone surrogates, no C0 control
+characters other than tab, newline and carriage return) plus a note when it had to guess, so the
+rest of feedhub only ever sees text that encodes to well-formed UTF-8.
+
+Order of evidence, most trusted first:
+1. a byte-order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE);
+2. UTF-16 without a BOM, recognised by the NUL bytes around ``<`` in the first characters;
+3. the charset of the HTTP ``Content-Type`` header, then the XML declaration's ``encoding`` or
+   the HTML ``<meta charset>``, each used only if the bytes decode with it cleanly;
+4. UTF-8;
+5. UTF-8 with every undecodable byte read as Windows-1252 (the usual "mixed" page: a template
+   in UTF-8 with text pasted from a Windows-1252 source, or Windows-1252 declared as UTF-8).
+
+A single-byte declaration (ISO-8859-1, Windows-1252...) never fails to decode, so bytes that
+declare one but are valid UTF-8 with non-ASCII characters are read as UTF-8: the chance that
+real Latin-1 text forms valid multi-byte UTF-8 sequences throughout is negligible.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_SINGLE_BYTE = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15", "cp1250", "cp1251",
+                "iso8859-2", "mac-roman"}
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+# XML 1.0 forbids these code points; HTML parsers choke on NUL. Tab, LF and CR stay.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Text decoded from a document, and how."""
+
+    text: str
+    encoding: str
+    """Python codec name that was used ("utf-8+cp1252" for the mixed repair)."""
+    note: str = ""
+    """Why the declared charset was not used, or what was repaired; "" when all was clean."""
+
+
+def _codec(name: str) -> str:
+    """Python's canonical name of a charset label, or "" when unknown."""
+    try:
+        return codecs.lookup(name.strip().strip("\"'")).name
+    except (LookupError, ValueError):
+        return ""
+
+
+def header_charset(headers: dict[str, str]) -> str:
+    content_type = headers.get("content-type", "")
+    for part in content_type.split(";")[1:]:
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip("\"'")
+    return ""
+
+
+def declared_charset(body: bytes) -> str:
+    """The charset the document names itself: XML declaration, else HTML <meta>."""
+    head = body[:4096]
+    match = _XML_DECL.match(head) or _META.search(head)
+    return match.group(1).decode("ascii") if match else ""
+
+
+def _cp1252_fallback(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    bad = error.object[error.start:error.end]
+    return bad.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("feedhub-cp1252", _cp1252_fallback)
+
+
+def _utf16_without_bom(body: bytes) -> str:
+    head = body[:4]
+    if len(head) < 4:
+        return ""
+    if head[0] == 0 and head[2] == 0 and head[1] and head[3]:
+        return "utf-16-be"
+    if head[1] == 0 and head[3] == 0 and head[0] and head[2]:
+        return "utf-16-le"
+    return ""
+
+
+def _clean(text: str) -> str:
+    return _FORBIDDEN.sub("", text) if _FORBIDDEN.search(text) else text
+
+
+def decode(body: bytes, headers: dict[str, str] | None = None) -> Decoded:
+    """Decode ``body`` following the order of evidence in the module docstring."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            try:
+                return Decoded(_clean(body[len(bom):].decode(codec)), codec)
+            except UnicodeDecodeError:
+                text = body[len(bom):].decode(codec, errors="replace")
+                return Decoded(_clean(text), codec,
+                               f"invalid {codec} after its byte-order mark; bad bytes replaced")
+    sniffed = _utf16_without_bom(body)
+    if sniffed:
+        text = body.decode(sniffed, errors="replace")
+        return Decoded(_clean(text), sniffed)
+    notes: list[str] = []
+    tried: set[str] = set()
+    for label in (header_charset(headers or {}), declared_charset(body)):
+        if not label:
+            continue
+        codec = _codec(label)
+        if codec and codec in tried:
+            continue
+        tried.add(codec)
+        if not codec:
+            notes.append(f"unknown charset {label!r} ignored")
+            continue
+        if codec.startswith(("utf-16", "utf-32")):
+            # Without a BOM or NUL pattern (checked above) these bytes are not UTF-16/32.
+            notes.append(f"declared {label!r} but the bytes are not {codec}")
+            continue
+        try:
+            text = body.decode(codec)
+        except UnicodeDecodeError:
+            notes.append(f"declared {label!r} but the bytes are not valid {codec}")
+            continue
+        if codec in _SINGLE_BYTE and not body.isascii():
+            try:
+                utf8 = body.decode("utf-8")
+            except UnicodeDecodeError:
+                return Decoded(_clean(text), codec, "; ".join(notes))
+            notes.append(f"declared {label!r} but the bytes are UTF-8; read as UTF-8")
+            return Decoded(_clean(utf8), "utf-8", "; ".join(notes))
+        return Decoded(_clean(text), codec, "; ".join(notes))
+    try:
+        return Decoded(_clean(body.decode("utf-8")), "utf-8", "; ".join(notes))
+    except UnicodeDecodeError:
+        pass
+    text = body.decode("utf-8", errors="feedhub-cp1252")
+    notes.append("bytes that are not UTF-8 were read as Windows-1252")
+    return Decoded(_clean(text), "utf-8+cp1252", "; ".join(notes))
+
+
+_XML_DECL_TEXT = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def as_utf8_xml(text: str) -> bytes:
+    """The decoded document as UTF-8 bytes whose XML declaration (if any) says so."""
+    text = _XML_DECL_TEXT.sub(r"\1\2utf-8\2", text, count=1)
+    return text.encode("utf-8")
