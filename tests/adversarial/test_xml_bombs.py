@@ -81,5 +81,5 @@ def test_harmless_internal_entities_still_expand() -> None:
 
 
 def test_every_data_file_has_a_case() -> None:
-    names = {p.name for p in DATA.glob("*.xml")}
+    names = {p.name for p in DATA.glob("*.xml") if not p.name.startswith("enc-")}
     assert names == set(REFUSED) | {"external-dtd.xml", "internal-entities-ok.xml"}

@@ -15,28 +15,12 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ..dates import parse_date
 from ..errors import ExtractError
 from ..model import FetchResult, RawEntry, Selectors, Source
+from .encoding import decode
 
 
 def decode_html(body: bytes, headers: dict[str, str]) -> str:
-    """Decode a page: BOM, then the HTTP charset, then <meta charset>, then UTF-8."""
-    if body.startswith(b"\xef\xbb\xbf"):
-        return body[3:].decode("utf-8", errors="replace")
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return body.decode("utf-16", errors="replace")
-    charset = ""
-    content_type = headers.get("content-type", "")
-    if "charset=" in content_type:
-        charset = content_type.split("charset=", 1)[1].split(";")[0].strip().strip("\"'")
-    if not charset:
-        head = body[:4096].decode("ascii", errors="ignore").lower()
-        marker = head.find("charset=")
-        if marker != -1:
-            rest = head[marker + 8:].lstrip("\"' ")
-            charset = "".join(ch for ch in rest[:40] if ch.isalnum() or ch in "-_")
-    try:
-        return body.decode(charset or "utf-8", errors="replace")
-    except LookupError:
-        return body.decode("utf-8", errors="replace")
+    """Decode a page: BOM, HTTP charset, <meta charset>, UTF-8 (see :mod:`.encoding`)."""
+    return decode(body, headers).text
 
 
 def _select_one(node: LexborNode, css: str) -> LexborNode | None:
