@@ -30,7 +30,7 @@ def wire() -> Iterator[Wire]:
 @pytest.fixture
 def site(tmp_path: Path, wire: Wire) -> Iterator[Site]:
     """Bundled sources + the wire, built once, served by gunicorn on 127.0.0.1."""
-    site = Site(tmp_path / "project", wire, [])
+    site = Site(tmp_path / "project", wire)
     site.build()
     site.start()
     try:

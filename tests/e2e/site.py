@@ -153,7 +153,7 @@ class Entry:
 class Site:
     """The project folder, its builds and its gunicorn; ``url(path)`` is on 127.0.0.1."""
 
-    def __init__(self, folder: Path, wire: Wire, extra_sources: list[dict[str, object]]) -> None:
+    def __init__(self, folder: Path, wire: Wire) -> None:
         folder.mkdir(parents=True)
         self.folder = folder
         self.wire = wire
@@ -166,10 +166,19 @@ class Site:
         config["site"]["base_url"] = self.base_url
         config["sources"].append({"id": "wire", "kind": "feed", "url": wire.url,
                                   "category": "news", "title": "Wire"})
-        config["sources"].extend(extra_sources)
+        self.config = config
         self.config_path = folder / "sources.yaml"
-        self.config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        self.write_config()
         self.process: subprocess.Popen[bytes] | None = None
+
+    def write_config(self) -> None:
+        self.config_path.write_text(yaml.safe_dump(self.config, sort_keys=False),
+                                    encoding="utf-8")
+
+    def add_source(self, source: dict[str, object]) -> None:
+        """Add a source to sources.yaml (the next build reads it)."""
+        self.config["sources"].append(source)
+        self.write_config()
 
     def url(self, path: str) -> str:
         return self.base_url + path
