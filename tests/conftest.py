@@ -14,6 +14,7 @@ from feedhub.pipeline import build
 from feedhub.web import create_app
 
 from .support.httpd import LocalServer
+from .support.postgres import PostgresCluster, find_bindir
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -56,3 +57,25 @@ def httpd() -> Iterator[LocalServer]:
     """A real HTTP server on 127.0.0.1 with scripted routes (see tests/support/httpd.py)."""
     with LocalServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 for the whole session (tests/support)."""
+    bindir = find_bindir()
+    if bindir is None:
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql, listed in "
+                    "scripts/apt-packages.txt; ./test.sh installs it when run as root)")
+    pytest.importorskip("psycopg", reason="pip install 'feedhub[postgres]' (psycopg 3)")
+    cluster = PostgresCluster.start(bindir)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty store's URL, once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'feedhub.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.create_database()

@@ -1,4 +1,7 @@
-"""Persistence of items and per-source state. SQLite by default (WAL, versioned migrations).
+"""Persistence of items and per-source state, in SQLite (the default) or PostgreSQL.
+
+The database is named by a URL (:func:`open_store`); both backends run the same versioned
+migrations (migrations.py) and the same queries, and differ only where base.Dialect says.
 
 Contract: the store keeps what it is given and answers queries; it does not decide identity,
 merging or dates (normalise and pipeline do). Each source's items and state are written in one
@@ -11,95 +14,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import StoreError
-from .model import ALL_SLUG, Enclosure, Item
+from ..errors import StoreError
+from ..model import ALL_SLUG, Enclosure, Item
+from .base import Connection, Dialect, Row
+from .migrations import MIGRATIONS, statements
 
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: the first schema
-    """
-    CREATE TABLE items (
-        id TEXT PRIMARY KEY,
-        title TEXT NOT NULL,
-        link TEXT NOT NULL,
-        summary TEXT NOT NULL,
-        content TEXT NOT NULL,
-        published TEXT NOT NULL,
-        updated TEXT NOT NULL,
-        first_seen TEXT NOT NULL,
-        last_seen TEXT NOT NULL,
-        image TEXT NOT NULL,
-        author TEXT NOT NULL,
-        labels TEXT NOT NULL,
-        enclosures TEXT NOT NULL,
-        content_hash TEXT NOT NULL
-    );
-    CREATE INDEX items_published ON items (published DESC, id);
-    CREATE TABLE item_categories (
-        item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
-        slug TEXT NOT NULL,
-        PRIMARY KEY (item_id, slug)
-    );
-    CREATE INDEX item_categories_slug ON item_categories (slug);
-    CREATE TABLE item_sources (
-        item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
-        source_id TEXT NOT NULL,
-        PRIMARY KEY (item_id, source_id)
-    );
-    CREATE INDEX item_sources_source ON item_sources (source_id);
-    CREATE TABLE sources (
-        id TEXT PRIMARY KEY,
-        etag TEXT NOT NULL DEFAULT '',
-        last_modified TEXT NOT NULL DEFAULT '',
-        body_hash TEXT NOT NULL DEFAULT '',
-        last_attempt TEXT NOT NULL DEFAULT '',
-        last_success TEXT NOT NULL DEFAULT '',
-        last_error TEXT NOT NULL DEFAULT '',
-        last_error_at TEXT NOT NULL DEFAULT '',
-        failures INTEGER NOT NULL DEFAULT 0,
-        item_count INTEGER NOT NULL DEFAULT 0,
-        unmatched_labels TEXT NOT NULL DEFAULT '[]'
-    );
-    CREATE TABLE builds (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        started TEXT NOT NULL,
-        finished TEXT NOT NULL,
-        ok INTEGER NOT NULL,
-        summary TEXT NOT NULL
-    );
-    """,
-    # 2: identity keys (guid, canonical link, normalised title) -> item, so a story met again
-    # under any of its keys, from any source, is found and keeps its id.
-    """
-    CREATE TABLE item_keys (
-        key TEXT NOT NULL,
-        item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
-        PRIMARY KEY (key, item_id)
-    );
-    CREATE INDEX item_keys_item ON item_keys (item_id);
-    CREATE INDEX items_last_seen ON items (last_seen);
-    """,
-)
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a migration script into statements (executescript would commit the lock away)."""
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            yield buffer.strip()
-            buffer = ""
-    if buffer.strip():
-        raise ValueError(f"incomplete SQL statement in a migration: {buffer.strip()[:60]}")
+ITEM_COLUMNS = ("id, title, link, summary, content, published, updated, first_seen, last_seen, "
+                "image, author, labels, enclosures, content_hash")
+SOURCE_COLUMNS = ("id, etag, last_modified, body_hash, last_attempt, last_success, last_error, "
+                  "last_error_at, failures, item_count, unmatched_labels")
 
 
 def format_date(value: datetime) -> str:
@@ -144,19 +75,22 @@ def _opt_date(text: str) -> datetime | None:
 
 
 class Store:
-    """A SQLite-backed store. Use :func:`open_store` to get one."""
+    """Items and per-source state in a database. Use :func:`open_store` to get one.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    The same code runs on every backend; ``db`` is the backend's :class:`Connection`.
+    """
+
+    def __init__(self, db: Connection) -> None:
+        self.db = db
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        except BaseException:
+            db.close()
+            raise
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.db.dialect
 
     def close(self) -> None:
         self.db.close()
@@ -168,41 +102,41 @@ class Store:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise StoreError(f"store write failed ({self.path}): {exc}") from exc
+    def transaction(self) -> Iterator[Connection]:
+        """Everything written through the yielded connection commits together or not at all."""
+        with self.db.transaction():
+            yield self.db
+
+    def schema_version(self) -> int:
+        exists = self.db.execute(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+            if self.dialect.name == "postgresql" else
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+        )
+        if not exists.scalar():
+            return self.db.legacy_schema_version()
+        row = self.db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
 
     def _migrate(self) -> None:
-        """Bring the schema up to date. Safe when several processes open a fresh store at once:
-        the version is read again inside the write lock, so each migration runs exactly once."""
-        if self._version() == len(MIGRATIONS):
+        if self.schema_version() == len(MIGRATIONS):
             return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            version = self._version()
-            for number in range(version, len(MIGRATIONS)):
-                for statement in _statements(MIGRATIONS[number]):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number + 1}")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-
-    def _version(self) -> int:
-        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
-        if version > len(MIGRATIONS):
-            raise StoreError(f"the store at {self.path} was written by a newer feedhub "
-                             f"(schema {version}); upgrade feedhub")
-        return version
+        with self.db.transaction():
+            if self.dialect.migration_lock:
+                self.db.execute(self.dialect.migration_lock)
+            # Read again under the lock: another process may have migrated meanwhile.
+            version = self.schema_version()
+            if version > len(MIGRATIONS):
+                raise StoreError(f"the store at {self.db.where} was written by a newer feedhub "
+                                 f"(schema {version}, this one knows {len(MIGRATIONS)}); "
+                                 "upgrade feedhub")
+            self.db.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                            "(version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
+            for number in range(version + 1, len(MIGRATIONS) + 1):
+                for sql in statements(number, self.dialect):
+                    self.db.execute(sql)
+                self.db.execute("INSERT INTO schema_version VALUES (?, ?)",
+                                (number, format_date(datetime.now(UTC))))
 
     # -- items -------------------------------------------------------------------------------
 
@@ -212,7 +146,7 @@ class Store:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT * FROM items WHERE id IN ({marks})", chunk)
+            rows = self.db.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE id IN ({marks})", chunk)
             found.update((item.id, item) for item in self._items(rows.fetchall()))
         return found
 
@@ -220,12 +154,12 @@ class Store:
         """The newest ``limit`` items of a category (``all`` for every item), newest first."""
         if slug == ALL_SLUG:
             rows = self.db.execute(
-                "SELECT * FROM items ORDER BY published DESC, id LIMIT ? OFFSET ?",
+                f"SELECT {ITEM_COLUMNS} FROM items ORDER BY published DESC, id LIMIT ? OFFSET ?",
                 (limit, offset),
             )
         else:
             rows = self.db.execute(
-                "SELECT items.* FROM items JOIN item_categories c ON c.item_id = items.id "
+                f"SELECT {ITEM_COLUMNS} FROM items JOIN item_categories c ON c.item_id = items.id "
                 "WHERE c.slug = ? ORDER BY published DESC, id LIMIT ? OFFSET ?",
                 (slug, limit, offset),
             )
@@ -233,32 +167,28 @@ class Store:
 
     def count_items(self, slug: str = ALL_SLUG) -> int:
         if slug == ALL_SLUG:
-            row = self.db.execute("SELECT COUNT(*) FROM items").fetchone()
-        else:
-            row = self.db.execute("SELECT COUNT(*) FROM item_categories WHERE slug = ?",
-                                  (slug,)).fetchone()
-        return int(row[0])
+            return int(self.db.execute("SELECT COUNT(*) FROM items").scalar())
+        return int(self.db.execute("SELECT COUNT(*) FROM item_categories WHERE slug = ?",
+                                   (slug,)).scalar())
 
-    def _items(self, rows: Sequence[sqlite3.Row | tuple[object, ...]]) -> list[Item]:
+    def _items(self, rows: Sequence[Row]) -> list[Item]:
         if not rows:
             return []
         ids = [str(row[0]) for row in rows]
         marks = ",".join("?" * len(ids))
         cats: dict[str, list[str]] = {}
         for item_id, slug in self.db.execute(
-            f"SELECT item_id, slug FROM item_categories WHERE item_id IN ({marks}) "
-            "ORDER BY slug", ids
+            f"SELECT item_id, slug FROM item_categories WHERE item_id IN ({marks})", ids
         ):
             cats.setdefault(item_id, []).append(slug)
         srcs: dict[str, list[str]] = {}
         for item_id, source_id in self.db.execute(
-            f"SELECT item_id, source_id FROM item_sources WHERE item_id IN ({marks}) "
-            "ORDER BY source_id", ids
+            f"SELECT item_id, source_id FROM item_sources WHERE item_id IN ({marks})", ids
         ):
             srcs.setdefault(item_id, []).append(source_id)
         keys: dict[str, list[str]] = {}
         for item_id, key in self.db.execute(
-            f"SELECT item_id, key FROM item_keys WHERE item_id IN ({marks}) ORDER BY key", ids
+            f"SELECT item_id, key FROM item_keys WHERE item_id IN ({marks})", ids
         ):
             keys.setdefault(item_id, []).append(key)
         items = []
@@ -273,13 +203,14 @@ class Store:
                 image=str(image), author=str(author),
                 labels=tuple(json.loads(str(labels))),
                 enclosures=tuple(Enclosure(*e) for e in json.loads(str(enclosures))),
-                categories=tuple(cats.get(str(item_id), ())),
-                sources=tuple(srcs.get(str(item_id), ())),
-                keys=tuple(keys.get(str(item_id), ())),
+                # Sorted here, not in SQL: text collation differs between databases.
+                categories=tuple(sorted(cats.get(str(item_id), ()))),
+                sources=tuple(sorted(srcs.get(str(item_id), ()))),
+                keys=tuple(sorted(keys.get(str(item_id), ()))),
             ))
         return items
 
-    def save_items(self, db: sqlite3.Connection, items: Iterable[Item], now: datetime) -> None:
+    def save_items(self, db: Connection, items: Iterable[Item], now: datetime) -> None:
         """Insert or replace items (inside :meth:`transaction`). ``first_seen`` must be set."""
         stamp = format_date(now)
         for item in items:
@@ -303,12 +234,13 @@ class Store:
             db.execute("DELETE FROM item_categories WHERE item_id = ?", (item.id,))
             db.executemany("INSERT INTO item_categories VALUES (?, ?)",
                            [(item.id, slug) for slug in item.categories])
-            db.executemany("INSERT OR IGNORE INTO item_sources VALUES (?, ?)",
+            db.executemany("INSERT INTO item_sources VALUES (?, ?) "
+                           "ON CONFLICT DO NOTHING",
                            [(item.id, sid) for sid in item.sources])
-            db.executemany("INSERT OR IGNORE INTO item_keys VALUES (?, ?)",
+            db.executemany("INSERT INTO item_keys VALUES (?, ?) ON CONFLICT DO NOTHING",
                            [(key, item.id) for key in item.keys])
 
-    def touch_items(self, db: sqlite3.Connection, ids: Iterable[str], now: datetime) -> None:
+    def touch_items(self, db: Connection, ids: Iterable[str], now: datetime) -> None:
         db.executemany("UPDATE items SET last_seen = ? WHERE id = ?",
                        [(format_date(now), item_id) for item_id in ids])
 
@@ -326,19 +258,20 @@ class Store:
                 found.setdefault(key, []).append(item_id)
         return found
 
-    def prune(self, db: sqlite3.Connection, before: datetime) -> int:
+    def prune(self, db: Connection, before: datetime) -> int:
         """Delete items published before ``before`` that no source has listed since then
         (inside :meth:`transaction`); returns how many went. Categories, sources and keys go
         with them (ON DELETE CASCADE)."""
         stamp = format_date(before)
-        cursor = db.execute("DELETE FROM items WHERE published < ? AND last_seen < ?",
+        result = db.execute("DELETE FROM items WHERE published < ? AND last_seen < ?",
                             (stamp, stamp))
-        return int(cursor.rowcount)
+        return result.rowcount
 
     # -- sources -----------------------------------------------------------------------------
 
     def source_state(self, source_id: str) -> SourceState:
-        row = self.db.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
+        row = self.db.execute(f"SELECT {SOURCE_COLUMNS} FROM sources WHERE id = ?",
+                              (source_id,)).fetchone()
         if row is None:
             return SourceState(id=source_id)
         (sid, etag, last_modified, body_hash, last_attempt, last_success, last_error,
@@ -352,12 +285,12 @@ class Store:
         )
 
     def source_states(self) -> dict[str, SourceState]:
-        ids = [row[0] for row in self.db.execute("SELECT id FROM sources ORDER BY id")]
+        ids = sorted(str(row[0]) for row in self.db.execute("SELECT id FROM sources"))
         return {sid: self.source_state(sid) for sid in ids}
 
     def record_success(
         self,
-        db: sqlite3.Connection,
+        db: Connection,
         source_id: str,
         now: datetime,
         *,
@@ -367,7 +300,7 @@ class Store:
         unmatched_labels: Iterable[str] = (),
     ) -> None:
         count = db.execute("SELECT COUNT(*) FROM item_sources WHERE source_id = ?",
-                           (source_id,)).fetchone()[0]
+                           (source_id,)).scalar()
         stamp = format_date(now)
         db.execute(
             "INSERT INTO sources (id, etag, last_modified, body_hash, last_attempt, "
@@ -406,8 +339,19 @@ class Store:
 
 
 def open_store(url: str, root: Path) -> Store:
-    """Open the store named by a database URL; a relative sqlite path is relative to ``root``."""
+    """Open the store named by a database URL, creating or upgrading its schema.
+
+    ``sqlite:///path`` (a relative path is relative to ``root``, the config's folder) or
+    ``postgresql://user:password@host:port/dbname`` (``postgres://`` works too).
+    """
     if url.startswith("sqlite:///"):
+        from .sqlite import SQLiteConnection
+
         path = Path(url.removeprefix("sqlite:///"))
-        return Store(path if path.is_absolute() else root / path)
-    raise StoreError(f"unsupported store URL {url!r}; use sqlite:///path/to/feedhub.db")
+        return Store(SQLiteConnection(path if path.is_absolute() else root / path))
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresConnection
+
+        return Store(PostgresConnection(url))
+    raise StoreError(f"unsupported store URL {url!r}; use sqlite:///path/to/feedhub.db or "
+                     "postgresql://user:password@host:5432/dbname")

@@ -1,0 +1,87 @@
+"""The store's schema, as one list of versioned migrations shared by every backend.
+
+Migration N (1-based) is ``MIGRATIONS[N - 1]``: a tuple of statements run in one transaction,
+after which ``schema_version`` says N. Never edit a migration that has shipped; append one.
+Statements are plain SQL that SQLite and PostgreSQL both accept; the few words that differ
+are ``{placeholders}`` filled from the backend's :class:`~feedhub.store.base.Dialect`
+(``{serial_pk}``, ``{blob}``). Dates are fixed-width UTC ISO 8601 text in both, so text order
+is time order and the same queries compare them.
+"""
+
+from __future__ import annotations
+
+from .base import Dialect
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the first schema
+    (
+        """CREATE TABLE items (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            link TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            content TEXT NOT NULL,
+            published TEXT NOT NULL,
+            updated TEXT NOT NULL,
+            first_seen TEXT NOT NULL,
+            last_seen TEXT NOT NULL,
+            image TEXT NOT NULL,
+            author TEXT NOT NULL,
+            labels TEXT NOT NULL,
+            enclosures TEXT NOT NULL,
+            content_hash TEXT NOT NULL
+        )""",
+        "CREATE INDEX items_published ON items (published DESC, id)",
+        """CREATE TABLE item_categories (
+            item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            slug TEXT NOT NULL,
+            PRIMARY KEY (item_id, slug)
+        )""",
+        "CREATE INDEX item_categories_slug ON item_categories (slug)",
+        """CREATE TABLE item_sources (
+            item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            source_id TEXT NOT NULL,
+            PRIMARY KEY (item_id, source_id)
+        )""",
+        "CREATE INDEX item_sources_source ON item_sources (source_id)",
+        """CREATE TABLE sources (
+            id TEXT PRIMARY KEY,
+            etag TEXT NOT NULL DEFAULT '',
+            last_modified TEXT NOT NULL DEFAULT '',
+            body_hash TEXT NOT NULL DEFAULT '',
+            last_attempt TEXT NOT NULL DEFAULT '',
+            last_success TEXT NOT NULL DEFAULT '',
+            last_error TEXT NOT NULL DEFAULT '',
+            last_error_at TEXT NOT NULL DEFAULT '',
+            failures INTEGER NOT NULL DEFAULT 0,
+            item_count INTEGER NOT NULL DEFAULT 0,
+            unmatched_labels TEXT NOT NULL DEFAULT '[]'
+        )""",
+        """CREATE TABLE builds (
+            id {serial_pk},
+            started TEXT NOT NULL,
+            finished TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            summary TEXT NOT NULL
+        )""",
+    ),
+    # 2: identity keys (guid, canonical link, normalised title) -> item, so a story met again
+    # under any of its keys, from any source, is found and keeps its id.
+    (
+        """CREATE TABLE item_keys (
+            key TEXT NOT NULL,
+            item_id TEXT NOT NULL REFERENCES items (id) ON DELETE CASCADE,
+            PRIMARY KEY (key, item_id)
+        )""",
+        "CREATE INDEX item_keys_item ON item_keys (item_id)",
+        "CREATE INDEX items_last_seen ON items (last_seen)",
+    ),
+)
+
+
+def statements(number: int, dialect: Dialect) -> list[str]:
+    """Migration ``number`` (1-based) as SQL for ``dialect``."""
+    return [
+        sql.format(serial_pk=dialect.serial_pk, blob=dialect.blob)
+        for sql in MIGRATIONS[number - 1]
+    ]

@@ -1,0 +1,78 @@
+"""SQLite backend: the only module that imports sqlite3.
+
+Traps: ``isolation_level=None`` is needed for explicit BEGIN/COMMIT (the module's implicit
+transactions would otherwise commit behind our back). BEGIN IMMEDIATE takes the write lock at the
+start, so two processes never both read-then-write and deadlock; ``timeout`` makes the second
+one wait instead of failing at once. WAL lets readers (the web app) read while a build writes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import StoreError
+from .base import Dialect, Result
+
+DIALECT = Dialect(
+    name="sqlite",
+    serial_pk="INTEGER PRIMARY KEY AUTOINCREMENT",
+    blob="BLOB",
+    skip_locked="",
+    migration_lock="",
+)
+
+
+class SQLiteConnection:
+    dialect = DIALECT
+
+    def __init__(self, path: Path) -> None:
+        self.where = str(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
+                                      check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}; check that the folder "
+                             "exists and is writable") from exc
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
+        try:
+            cursor = self.db.execute(sql, params)
+            return Result(cursor.fetchall(), cursor.rowcount)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store query failed ({self.where}): {exc}") from exc
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        try:
+            self.db.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store write failed ({self.where}): {exc}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise StoreError(f"store write failed ({self.where}): {exc}") from exc
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        try:
+            self.db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise StoreError(f"store write failed ({self.where}): {exc}") from exc
+
+    def legacy_schema_version(self) -> int:
+        """The version stores written before the schema_version table kept in user_version."""
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self.db.close()
