@@ -75,9 +75,8 @@ def _definitions() -> dict[str, dict[str, Any]]:
     return {"": schema, **{k: v for k, v in schema["$defs"].items() if "properties" in v}}
 
 
-TIED = {("source", "url"), ("source", "path"), ("source", "selectors")}
-"""Optional keys whose absence is still an error in the full sample (url-or-path; html needs
-selectors)."""
+TIED = {("source", "url"), ("source", "path")}
+"""Optional keys whose absence is still an error in the full sample (url-or-path)."""
 
 
 def _objects_at(data: dict[str, Any], definition: str) -> list[dict[str, Any]]:

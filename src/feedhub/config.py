@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from .dates import SUPPORTED_LOCALES
 from .errors import ConfigError, ConfigProblem
 from .model import (
     ALL_SLUG,
@@ -405,9 +406,6 @@ def _parse_sources(
         selectors = None
         if "selectors" in fields:
             selectors = _parse_selectors(walker, fields["selectors"], f"{key}.selectors")
-        if kind_text == SourceKind.HTML and "selectors" not in fields:
-            walker.problem(snode, f"{key}.selectors",
-                           "an html source needs selectors (at least 'item')")
         if kind_text == SourceKind.FEED and "selectors" in fields:
             walker.problem(fields["selectors"], f"{key}.selectors",
                            "selectors apply only to kind: html")
@@ -418,8 +416,26 @@ def _parse_sources(
                 default_category=category, title=walker.text(fields, "title", key),
                 selectors=selectors, date_format=walker.text(fields, "date_format", key),
                 timezone=timezone, base_url=base_url,
+                locale=walker.text(fields, "locale", key, check=_check_locale),
+                max_pages=_max_pages(walker, fields, key),
             ))
     return sources
+
+
+def _check_locale(value: str) -> str | None:
+    if value and value not in SUPPORTED_LOCALES:
+        return f"unsupported locale {value!r}; use one of {', '.join(SUPPORTED_LOCALES)}"
+    return None
+
+
+def _max_pages(walker: _Walker, fields: dict[str, yaml.Node], key: str) -> int:
+    if "max_pages" not in fields:
+        return 1
+    value = walker.scalar(fields["max_pages"], f"{key}.max_pages", "int")
+    if value is not None and not 1 <= value <= 50:
+        walker.problem(fields["max_pages"], f"{key}.max_pages", "must be between 1 and 50")
+        return 1
+    return int(value) if value is not None else 1
 
 
 def _parse_selectors(walker: _Walker, node: yaml.Node, key: str) -> Selectors | None:

@@ -1,14 +1,21 @@
 """Date text -> datetime. Pure functions; no clock.
 
-A result without tzinfo means "local to the source"; normalise attaches the source's timezone.
+A result without tzinfo means "local to the source"; normalise attaches the source's timezone
+(a date-only value is midnight there, then stored in UTC).
 Listing-page formats are tried first with strptime, then ISO 8601 and RFC 822 (the two feed
 date formats). All of them are fast; no natural-language guessing (dateparser is ~200x slower).
+
+``locale`` ("fr", "de", "es", "it", "pt", "nl") reads month and weekday names in that language
+through a small table: the names are swapped for English ones before strptime, so a format
+written with ``%B``/``%b`` works in every supported language ("26 mai 2021", "26. Mai 2021",
+"26 de mayo de 2021").
 """
 
 from __future__ import annotations
 
 import email.utils
 import re
+import unicodedata
 from datetime import datetime
 
 LISTING_FORMATS = (
@@ -16,32 +23,119 @@ LISTING_FORMATS = (
     "%d %b %Y",  # 26 May 2021 (abbreviated)
     "%B %d, %Y",  # May 26, 2021
     "%b %d, %Y",
+    "%B %d %Y",
     "%d %B %Y %H:%M",
+    "%d. %B %Y",  # 26. Mai 2021 (German)
+    "%d %B, %Y",
     "%Y-%m-%d",
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d %H:%M:%S",
     "%d/%m/%Y",
     "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%Y/%m/%d",
     "%B %Y",
 )
 
+_ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+                   "September", "October", "November", "December")
+_MONTHS = {
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
+          "diciembre",
+    "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre novembre "
+          "dicembre",
+    "pt": "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro "
+          "dezembro",
+    "nl": "januari februari maart april mei juni juli augustus september oktober november "
+          "december",
+}
+_WEEKDAYS = {
+    "en": "monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun",
+    "fr": "lundi mardi mercredi jeudi vendredi samedi dimanche",
+    "de": "montag dienstag mittwoch donnerstag freitag samstag sonntag",
+    "es": "lunes martes miercoles jueves viernes sabado domingo",
+    "it": "lunedi martedi mercoledi giovedi venerdi sabato domenica",
+    "pt": "segunda terca quarta quinta sexta sabado domingo feira",
+    "nl": "maandag dinsdag woensdag donderdag vrijdag zaterdag zondag",
+}
+# Little words between day, month and year: "26 de mayo de 2021", "1er mai", "le 3 mars".
+_FILLERS = {"fr": {"le", "er"}, "es": {"de", "del"}, "pt": {"de"}, "it": {"il"}, "de": {"den"},
+            "nl": set(), "en": {"the", "of", "st", "nd", "rd", "th"}}
+
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W\d_]+\.?")
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:er|st|nd|rd|th|º|°)\b", re.IGNORECASE)
 
 
-def parse_date(text: str, fmt: str = "") -> datetime | None:
-    """Parse a date as written on a page or in a feed; None when nothing fits."""
-    text = _SPACE.sub(" ", text).strip()
-    if not text:
-        return None
-    formats = (fmt,) if fmt else LISTING_FORMATS
+def _fold(word: str) -> str:
+    """Lowercase without accents: 'Février' and 'fevrier' are one key."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _month_table(locale: str) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for name, english in zip(_MONTHS[locale].split(), _ENGLISH_MONTHS, strict=True):
+        key = _fold(name)
+        table[key] = english
+        for size in (3, 4):  # common abbreviations: "févr.", "sept", "Dez."
+            table.setdefault(key[:size], english)
+    return table
+
+
+_TABLES = {locale: _month_table(locale) for locale in _MONTHS}
+SUPPORTED_LOCALES = ("en", *_MONTHS)
+
+
+def to_english(text: str, locale: str) -> str:
+    """Swap month names in ``locale`` for English ones and drop weekdays and filler words."""
+    lang = locale.lower().replace("_", "-").split("-")[0]
+    table = _TABLES.get(lang, {})
+    weekdays = set(_WEEKDAYS.get(lang, "").split()) | set(_WEEKDAYS["en"].split())
+    fillers = _FILLERS.get(lang, set())
+    text = _ORDINAL.sub(r"\1", text)
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        key = _fold(word.rstrip("."))
+        if key in table:
+            return table[key]
+        if key in weekdays or key in fillers:
+            return ""
+        return word
+
+    out = _WORD.sub(swap, text)
+    out = re.sub(r"^[\s,]+|(?<=\s),|\s+(?=,)", "", out)
+    return _SPACE.sub(" ", out).strip(" ,")
+
+
+def _strptime(text: str, formats: tuple[str, ...]) -> datetime | None:
     for candidate in formats:
         try:
             return datetime.strptime(text, candidate)
         except ValueError:
             continue
-    if fmt:
+    return None
+
+
+def parse_date(text: str, fmt: str = "", locale: str = "") -> datetime | None:
+    """Parse a date as written on a page or in a feed; None when nothing fits."""
+    text = _SPACE.sub(" ", text).strip()
+    if not text:
         return None
+    formats = (fmt,) if fmt else LISTING_FORMATS
+    found = _strptime(text, formats)
+    if found is None and any(c.isalpha() for c in text):
+        english = to_english(text, locale or "en")
+        if english != text:
+            # Translated names are full English names: let %b match them too.
+            found = _strptime(english, tuple(dict.fromkeys(
+                (*formats, *(f.replace("%b", "%B") for f in formats)))))
+    if found is not None or fmt:
+        return found
     try:
         return datetime.fromisoformat(text)
     except ValueError:

@@ -23,7 +23,7 @@ class SourceKind(StrEnum):
     FEED = "feed"
     """Any RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed 1.0/1.1 document."""
     HTML = "html"
-    """A news listing page read with CSS selectors."""
+    """A news listing page, read with CSS selectors or, without them, automatically."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ class Selectors:
     label: str = ""
     summary: str = ""
     image: str = ""
+    next: str = ""
+    """The next-page link (``a.next@href``); ``rel="next"`` is followed without it."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,10 @@ class Source:
     """IANA zone for dates that carry none."""
     base_url: str = ""
     """URL that relative links resolve against (defaults to the fetched URL)."""
+    locale: str = ""
+    """Language of month and weekday names in listing dates ("fr", "de", "es"...)."""
+    max_pages: int = 1
+    """Listing pages read per build, following the next-page link."""
 
     @property
     def is_remote(self) -> bool:

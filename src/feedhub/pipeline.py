@@ -16,12 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from .errors import FeedhubError, SourceError
-from .extract import extract
+from .extract import PageFetcher, extract
 from .fetch import Fetcher, Validators, fetch
 from .logs import log_source
-from .model import Config, Item, Source
+from .model import Config, FetchResult, Item, Source
 from .normalise import CategoryMap, NormaliseReport, merge, normalise_entries
 from .publish import PublishReport, publish_all
 from .store import Store, content_hash, open_store
@@ -144,7 +146,7 @@ def build_source(
                                      body_hash=state.body_hash,
                                      unmatched_labels=state.unmatched_labels)
             return result
-        entries = extract(source, fetched)
+        entries = extract(source, fetched, page_fetcher(source, root, fetcher))
         notes = NormaliseReport()
         items = normalise_entries(entries, source, categories, fetched.url, now, notes)
         if entries and not items:
@@ -178,6 +180,19 @@ def build_source(
     finally:
         result.seconds = time.monotonic() - clock
     return result
+
+
+def page_fetcher(source: Source, root: Path, fetcher: Fetcher = fetch) -> PageFetcher:
+    """Fetches a listing's further pages the way the source itself is fetched (same limits and
+    checks); a file:// next-page link of a local source stays a path under the config folder."""
+
+    def fetch_page(url: str) -> FetchResult:
+        location = url
+        if url.startswith("file:"):
+            location = url2pathname(urlsplit(url).path)
+        return fetcher(replace(source, location=location), root, Validators())
+
+    return fetch_page
 
 
 def settings_hash(source: Source, categories: CategoryMap) -> str:

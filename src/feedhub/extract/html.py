@@ -2,20 +2,40 @@
 
 A field rule is ``css`` (the element's text), ``css@attr`` (an attribute, e.g. ``a@href``) or
 ``css@html`` (inner HTML). An empty css part (``@href``) means the item block itself.
-Links and images are resolved here against ``<base href>`` or the page URL, since only this
-module sees the page.
+
+Without configuration: a date rule finds ``<time datetime>`` (inside the matched element, or
+anywhere in the block when there is no rule) and prefers its machine-readable value; an image
+rule that names an ``<img>`` (``img``, ``img@src``) falls back from a missing or placeholder
+``src`` to the lazy-loading ``data-src``/``data-lazy-src``/``data-original`` and to the largest
+``srcset`` candidate (also of a ``<picture><source>``). Links and images are resolved here
+against ``<base href>`` or the page URL, since only this module sees the page.
+
+Pagination: with ``max_pages`` > 1 the next page is the ``next`` selector's link, else
+``<link rel="next">``/``<a rel="next">``. Pages are fetched through a :class:`PageFetcher`
+passed in by the caller, so this module never does I/O itself.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from typing import Protocol
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..dates import parse_date
-from ..errors import ExtractError
+from ..errors import ExtractError, SourceError
 from ..model import FetchResult, RawEntry, Selectors, Source
 from .encoding import decode
+
+log = logging.getLogger(__name__)
+
+
+class PageFetcher(Protocol):
+    """Fetches one more page of a listing (the next page); raises a SourceError on failure."""
+
+    def __call__(self, url: str) -> FetchResult: ...
 
 
 def decode_html(body: bytes, headers: dict[str, str]) -> str:
@@ -43,7 +63,7 @@ def field(node: LexborNode, rule: str) -> str:
     return (target.attributes.get(attr) or "").strip()
 
 
-def _date(node: LexborNode, rule: str) -> str:
+def date_text(node: LexborNode, rule: str) -> str:
     """The date rule's text, preferring a machine-readable <time datetime>."""
     if rule and "@" in rule:
         return field(node, rule)
@@ -58,22 +78,78 @@ def _date(node: LexborNode, rule: str) -> str:
     return (target.text(separator=" ") or "").strip()
 
 
+_LAZY_ATTRS = ("data-src", "data-lazy-src", "data-original", "data-lazy", "data-srcset",
+               "srcset")
+_WIDTH = re.compile(r"^(\d+(?:\.\d+)?)[wx]$")
+
+
+def largest_in_srcset(srcset: str) -> str:
+    """The widest (or densest) candidate of a srcset; the first when none says."""
+    best, best_size = "", -1.0
+    for candidate in srcset.split(","):
+        parts = candidate.split()
+        if not parts:
+            continue
+        match = _WIDTH.match(parts[-1]) if len(parts) > 1 else None
+        size = float(match.group(1)) if match else 0.0
+        if size > best_size:
+            best, best_size = parts[0], size
+    return best
+
+
+def _is_placeholder(src: str) -> bool:
+    return not src or src.startswith("data:") or "blank." in src or "placeholder" in src
+
+
+def image_url(img: LexborNode) -> str:
+    """The real image of an <img> (or <picture>/<source>), past lazy-loading placeholders."""
+    attrs = img.attributes
+    src = (attrs.get("src") or "").strip()
+    if not _is_placeholder(src):
+        return src
+    for name in _LAZY_ATTRS:
+        value = (attrs.get(name) or "").strip()
+        if value:
+            return largest_in_srcset(value) if "srcset" in name else value
+    parent = img.parent
+    if parent is not None and parent.tag == "picture":
+        for source in parent.css("source[srcset]"):
+            return largest_in_srcset(source.attributes.get("srcset") or "")
+    return "" if src.startswith("data:") else src
+
+
+def image_field(node: LexborNode, rule: str) -> str:
+    css, _, attr = rule.partition("@")
+    attr = attr.strip()
+    target = _select_one(node, css.strip())
+    if target is None:
+        return ""
+    if attr in ("", "src") and target.tag in ("img", "source"):
+        return image_url(target)
+    if attr in ("srcset", "data-srcset"):
+        return largest_in_srcset(target.attributes.get(attr) or "")
+    if not attr:
+        img = target.css_first("img")
+        return image_url(img) if img is not None else ""
+    return field(node, rule)
+
+
 def extract_items(
-    page: LexborHTMLParser, sel: Selectors, date_format: str, page_url: str
+    page: LexborHTMLParser, sel: Selectors, date_format: str, page_url: str, locale: str = ""
 ) -> list[RawEntry]:
     base = urljoin(page_url, base_href(page))
     entries = []
     for block in page.css(sel.item):
-        date_text = _date(block, sel.date)
+        written = date_text(block, sel.date)
         labels = field(block, sel.label)
         link = field(block, sel.link)
-        image = field(block, sel.image)
+        image = image_field(block, sel.image) if sel.image else ""
         entries.append(RawEntry(
             title=field(block, sel.title),
             link=urljoin(base, link) if link else "",
             summary=field(block, sel.summary),
-            published=parse_date(date_text, date_format) if date_text else None,
-            date_text=date_text,
+            published=parse_date(written, date_format, locale) if written else None,
+            date_text=written,
             labels=(labels,) if labels else (),
             image=urljoin(base, image) if image else "",
         ))
@@ -85,18 +161,60 @@ def base_href(page: LexborHTMLParser) -> str:
     return (base.attributes.get("href") or "") if base is not None else ""
 
 
-def extract_listing(source: Source, result: FetchResult) -> list[RawEntry]:
-    if source.selectors is None:
-        raise ExtractError(source.id, "an html source needs selectors (at least 'item')")
+def next_page_url(page: LexborHTMLParser, rule: str, page_url: str) -> str:
+    """The absolute URL of the next page: the rule's link, else rel="next"; "" when none."""
+    href = ""
+    if rule:
+        href = field(page.root, rule if "@" in rule else rule + "@href") if page.root else ""
+    else:
+        for node in page.css('link[rel~="next"], a[rel~="next"]'):
+            href = (node.attributes.get("href") or "").strip()
+            if href:
+                break
+    return urljoin(urljoin(page_url, base_href(page)), href) if href else ""
+
+
+def parse_page(result: FetchResult) -> LexborHTMLParser:
+    return LexborHTMLParser(decode_html(result.body, result.headers))
+
+
+def extract_listing(
+    source: Source, result: FetchResult, fetch_page: PageFetcher | None = None
+) -> list[RawEntry]:
+    """Entries of a listing page and, up to ``max_pages``, of the pages after it."""
     if not result.body.strip():
         raise ExtractError(source.id, "the page is empty")
-    page = LexborHTMLParser(decode_html(result.body, result.headers))
+    if source.selectors is None:
+        from .auto import extract_auto
+
+        return extract_auto(source, result)
+    page = parse_page(result)
     page_url = source.base_url or result.url
-    entries = extract_items(page, source.selectors, source.date_format, page_url)
+    entries = extract_items(page, source.selectors, source.date_format, page_url, source.locale)
     if not entries:
         raise ExtractError(
             source.id,
             f"no item matched the selector {source.selectors.item!r}; run `feedhub preview "
             f"{source.id}` to see what the page holds",
         )
+    seen = {result.url, page_url}
+    for _ in range(source.max_pages - 1):
+        if fetch_page is None:
+            break
+        url = next_page_url(page, source.selectors.next, page_url)
+        if not url or url in seen:
+            break
+        seen.add(url)
+        try:
+            fetched = fetch_page(url)
+        except SourceError as exc:
+            # The pages already read are good (and hold the newest items): keep them.
+            log.warning("source %s: stopped paging at %s: %s", source.id, url, exc.message)
+            break
+        page, page_url = parse_page(fetched), fetched.url
+        more = extract_items(page, source.selectors, source.date_format, page_url,
+                             source.locale)
+        if not more:
+            break
+        entries.extend(more)
     return entries

@@ -1,0 +1,451 @@
+"""Listing pages with no selectors: find the items and their fields without configuration.
+
+Strategies, tried in this order (the first that finds at least two items wins):
+1. schema.org JSON-LD: ``NewsArticle``/``Article``/``BlogPosting``/``Report`` objects, also
+   inside ``@graph`` and ``ItemList`` (``itemListElement``);
+2. schema.org microdata: ``[itemscope]`` elements whose ``itemtype`` is one of those;
+3. repeated blocks: ``<article>`` elements, or sibling elements with the same tag and class that
+   each hold a link. Blocks are scored by how many there are, how many have a date, and how
+   long their link texts are (navigation menus have short ones); inside the winning blocks the
+   title link, date, label, summary and image are chosen by markup (headings, ``<time>``,
+   class names such as ``date``, ``type``, ``summary``) and by content (text that parses as a
+   date), and written down as ordinary :class:`~feedhub.model.Selectors`, so the same rules
+   can be pasted into sources.yaml.
+
+Every run produces an :class:`AutoReport`: the strategy, the selectors chosen, the reasons and
+the runner-up, and ``confident=False`` when the choice was close or found no dates.
+``feedhub preview`` prints it. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ..dates import parse_date
+from ..errors import ExtractError
+from ..model import FetchResult, RawEntry, Selectors, Source
+from .html import base_href, extract_items, parse_page
+
+ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "Report", "ScholarlyArticle",
+                 "AnalysisNewsArticle", "ReportageNewsArticle", "PressRelease", "TechArticle"}
+MIN_BLOCKS = 2
+_SKIP_ANCESTORS = {"nav", "header", "footer", "aside", "form"}
+_CLASS_HINTS = {
+    "date": re.compile(r"date|time|publish|posted|when|meta", re.I),
+    "label": re.compile(r"type|categor|label|tag|kicker|section|rubric|topic|badge|eyebrow",
+                        re.I),
+    "summary": re.compile(r"summary|teaser|excerpt|desc|intro|lead|abstract|snippet|text|body",
+                          re.I),
+}
+_DATEISH = re.compile(r"\d{4}|\d{1,2}[./-]\d{1,2}")
+
+
+@dataclass(frozen=True)
+class AutoReport:
+    """What automatic extraction found, and why it chose it."""
+
+    strategy: str
+    """"json-ld", "microdata", "blocks" or "none"."""
+    selectors: Selectors | None = None
+    """The rules chosen ("blocks" only); paste them into sources.yaml to pin them."""
+    reasons: tuple[str, ...] = ()
+    runner_up: str = ""
+    confident: bool = True
+    count: int = 0
+
+
+@dataclass
+class _Candidate:
+    selector: str
+    blocks: list[LexborNode]
+    linked: int = 0
+    dated: int = 0
+    link_text: float = 0.0
+    score: float = 0.0
+    why: list[str] = field(default_factory=list)
+
+
+# --- JSON-LD -----------------------------------------------------------------------------
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    if isinstance(kind, str):
+        return {kind}
+    return {k for k in kind if isinstance(k, str)} if isinstance(kind, list) else set()
+
+
+def _walk_jsonld(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > 8:
+        return
+    if isinstance(value, list):
+        for element in value:
+            yield from _walk_jsonld(element, depth + 1)
+    elif isinstance(value, dict):
+        if _types(value) & ARTICLE_TYPES:
+            yield value
+            return
+        if "ListItem" in _types(value) and isinstance(value.get("item"), dict | str):
+            item = value["item"]
+            if isinstance(item, str):
+                yield {"url": item, "name": value.get("name", "")}
+            else:
+                yield from _walk_jsonld(
+                    {"@type": "Article", **item} if not _types(item) else item, depth + 1)
+            return
+        for key in ("@graph", "itemListElement", "mainEntity", "hasPart"):
+            if key in value:
+                yield from _walk_jsonld(value[key], depth + 1)
+
+
+def _ld_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, list) and value:
+        return _ld_text(value[0])
+    if isinstance(value, dict):
+        return _ld_text(value.get("name") or value.get("url") or value.get("@id") or "")
+    return ""
+
+
+def _from_jsonld(page: LexborHTMLParser, base: str, locale: str) -> list[RawEntry]:
+    entries: list[RawEntry] = []
+    seen: set[str] = set()
+    for script in page.css('script[type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text() or "")
+        except (ValueError, RecursionError):
+            continue
+        for obj in _walk_jsonld(data):
+            link = _ld_text(obj.get("url")) or _ld_text(obj.get("mainEntityOfPage"))
+            title = _ld_text(obj.get("headline")) or _ld_text(obj.get("name"))
+            if not link or link in seen:
+                continue
+            seen.add(link)
+            written = _ld_text(obj.get("datePublished")) or _ld_text(obj.get("dateCreated"))
+            label = _ld_text(obj.get("articleSection")) or _ld_text(obj.get("genre"))
+            image = _ld_text(obj.get("image")) or _ld_text(obj.get("thumbnailUrl"))
+            modified = _ld_text(obj.get("dateModified"))
+            entries.append(RawEntry(
+                title=title, link=urljoin(base, link),
+                summary=_ld_text(obj.get("description")),
+                published=parse_date(written, "", locale) if written else None,
+                updated=parse_date(modified) if modified else None,
+                date_text=written, labels=(label,) if label else (),
+                image=urljoin(base, image) if image else "",
+                author=_ld_text(obj.get("author")),
+            ))
+    return entries
+
+
+# --- microdata ---------------------------------------------------------------------------
+
+
+def _prop(node: LexborNode, name: str) -> LexborNode | None:
+    return node.css_first(f'[itemprop~="{name}"]')
+
+
+def _prop_value(node: LexborNode | None) -> str:
+    if node is None:
+        return ""
+    attrs = node.attributes
+    for attr in ("content", "datetime", "href", "src"):
+        if attrs.get(attr):
+            return (attrs.get(attr) or "").strip()
+    return (node.text(separator=" ") or "").strip()
+
+
+def _from_microdata(page: LexborHTMLParser, base: str, locale: str) -> list[RawEntry]:
+    entries = []
+    for node in page.css("[itemscope][itemtype]"):
+        kind = (node.attributes.get("itemtype") or "").rstrip("/").rsplit("/", 1)[-1]
+        if kind not in ARTICLE_TYPES:
+            continue
+        title_node = _prop(node, "headline") or _prop(node, "name")
+        link = _prop_value(_prop(node, "url"))
+        if not link:
+            anchor = (title_node.css_first("a[href]") if title_node is not None else None) \
+                or node.css_first("a[href]")
+            link = (anchor.attributes.get("href") or "") if anchor is not None else ""
+        if not link:
+            continue
+        written = _prop_value(_prop(node, "datePublished"))
+        label = _prop_value(_prop(node, "articleSection"))
+        image = _prop_value(_prop(node, "image"))
+        entries.append(RawEntry(
+            title=(title_node.text(separator=" ") or "").strip() if title_node else "",
+            link=urljoin(base, link),
+            summary=_prop_value(_prop(node, "description")),
+            published=parse_date(written, "", locale) if written else None,
+            date_text=written, labels=(label,) if label else (),
+            image=urljoin(base, image) if image else "",
+            author=_prop_value(_prop(node, "author")),
+        ))
+    return entries
+
+
+# --- repeated blocks ---------------------------------------------------------------------
+
+
+def _classes(node: LexborNode) -> list[str]:
+    return [c for c in (node.attributes.get("class") or "").split()
+            if re.fullmatch(r"[A-Za-z_-][\w-]*", c) and not re.search(r"\d{2,}", c)]
+
+
+def _part(node: LexborNode) -> str:
+    classes = _classes(node)
+    return (node.tag or "") + (f".{classes[0]}" if classes else "")
+
+
+def _node_id(node: LexborNode) -> str:
+    value = node.attributes.get("id") or ""
+    return value if re.fullmatch(r"[A-Za-z][\w-]*", value) else ""
+
+
+def _skipped(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in _SKIP_ANCESTORS:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _group_selector(page: LexborHTMLParser, parent: LexborNode, child: str,
+                    count: int) -> str:
+    """A selector for the parent's repeated children, checked against the page."""
+    parts: list[str] = []
+    node: LexborNode | None = parent
+    while node is not None and node.tag not in ("html", "body", "-undef"):
+        ident = _node_id(node)
+        parts.insert(0, f"#{ident}" if ident else _part(node))
+        selector = " > ".join([*parts, child]) if len(parts) == 1 else \
+            " ".join(parts[:-1]) + f" {parts[-1]} > {child}"
+        if ident or len(page.css(selector)) == count:
+            return selector
+        node = node.parent
+    return " > ".join([*parts, child])
+
+
+def _looks_like_date(text: str, locale: str) -> bool:
+    text = text.strip()
+    return 4 <= len(text) <= 40 and bool(_DATEISH.search(text)) and \
+        parse_date(text, "", locale) is not None
+
+
+def _date_node(block: LexborNode, locale: str) -> LexborNode | None:
+    found = block.css_first("time[datetime]") or block.css_first("time")
+    if found is not None:
+        return found
+    for node in block.traverse():
+        if node == block or node.tag in ("-text", "a", "script", "style"):
+            continue
+        own = node.text(deep=False, separator=" ").strip() if node.child else ""
+        text = (node.text(separator=" ") or "").strip()
+        if (own or len(text) <= 40) and _looks_like_date(own or text, locale):
+            return node
+    return None
+
+
+def _title_link(block: LexborNode) -> LexborNode | None:
+    for level in ("h1", "h2", "h3", "h4", "h5", "h6"):
+        heading = block.css_first(level)
+        if heading is not None:
+            anchor = heading.css_first("a[href]")
+            if anchor is not None:
+                return anchor
+    anchors = [a for a in block.css("a[href]") if (a.text() or "").strip()]
+    if block.tag == "a" and block.attributes.get("href"):
+        return block
+    return max(anchors, key=lambda a: len((a.text() or "").strip()), default=None)
+
+
+def _candidates(page: LexborHTMLParser, locale: str) -> list[_Candidate]:
+    groups: dict[tuple[int, str], list[LexborNode]] = {}
+    parents: dict[tuple[int, str], LexborNode] = {}
+    body = page.body
+    if body is None:
+        return []
+    for parent in body.traverse():
+        if parent.tag in ("-text", "script", "style", "head") or _skipped(parent):
+            continue
+        signatures: dict[str, list[LexborNode]] = {}
+        for child in parent.iter():
+            if child.tag in ("-text", "-comment", "script", "style", "br"):
+                continue
+            signatures.setdefault(_part(child), []).append(child)
+        for sig, members in signatures.items():
+            if len(members) >= MIN_BLOCKS:
+                key = (parent.mem_id, sig)
+                groups[key], parents[key] = members, parent
+    candidates = []
+    for key, members in groups.items():
+        selector = _group_selector(page, parents[key], key[1], len(members))
+        candidates.append(_Candidate(selector, members))
+    articles = [a for a in page.css("article") if not _skipped(a)
+                and (a.parent is None or a.parent.tag != "article")]
+    if len(articles) >= MIN_BLOCKS:
+        candidates.append(_Candidate("article", articles, why=["<article> elements"]))
+    for candidate in candidates:
+        texts = []
+        for block in candidate.blocks:
+            anchor = _title_link(block)
+            if anchor is not None and (anchor.text() or "").strip():
+                candidate.linked += 1
+                texts.append(len((anchor.text() or "").strip()))
+            if _date_node(block, locale) is not None:
+                candidate.dated += 1
+        if candidate.linked < MIN_BLOCKS:
+            candidate.score = 0
+            continue
+        candidate.link_text = sum(texts) / len(texts)
+        date_share = candidate.dated / len(candidate.blocks)
+        link_share = candidate.linked / len(candidate.blocks)
+        candidate.score = (candidate.linked * (1 + 3 * date_share) * link_share
+                           * min(1.0, candidate.link_text / 25)
+                           * (1.5 if candidate.blocks[0].tag == "article" else 1.0))
+    return sorted((c for c in candidates if c.score > 0), key=lambda c: -c.score)
+
+
+def _relative(block: LexborNode, node: LexborNode) -> str:
+    """A selector for ``node`` inside ``block``: tag.class steps, kept only as deep as needed."""
+    if node == block:
+        return ""
+    steps: list[LexborNode] = []
+    current: LexborNode | None = node
+    while current is not None and current != block:
+        steps.insert(0, current)
+        current = current.parent
+    for size in range(1, len(steps) + 1):
+        parts = [_part(n) for n in steps[-size:]]
+        selector = " ".join(parts)
+        if block.css_first(selector) == node:
+            return selector
+    # Same tag and class among siblings (table cells): say which one.
+    parent = node.parent
+    if parent is not None:
+        same = [c for c in parent.iter() if c.tag == node.tag]
+        index = next(i for i, c in enumerate(same) if c == node) + 1
+        prefix = _relative(block, parent)
+        return f"{prefix} > {node.tag}:nth-of-type({index})".strip(" >") if prefix else \
+            f"{node.tag}:nth-of-type({index})"
+    return _part(node)
+
+
+def _most_common(rules: list[str]) -> str:
+    rules = [r for r in rules if r is not None]
+    return Counter(rules).most_common(1)[0][0] if rules else ""
+
+
+def _hinted(block: LexborNode, kind: str, taken: set[int]) -> LexborNode | None:
+    pattern = _CLASS_HINTS[kind]
+    for node in block.traverse():
+        if node == block or node.mem_id in taken or node.tag in ("-text", "a", "img"):
+            continue
+        classes = " ".join(_classes(node))
+        if classes and pattern.search(classes) and (node.text() or "").strip():
+            return node
+    return None
+
+
+def _choose_fields(candidate: _Candidate, locale: str) -> tuple[Selectors, list[str]]:
+    titles, links, dates, labels, summaries, images = [], [], [], [], [], []
+    for block in candidate.blocks[:20]:
+        taken: set[int] = set()
+        anchor = _title_link(block)
+        if anchor is not None:
+            rule = _relative(block, anchor)
+            links.append(f"{rule}@href")
+            titles.append(rule)
+            taken.add(anchor.mem_id)
+            parent = anchor.parent
+            while parent is not None and parent != block:
+                taken.add(parent.mem_id)
+                parent = parent.parent
+        date = _date_node(block, locale)
+        if date is not None:
+            dates.append(_relative(block, date))
+            taken.add(date.mem_id)
+        label = _hinted(block, "label", taken)
+        if label is not None:
+            labels.append(_relative(block, label))
+            taken.add(label.mem_id)
+        summary = _hinted(block, "summary", taken)
+        if summary is None:
+            paragraphs = [p for p in block.css("p") if p.mem_id not in taken
+                          and len((p.text() or "").strip()) > 40]
+            summary = max(paragraphs, key=lambda p: len(p.text() or ""), default=None)
+        if summary is not None:
+            summaries.append(_relative(block, summary))
+        image = block.css_first("img")
+        if image is not None:
+            images.append(_relative(block, image))
+    chosen = Selectors(
+        item=candidate.selector, title=_most_common(titles), link=_most_common(links),
+        date=_most_common(dates), label=_most_common(labels),
+        summary=_most_common(summaries), image=_most_common(images),
+    )
+    reasons = [
+        f"{len(candidate.blocks)} blocks match {candidate.selector!r}; {candidate.linked} hold "
+        f"a link (mean link text {candidate.link_text:.0f} chars), {candidate.dated} a date",
+    ]
+    for name in ("title", "date", "label", "summary", "image"):
+        if not getattr(chosen, name):
+            reasons.append(f"no {name} found in the blocks")
+    return chosen, reasons
+
+
+def detect(page: LexborHTMLParser, page_url: str, locale: str = ""
+           ) -> tuple[list[RawEntry], AutoReport]:
+    """Find a listing's items with no selectors; the report says how and how sure."""
+    base = urljoin(page_url, base_href(page))
+    for strategy, finder in (("json-ld", _from_jsonld), ("microdata", _from_microdata)):
+        found = finder(page, base, locale)
+        if len(found) >= MIN_BLOCKS:
+            dated = sum(1 for e in found if e.published is not None)
+            return found, AutoReport(
+                strategy, reasons=(f"{len(found)} schema.org articles in {strategy}, "
+                                   f"{dated} with a date",),
+                confident=dated > 0, count=len(found))
+    candidates = _candidates(page, locale)
+    if not candidates:
+        return [], AutoReport("none", reasons=(
+            "no structured data, no <article> elements and no repeated blocks holding links",),
+            confident=False)
+    best = candidates[0]
+    selectors, reasons = _choose_fields(best, locale)
+    entries = [e for e in extract_items(page, selectors, "", page_url, locale) if e.link]
+    runner_up = ""
+    confident = best.dated > 0
+    if len(candidates) > 1:
+        second = candidates[1]
+        runner_up = (f"{second.selector!r}: {len(second.blocks)} blocks, {second.dated} dated, "
+                     f"score {second.score:.1f} vs {best.score:.1f}")
+        if second.score * 1.3 > best.score:
+            confident = False
+            reasons.append("the runner-up scored close: check the items, or set selectors")
+    if best.dated == 0:
+        reasons.append("no block has a date: items will be dated when first seen")
+    return entries, AutoReport("blocks", selectors, tuple(reasons), runner_up, confident,
+                               len(entries))
+
+
+def extract_auto(source: Source, result: FetchResult) -> list[RawEntry]:
+    page = parse_page(result)
+    entries, report = detect(page, source.base_url or result.url, source.locale)
+    if not entries:
+        raise ExtractError(source.id, "found no items on this page without selectors ("
+                           + "; ".join(report.reasons) + f"); run `feedhub preview {source.id}`"
+                           " and add selectors")
+    return entries
+
+
+__all__ = ["AutoReport", "detect", "extract_auto"]
