@@ -86,28 +86,39 @@ def _month_table(locale: str) -> dict[str, str]:
     return table
 
 
+def _weekday_set(locale: str) -> set[str]:
+    names = set(_WEEKDAYS.get(locale, "").split())
+    # Abbreviations ("Di.", "mer.", "Tue"): month names win where they collide ("mar").
+    return names | {n[:2] for n in names} | {n[:3] for n in names}
+
+
 _TABLES = {locale: _month_table(locale) for locale in _MONTHS}
+_WEEKDAY_SETS = {locale: _weekday_set(locale) for locale in _WEEKDAYS}
 SUPPORTED_LOCALES = ("en", *_MONTHS)
 
 
-def to_english(text: str, locale: str) -> str:
-    """Swap month names in ``locale`` for English ones and drop weekdays and filler words."""
+def to_english(text: str, locale: str, tidy: bool = True) -> str:
+    """Swap month names in ``locale`` for English ones; with ``tidy``, also drop weekdays,
+    ordinal suffixes and filler words ("de", "le") that no strptime format expects."""
     lang = locale.lower().replace("_", "-").split("-")[0]
     table = _TABLES.get(lang, {})
-    weekdays = set(_WEEKDAYS.get(lang, "").split()) | set(_WEEKDAYS["en"].split())
+    weekdays = _WEEKDAY_SETS.get(lang, set()) | _WEEKDAY_SETS["en"]
     fillers = _FILLERS.get(lang, set())
-    text = _ORDINAL.sub(r"\1", text)
+    if tidy:
+        text = _ORDINAL.sub(r"\1", text)
 
     def swap(match: re.Match[str]) -> str:
         word = match.group(0)
         key = _fold(word.rstrip("."))
         if key in table:
             return table[key]
-        if key in weekdays or key in fillers:
+        if tidy and (key in weekdays or key in fillers):
             return ""
         return word
 
     out = _WORD.sub(swap, text)
+    if not tidy:
+        return out
     out = re.sub(r"^[\s,]+|(?<=\s),|\s+(?=,)", "", out)
     return _SPACE.sub(" ", out).strip(" ,")
 
@@ -129,11 +140,14 @@ def parse_date(text: str, fmt: str = "", locale: str = "") -> datetime | None:
     formats = (fmt,) if fmt else LISTING_FORMATS
     found = _strptime(text, formats)
     if found is None and any(c.isalpha() for c in text):
-        english = to_english(text, locale or "en")
-        if english != text:
-            # Translated names are full English names: let %b match them too.
-            found = _strptime(english, tuple(dict.fromkeys(
-                (*formats, *(f.replace("%b", "%B") for f in formats)))))
+        # Translated names are full English names: let %b match them too.
+        both = tuple(dict.fromkeys((*formats, *(f.replace("%b", "%B") for f in formats))))
+        for tidy in ((False, True) if fmt else (True,)):
+            english = to_english(text, locale or "en", tidy)
+            if english != text:
+                found = _strptime(english, both)
+                if found is not None:
+                    break
     if found is not None or fmt:
         return found
     try:
