@@ -277,3 +277,49 @@ def serve_command(config_path: Path, host: str, port: int) -> None:
     app = create_app({"FEEDHUB_CONFIG": str(config_path)})
     say(f"Serving {config_path} at http://{host}:{port}/")
     app.run(host=host, port=port)
+
+
+@main.command("worker")
+@config_option
+@click.option("--every", default=900, show_default=True, type=click.IntRange(1),
+              show_envvar=True, help="Seconds between two refreshes of a source.")
+@click.option("--lease", default=300, show_default=True, type=click.IntRange(1),
+              show_envvar=True, help="Seconds a claimed source stays this worker's; a dead "
+              "worker's sources go to another one after this. Longer than any fetch.")
+@click.option("--poll", default=5.0, show_default=True, type=click.FloatRange(0.05),
+              show_envvar=True, help="Seconds between looks at the store when idle.")
+@click.option("--publish-delay", default=60, show_default=True, type=click.IntRange(0),
+              show_envvar=True, help="Publish after this many seconds even while other "
+              "sources are still being refreshed.")
+@click.option("--once", is_flag=True, show_envvar=True,
+              help="Refresh what is due, publish, then exit.")
+@click.option("--name", default="", show_envvar=True,
+              help="This worker's name in the store's leases (default host:pid).")
+def worker_command(config_path: Path, every: int, lease: int, poll: float,
+                   publish_delay: int, once: bool, name: str) -> None:
+    """Refresh due sources and publish, sharing the work with every other worker of the store.
+
+    Run one or more per machine against one PostgreSQL store (or one per SQLite store). Each
+    due source is refreshed by exactly one worker; SIGINT/SIGTERM stop it cleanly.
+
+    \b
+    Example:
+      feedhub worker -c sources.yaml --every 600
+    """
+    import signal
+    import threading
+    from datetime import timedelta
+
+    from .worker import WorkerSettings, run_worker
+
+    config = load(config_path)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    settings = WorkerSettings(owner=name, interval=timedelta(seconds=every),
+                              lease=timedelta(seconds=lease), poll=poll,
+                              publish_delay=timedelta(seconds=publish_delay), once=once)
+    try:
+        run_worker(config, settings, stop=stop, log=say)
+    except FeedhubError as exc:
+        fail(str(exc), EXIT_FAILED)

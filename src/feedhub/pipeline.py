@@ -25,8 +25,9 @@ from .fetch import Fetcher, Validators, fetch
 from .logs import log_source
 from .model import Config, FetchResult, Item, Source
 from .normalise import CategoryMap, NormaliseReport, merge, normalise_entries
-from .publish import PublishReport, publish_all
+from .publish import PublishReport
 from .store import Store, content_hash, open_store
+from .sync import publish
 
 
 @dataclass
@@ -108,7 +109,8 @@ def build(
                 build_source(source, config.root, store, categories, now, fetcher)
             )
             log_source(report.sources[-1])
-        report.published = publish_all(config, store)
+        # Through the store, so web nodes serving from it answer what the files say.
+        report.published = publish(config, store, force=True) or PublishReport()
         report.seconds = time.monotonic() - clock
         store.record_build(now, datetime.now(UTC), report.ok,
                            f"{len(report.failed)} of {len(report.sources)} sources failed")

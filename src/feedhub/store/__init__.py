@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..errors import StoreError
@@ -26,6 +26,9 @@ from .base import Connection, Dialect, Row
 from .migrations import MIGRATIONS, statements
 
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+DEFAULT_INTERVAL = 900
+"""Seconds between two refreshes of a source the worker was not told about."""
 
 ITEM_COLUMNS = ("id, title, link, summary, content, published, updated, first_seen, last_seen, "
                 "image, author, labels, enclosures, content_hash")
@@ -213,6 +216,9 @@ class Store:
     def save_items(self, db: Connection, items: Iterable[Item], now: datetime) -> None:
         """Insert or replace items (inside :meth:`transaction`). ``first_seen`` must be set."""
         stamp = format_date(now)
+        items = list(items)
+        if items:
+            self._mark_dirty(db, now)
         for item in items:
             if item.first_seen is None:
                 raise ValueError(f"item {item.id} has no first_seen")
@@ -265,6 +271,8 @@ class Store:
         stamp = format_date(before)
         result = db.execute("DELETE FROM items WHERE published < ? AND last_seen < ?",
                             (stamp, stamp))
+        if result.rowcount:
+            self._mark_dirty(db, before)
         return result.rowcount
 
     # -- sources -----------------------------------------------------------------------------
@@ -313,6 +321,7 @@ class Store:
             (source_id, etag, last_modified, body_hash, stamp, stamp, count,
              json.dumps(sorted(set(unmatched_labels)), ensure_ascii=False)),
         )
+        self._finish_refresh(db, source_id, now)
 
     def record_failure(self, source_id: str, now: datetime, error: str) -> None:
         stamp = format_date(now)
@@ -324,6 +333,139 @@ class Store:
                 "last_error_at=excluded.last_error_at, failures=sources.failures + 1",
                 (source_id, stamp, error, stamp),
             )
+            self._finish_refresh(db, source_id, now)
+
+    # -- shared refresh work (feedhub worker) --------------------------------------------------
+
+    def schedule_sources(self, intervals: dict[str, int]) -> None:
+        """Make every configured source known, with its refresh interval in seconds. A new
+        source is due at once; an existing one keeps its next due time."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO sources (id, interval_seconds) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET interval_seconds = excluded.interval_seconds",
+                sorted(intervals.items()),
+            )
+
+    def claim_source(self, source_ids: Sequence[str], owner: str, now: datetime,
+                     lease: timedelta) -> str | None:
+        """Claim the source that is due longest among ``source_ids`` and not leased by a live
+        worker; None when there is none. The claim is a lease until ``now + lease``: if the
+        worker dies, another one may claim the source when it expires. Finishing the refresh
+        (record_success / record_failure) releases it and sets the next due time, in the same
+        transaction as the items, so a refresh is either wholly done once or not at all."""
+        if not source_ids:
+            return None
+        stamp = format_date(now)
+        marks = ",".join("?" * len(source_ids))
+        with self.transaction() as db:
+            row = db.execute(
+                f"SELECT id FROM sources WHERE id IN ({marks}) AND next_due <= ? "
+                f"AND lease_until <= ? ORDER BY next_due, id LIMIT 1{self.dialect.skip_locked}",
+                (*source_ids, stamp, stamp),
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE sources SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                       (owner, format_date(now + lease), row[0]))
+            return str(row[0])
+
+    def refresh_pending(self, source_ids: Sequence[str], now: datetime) -> bool:
+        """Whether any of ``source_ids`` is due or being refreshed (leased) at ``now``."""
+        if not source_ids:
+            return False
+        stamp = format_date(now)
+        marks = ",".join("?" * len(source_ids))
+        return bool(self.db.execute(
+            f"SELECT COUNT(*) FROM sources WHERE id IN ({marks}) "
+            "AND (next_due <= ? OR lease_until > ?)", (*source_ids, stamp, stamp)).scalar())
+
+    def next_due(self, source_ids: Sequence[str]) -> datetime | None:
+        """The earliest time one of ``source_ids`` falls due (or its lease ends)."""
+        if not source_ids:
+            return None
+        marks = ",".join("?" * len(source_ids))
+        times = [max(str(due), str(until)) for due, until in self.db.execute(
+            f"SELECT next_due, lease_until FROM sources WHERE id IN ({marks})", source_ids)]
+        return min((parse_stored_date(t) if t else datetime.min.replace(tzinfo=UTC)
+                    for t in times), default=None)
+
+    def lease(self, source_id: str) -> tuple[str, datetime | None]:
+        """(owner, lease end) of a source; ("", None) when nobody holds it."""
+        row = self.db.execute("SELECT lease_owner, lease_until FROM sources WHERE id = ?",
+                              (source_id,)).fetchone()
+        return (str(row[0]), _opt_date(str(row[1]))) if row else ("", None)
+
+    def refresh_count(self, source_id: str) -> int:
+        """Refreshes of a source that completed (success or recorded failure)."""
+        row = self.db.execute("SELECT refreshes FROM sources WHERE id = ?",
+                              (source_id,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _finish_refresh(self, db: Connection, source_id: str, now: datetime) -> None:
+        row = db.execute("SELECT interval_seconds FROM sources WHERE id = ?",
+                         (source_id,)).fetchone()
+        interval = timedelta(seconds=int(row[0]) if row else DEFAULT_INTERVAL)
+        db.execute("UPDATE sources SET next_due = ?, lease_owner = '', lease_until = '', "
+                   "refreshes = refreshes + 1 WHERE id = ?",
+                   (format_date(now + interval), source_id))
+
+    # -- published files ---------------------------------------------------------------------
+
+    def _mark_dirty(self, db: Connection, now: datetime) -> None:
+        """Items changed: the feeds must be published again (once, by whoever gets to it)."""
+        db.execute("UPDATE publish_state SET dirty_since = ? WHERE id = 1 AND dirty_since = ''",
+                   (format_date(now),))
+
+    def dirty_since(self) -> datetime | None:
+        """Since when items changed that are not published yet (None: all published)."""
+        return _opt_date(str(self.db.execute(
+            "SELECT dirty_since FROM publish_state WHERE id = 1").scalar()))
+
+    @contextmanager
+    def publishing(self, *, force: bool = False) -> Iterator[bool]:
+        """Hold the publish lock while the body publishes; yields whether there is anything to
+        publish (always True with ``force``). Another worker that tries meanwhile skips
+        (PostgreSQL) or waits and then finds nothing left (SQLite), so a change is published
+        once. Changes stored meanwhile wait for the lock and mark the feeds dirty again."""
+        with self.transaction() as db:
+            row = db.execute("SELECT dirty_since FROM publish_state WHERE id = 1"
+                             + self.dialect.skip_locked).fetchone()
+            if row is None or (not row[0] and not force):
+                yield False
+                return
+            yield True
+            db.execute("UPDATE publish_state SET dirty_since = '' WHERE id = 1")
+
+    def save_published(self, db: Connection, path: str, body: bytes, modified: int) -> bool:
+        """Keep one published file (inside :meth:`publishing`); False when it is unchanged.
+        ``modified`` is the file's mtime in seconds, which servers send as Last-Modified."""
+        row = db.execute("SELECT body, modified FROM published WHERE path = ?",
+                         (path,)).fetchone()
+        if row is not None and bytes(row[0]) == body and int(row[1]) == modified:
+            return False
+        db.execute("UPDATE publish_state SET generation = generation + 1 WHERE id = 1")
+        generation = db.execute("SELECT generation FROM publish_state WHERE id = 1").scalar()
+        db.execute("INSERT INTO published VALUES (?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET "
+                   "body = excluded.body, modified = excluded.modified, "
+                   "generation = excluded.generation", (path, body, modified, generation))
+        return True
+
+    def published_generation(self) -> int:
+        """Grows whenever any published file changes: a cheap "anything new?" for web nodes."""
+        return int(self.db.execute(
+            "SELECT generation FROM publish_state WHERE id = 1").scalar())
+
+    def published_versions(self) -> dict[str, int]:
+        """Every published file's path -> the generation it last changed in."""
+        return {str(path): int(gen) for path, gen in
+                self.db.execute("SELECT path, generation FROM published")}
+
+    def published_file(self, path: str) -> tuple[bytes, int, int] | None:
+        """(body, mtime seconds, generation) of a published file, None when there is none."""
+        row = self.db.execute("SELECT body, modified, generation FROM published WHERE path = ?",
+                              (path,)).fetchone()
+        return (bytes(row[0]), int(row[1]), int(row[2])) if row else None
 
     # -- builds ------------------------------------------------------------------------------
 

@@ -76,6 +76,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX item_keys_item ON item_keys (item_id)",
         "CREATE INDEX items_last_seen ON items (last_seen)",
     ),
+    # 3: several workers share the refresh work (a lease per source, when it is next due) and
+    # the published files live in the store too, so web nodes need no local build.
+    (
+        "ALTER TABLE sources ADD COLUMN next_due TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE sources ADD COLUMN interval_seconds INTEGER NOT NULL DEFAULT 900",
+        "ALTER TABLE sources ADD COLUMN lease_owner TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE sources ADD COLUMN lease_until TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE sources ADD COLUMN refreshes INTEGER NOT NULL DEFAULT 0",
+        """CREATE TABLE publish_state (
+            id INTEGER PRIMARY KEY,
+            dirty_since TEXT NOT NULL,
+            generation INTEGER NOT NULL
+        )""",
+        "INSERT INTO publish_state VALUES (1, '', 0)",
+        """CREATE TABLE published (
+            path TEXT PRIMARY KEY,
+            body {blob} NOT NULL,
+            modified INTEGER NOT NULL,
+            generation INTEGER NOT NULL
+        )""",
+    ),
 )
 
 

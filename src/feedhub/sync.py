@@ -1,0 +1,78 @@
+"""Publishing through the store: the output folder and the store's copy stay the same.
+
+:func:`publish` runs the file publisher (publish.publish_all) under the store's publish lock,
+first bringing the local output folder up to the store's copy (bytes and mtimes), then keeping
+every file the publisher changed in the store. So every worker, on any machine, publishes from
+the same previous state, and a web node can answer from the store exactly what the file
+publisher wrote: the same bytes, hence the same ETag, and the same mtime as Last-Modified.
+
+Must not: decide what a feed contains (publish does) or when to publish (worker and pipeline).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import PublishError
+from .model import Config
+from .publish import PublishReport, publish_all
+from .store import Store
+
+
+def publish(config: Config, store: Store, *, force: bool = False) -> PublishReport | None:
+    """Publish when items changed since the last publish (always with ``force``). Returns
+    None when there was nothing to do or another worker is publishing right now."""
+    with store.publishing(force=force) as due:
+        if not due:
+            return None
+        out = config.output_dir
+        restore_output(store, out)
+        report = publish_all(config, store)
+        for name in report.written:
+            path = out / name
+            try:
+                store.save_published(store.db, name, path.read_bytes(),
+                                     int(path.stat().st_mtime))
+            except OSError as exc:
+                raise PublishError(f"cannot read back {path}: {exc}") from exc
+        return report
+
+
+def restore_output(store: Store, out: Path) -> int:
+    """Make the files under ``out`` what the store holds (bytes and mtime); returns how many
+    were written. Files the store does not know are left alone."""
+    written = 0
+    for name in sorted(store.published_versions()):
+        found = store.published_file(name)
+        if found is None:
+            continue
+        body, modified, _generation = found
+        path = out / name
+        try:
+            if path.read_bytes() == body and int(path.stat().st_mtime) == modified:
+                continue
+        except OSError:
+            pass
+        try:
+            _write(path, body, modified)
+        except OSError as exc:
+            raise PublishError(f"cannot write {path}: {exc}; check that the output folder "
+                               "is writable") from exc
+        written += 1
+    return written
+
+
+def _write(path: Path, data: bytes, mtime: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)
+        os.utime(tmp, (mtime, mtime))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

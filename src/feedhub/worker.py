@@ -1,0 +1,111 @@
+"""``feedhub worker``: one of several processes, on one or many machines, sharing the refresh
+work of one store.
+
+Each due source is claimed by exactly one worker with a lease in the store (PostgreSQL: a
+``FOR UPDATE SKIP LOCKED`` claim; SQLite: its one-writer lock); a worker that dies loses its
+leases when they expire and another worker takes the sources over. A refresh writes the items,
+the source's state, its next due time and the lease release in one transaction, so it counts
+once or not at all. When the refresh pass is quiet (nothing due, nothing leased) or a change
+has waited ``publish_delay``, one worker publishes the feeds whose items changed, once
+(sync.publish, under the store's publish lock).
+
+Must not: keep state of its own between loops; everything shared lives in the store.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from .fetch import Fetcher, fetch
+from .model import Config
+from .normalise import CategoryMap
+from .pipeline import SourceReport, build_source
+from .store import Store, open_store
+from .sync import publish
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    owner: str = ""
+    """Name in the store's leases (default host:pid)."""
+    interval: timedelta = timedelta(minutes=15)
+    """Least time between two refreshes of a source."""
+    lease: timedelta = timedelta(minutes=5)
+    """How long a claim lasts; must exceed the longest fetch. A dead worker's sources wait
+    this long before another worker refreshes them."""
+    poll: float = 5.0
+    """Seconds between looks at the store when nothing is due."""
+    publish_delay: timedelta = timedelta(seconds=60)
+    """Publish even while refreshes continue, once a change has waited this long."""
+    once: bool = False
+    """Refresh what is due, publish, and return (for cron or tests)."""
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_worker(
+    config: Config,
+    settings: WorkerSettings,
+    *,
+    fetcher: Fetcher = fetch,
+    stop: threading.Event | None = None,
+    log: Callable[[str], None] = print,
+) -> int:
+    """Work until ``stop`` is set (or, with ``once``, until nothing is due); returns how many
+    refreshes this worker did."""
+    owner = settings.owner or default_owner()
+    stop = stop or threading.Event()
+    categories = CategoryMap.from_categories(config.categories)
+    ids = [source.id for source in config.sources]
+    done = 0
+    with open_store(config.store, config.root) as store:
+        store.schedule_sources({sid: int(settings.interval.total_seconds()) for sid in ids})
+        log(f"worker {owner}: {len(ids)} sources in {store.db.where}")
+        while not stop.is_set():
+            now = datetime.now(UTC)
+            claimed = store.claim_source(ids, owner, now, settings.lease)
+            if claimed is not None:
+                source = config.source(claimed)
+                assert source is not None
+                report = build_source(source, config.root, store, categories, now, fetcher)
+                done += 1
+                log(describe(owner, report))
+                continue
+            if publish_now(store, ids, now, settings.publish_delay):
+                published = publish(config, store)
+                if published is not None:
+                    log(f"worker {owner}: published, {len(published.written)} file(s) changed")
+                    continue
+                # Another worker is publishing it right now.
+            if settings.once and not store.refresh_pending(ids, now):
+                break
+            stop.wait(wait_seconds(store, ids, now, settings.poll))
+    return done
+
+
+def publish_now(store: Store, ids: list[str], now: datetime, delay: timedelta) -> bool:
+    """Items changed, and either the refresh pass is over or the change waited ``delay``."""
+    dirty = store.dirty_since()
+    if dirty is None:
+        return False
+    return now - dirty >= delay or not store.refresh_pending(ids, now)
+
+
+def wait_seconds(store: Store, ids: list[str], now: datetime, poll: float) -> float:
+    due = store.next_due(ids)
+    if due is None:
+        return poll
+    return max(0.05, min(poll, (due - now).total_seconds()))
+
+
+def describe(owner: str, report: SourceReport) -> str:
+    outcome = "ok" if report.ok else f"ERROR: {report.error}"
+    return (f"worker {owner}: {report.source_id}: {report.found} found, {report.new} new, "
+            f"{report.updated} updated, {outcome} ({report.seconds:.2f}s)")

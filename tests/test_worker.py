@@ -1,0 +1,125 @@
+"""Several workers share the refresh work of one store: claims, leases, publishing once.
+Run on both backends (``store_url``); the multi-process test is in test_worker_cluster.py."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from feedhub.config import load_config
+from feedhub.pipeline import build
+from feedhub.store import open_store
+from feedhub.worker import WorkerSettings, run_worker
+
+from .support.httpd import LocalServer
+from .support.sources import fetches, serve_sources, write_config
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+NAMES = ["alpha", "bravo", "charlie", "delta"]
+ONCE = WorkerSettings(owner="w1", poll=0.05, once=True, publish_delay=timedelta(0))
+
+
+def test_each_due_source_is_claimed_by_one_worker_until_its_lease_ends(
+        store_url: str, tmp_path: Path) -> None:
+    with open_store(store_url, tmp_path) as store:
+        store.schedule_sources({"a": 600, "b": 600})
+        lease = timedelta(minutes=5)
+        first = store.claim_source(["a", "b"], "w1", NOW, lease)
+        second = store.claim_source(["a", "b"], "w2", NOW, lease)
+        assert {first, second} == {"a", "b"}
+        assert store.claim_source(["a", "b"], "w3", NOW, lease) is None
+        assert store.lease("a") == ("w1" if first == "a" else "w2", NOW + lease)
+        assert store.refresh_pending(["a", "b"], NOW)
+        # w1 dies: its source goes to the next worker once the lease is over, not before.
+        assert store.claim_source(["a", "b"], "w3", NOW + lease - timedelta(seconds=1),
+                                  lease) is None
+        assert store.claim_source(["a", "b"], "w3", NOW + lease, lease) in {"a", "b"}
+
+
+def test_finishing_a_refresh_releases_the_lease_and_sets_the_next_due_time(
+        store_url: str, tmp_path: Path) -> None:
+    with open_store(store_url, tmp_path) as store:
+        store.schedule_sources({"a": 600})
+        assert store.claim_source(["a"], "w1", NOW, timedelta(minutes=5)) == "a"
+        with store.transaction() as db:
+            store.record_success(db, "a", NOW, etag="", last_modified="", body_hash="")
+        assert store.lease("a") == ("", None)
+        assert store.refresh_count("a") == 1
+        assert store.next_due(["a"]) == NOW + timedelta(seconds=600)
+        assert not store.refresh_pending(["a"], NOW + timedelta(seconds=599))
+        assert store.claim_source(["a"], "w2", NOW + timedelta(seconds=599),
+                                  timedelta(minutes=5)) is None
+        assert store.claim_source(["a"], "w2", NOW + timedelta(seconds=600),
+                                  timedelta(minutes=5)) == "a"
+        store.record_failure("a", NOW + timedelta(seconds=600), "HTTP 500")
+        assert store.refresh_count("a") == 2 and store.lease("a") == ("", None)
+        assert store.next_due(["a"]) == NOW + timedelta(seconds=1200)
+
+
+def test_changed_items_are_published_once(store_url: str, tmp_path: Path) -> None:
+    with open_store(store_url, tmp_path) as store:
+        with store.publishing() as due:
+            assert not due
+        with store.publishing(force=True) as due:
+            assert due
+            assert store.save_published(store.db, "all.rss", b"<rss/>", 1_700_000_000)
+            assert not store.save_published(store.db, "all.rss", b"<rss/>", 1_700_000_000)
+        generation = store.published_generation()
+        assert store.published_file("all.rss") == (b"<rss/>", 1_700_000_000, generation)
+        store.record_failure("a", NOW, "x")  # no item changed: nothing to publish
+        assert store.dirty_since() is None
+        from .test_store import item
+
+        with store.transaction() as db:
+            store.save_items(db, [item(1)], NOW)
+        assert store.dirty_since() == NOW
+        with store.publishing() as due:
+            assert due
+        assert store.dirty_since() is None
+        with store.publishing() as due:
+            assert not due
+
+
+def test_worker_refreshes_each_source_once_then_publishes_what_build_would(
+        store_url: str, tmp_path: Path, httpd: LocalServer) -> None:
+    serve_sources(httpd, NAMES)
+    config = load_config(write_config(tmp_path, httpd, NAMES, store_url))
+    assert run_worker(config, ONCE, log=lambda _: None) == len(NAMES)
+    assert [fetches(httpd, name) for name in NAMES] == [1] * len(NAMES)
+    with open_store(config.store, config.root) as store:
+        assert store.dirty_since() is None
+        body, modified, _ = store.published_file("news.rss") or (b"", 0, 0)
+        assert b"alpha story 2 v1" in body
+        assert (config.output_dir / "news.rss").read_bytes() == body
+        assert int((config.output_dir / "news.rss").stat().st_mtime) == modified
+        generation = store.published_generation()
+    # Nothing is due again within the interval: a second pass fetches and publishes nothing.
+    assert run_worker(config, ONCE, log=lambda _: None) == 0
+    assert len(httpd.requests) == len(NAMES)
+    with open_store(config.store, config.root) as store:
+        assert store.published_generation() == generation
+    # A build on another machine (another output folder) starts from the store's copy.
+    from dataclasses import replace
+
+    other = replace(config, output="feeds-elsewhere")
+    build(other)
+    assert (other.output_dir / "news.rss").read_bytes() == body
+
+
+def test_two_worker_threads_never_refresh_a_source_twice(
+        store_url: str, tmp_path: Path, httpd: LocalServer) -> None:
+    names = [f"s{n}" for n in range(8)]
+    serve_sources(httpd, names)
+    config = load_config(write_config(tmp_path, httpd, names, store_url))
+    counts: list[int] = []
+    threads = [threading.Thread(target=lambda n=n: counts.append(run_worker(
+        config, WorkerSettings(owner=f"w{n}", poll=0.05, once=True,
+                               publish_delay=timedelta(0)), log=lambda _: None)))
+        for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sum(counts) == len(names)
+    assert [fetches(httpd, name) for name in names] == [1] * len(names)
