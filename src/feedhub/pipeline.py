@@ -41,6 +41,8 @@ class SourceReport:
     unchanged_body: bool = False
     error: str = ""
     seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per stage (fetch, extract, normalise, store), for bench/build.py."""
     unmatched_labels: list[str] = field(default_factory=list)
     unparsed_dates: list[str] = field(default_factory=list)
 
@@ -55,6 +57,16 @@ class BuildReport:
     sources: list[SourceReport] = field(default_factory=list)
     published: PublishReport = field(default_factory=PublishReport)
     seconds: float = 0.0
+    publish_seconds: float = 0.0
+
+    def stage_seconds(self) -> dict[str, float]:
+        """Seconds per stage over all sources, publish included (where a build's time goes)."""
+        total: dict[str, float] = {}
+        for source in self.sources:
+            for stage, seconds in source.stages.items():
+                total[stage] = total.get(stage, 0.0) + seconds
+        total["publish"] = self.publish_seconds
+        return total
 
     @property
     def ok(self) -> bool:
@@ -109,8 +121,10 @@ def build(
                 build_source(source, config.root, store, categories, now, fetcher)
             )
             log_source(report.sources[-1])
+        publishing = time.monotonic()
         # Through the store, so web nodes serving from it answer what the files say.
         report.published = publish(config, store, force=True) or PublishReport()
+        report.publish_seconds = time.monotonic() - publishing
         report.seconds = time.monotonic() - clock
         store.record_build(now, datetime.now(UTC), report.ok,
                            f"{len(report.failed)} of {len(report.sources)} sources failed")
@@ -127,7 +141,14 @@ def build_source(
 ) -> SourceReport:
     """Fetch, extract, normalise and store one source; never raises a SourceError."""
     result = SourceReport(source.id)
-    clock = time.monotonic()
+    clock = mark = time.monotonic()
+
+    def lap(stage: str) -> None:
+        nonlocal mark
+        now = time.monotonic()
+        result.stages[stage] = result.stages.get(stage, 0.0) + now - mark
+        mark = now
+
     try:
         state = store.source_state(source.id)
         settings = settings_hash(source, categories)
@@ -135,7 +156,9 @@ def build_source(
         same_settings = state.body_hash.startswith(settings + ":")
         validators = (Validators(state.etag, state.last_modified) if same_settings
                       else Validators())
+        lap("store")
         fetched = fetcher(source, root, validators)
+        lap("fetch")
         body_hash = "" if fetched.not_modified else (
             f"{settings}:{hashlib.sha256(fetched.body).hexdigest()}")
         if fetched.not_modified or (body_hash and body_hash == state.body_hash
@@ -149,8 +172,10 @@ def build_source(
                                      unmatched_labels=state.unmatched_labels)
             return result
         entries = extract(source, fetched, page_fetcher(source, root, fetcher))
+        lap("extract")
         notes = NormaliseReport()
         items = normalise_entries(entries, source, categories, fetched.url, now, notes)
+        lap("normalise")
         if entries and not items:
             raise SourceError(source.id, "entries were found but none had a link or id")
         result.found = len(items)
@@ -180,6 +205,7 @@ def build_source(
         result.error = exc.message
         store.record_failure(source.id, now, exc.message)
     finally:
+        lap("store")
         result.seconds = time.monotonic() - clock
     return result
 

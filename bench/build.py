@@ -1,0 +1,424 @@
+"""How fast a build is and how its cost grows: one command, one table.
+
+    .venv/bin/python bench/build.py                  # N = 250, 1000, 4000 (several minutes)
+    .venv/bin/python bench/build.py --sizes 100      # a quick check
+
+For each N it generates a corpus (half RSS/Atom feeds of 50 items with HTML summaries and
+categories, half listing pages of 20 items; some stories appear on several sources), serves it
+from a real HTTP server on 127.0.0.1 that answers ETag/Last-Modified with 304, and measures, each
+in a fresh subprocess (wall time, CPU time and peak RSS from wait4):
+
+- cold: a build into an empty store;        - warm: the same build again, nothing changed;
+- 5%: a build after 5% of the sources gained one item;
+- naive: ``feedparser.parse(url)`` on every feed URL, one after another (the feed half only);
+- lxml: a bare lxml parse of every document's bytes (the floor for Python).
+
+Then it checks the targets of issue 9 as ratios measured in the same run. Not a unit test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.httpd import LocalServer, Reply, Request  # noqa: E402
+
+LABELS = ["Press release", "News", "Feature", "Statement", "Comment", "Video", "Report"]
+CATEGORIES = [
+    {"slug": "press-releases", "title": "Press releases", "labels": ["Press release"]},
+    {"slug": "news", "title": "News", "labels": ["News", "Statement"]},
+    {"slug": "features", "title": "Features", "labels": ["Feature", "Video", "Comment"]},
+]
+FEED_ITEMS = 50
+PAGE_ITEMS = 20
+SHARED_PER_SOURCE = 3
+"""Stories each source shares with others (same link), so builds merge them."""
+EPOCH = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+# --- corpus ---------------------------------------------------------------------------------
+
+@dataclass
+class Story:
+    n: int
+    link: str
+    title: str
+    label: str
+    published: datetime
+    summary: str
+
+
+def make_story(rng: random.Random, n: int, host: str) -> Story:
+    words = rng.sample(["labour", "wages", "workers", "skills", "youth", "safety", "jobs",
+                        "social", "protection", "migration", "green", "care", "rights",
+                        "dialogue", "employment", "training", "policy", "report"], 6)
+    title = " ".join(words).capitalize() + f" ({n})"
+    summary = (f"<p>{escape(title)} &mdash; <em>{words[0]}</em> and <strong>{words[1]}</strong> "
+               f"in <a href=\"https://{host}/topics/{words[2]}\">{words[2]}</a>.</p>"
+               f"<p>Second paragraph about {words[3]}<script>track({n})</script>.</p>"
+               f"<img src=\"https://{host}/img/{n}.jpg\" alt=\"{words[4]}\" onerror=\"x()\">")
+    return Story(n, f"https://{host}/stories/{n}", title, rng.choice(LABELS),
+                 EPOCH - timedelta(minutes=7 * n), summary)
+
+
+def rss(stories: list[Story], name: str) -> bytes:
+    items = "".join(
+        f"<item><title>{escape(s.title)}</title><link>{s.link}</link>"
+        f"<guid isPermaLink='true'>{s.link}</guid><category>{escape(s.label)}</category>"
+        f"<pubDate>{format_datetime(s.published)}</pubDate>"
+        f"<description>{escape(s.summary)}</description></item>" for s in stories)
+    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+            f"<title>{name}</title><link>https://example.org/{name}</link>"
+            f"<description>{name}</description>{items}</channel></rss>").encode()
+
+
+def atom(stories: list[Story], name: str) -> bytes:
+    entries = "".join(
+        f"<entry><title>{escape(s.title)}</title><link rel='alternate' href='{s.link}'/>"
+        f"<id>{s.link}</id><category term='{escape(s.label)}'/>"
+        f"<published>{s.published.isoformat()}</published>"
+        f"<updated>{s.published.isoformat()}</updated>"
+        f"<summary type='html'>{escape(s.summary)}</summary></entry>" for s in stories)
+    updated = max(s.published for s in stories).isoformat()
+    return (f"<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+            f"<title>{name}</title><id>https://example.org/{name}</id><updated>{updated}</updated>"
+            f"<author><name>{name}</name></author>{entries}</feed>").encode()
+
+
+def listing(stories: list[Story], name: str) -> bytes:
+    items = "".join(
+        f"<li class='item'><h3 class='t'><a href='{s.link}'>{escape(s.title)}</a></h3>"
+        f"<time datetime='{s.published.isoformat()}'>{s.published:%d %B %Y}</time>"
+        f"<span class='label'>{escape(s.label)}</span>"
+        f"<div class='s'>{s.summary}</div></li>" for s in stories)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{name}</title></head>"
+            f"<body><nav><a href='/'>Home</a></nav><main><h1>{name}</h1>"
+            f"<ul class='list'>{items}</ul></main><footer>(c) {name}</footer></body></html>"
+            ).encode()
+
+
+SELECTORS = {"item": "li.item", "title": ".t a", "link": ".t a@href", "date": "time",
+             "label": ".label", "summary": ".s@html"}
+
+
+@dataclass
+class Source:
+    id: str
+    kind: str
+    """rss, atom or html."""
+    stories: list[Story]
+    body: bytes = b""
+    etag: str = ""
+    modified: str = ""
+
+    def render(self, when: datetime) -> None:
+        render = {"rss": rss, "atom": atom, "html": listing}[self.kind]
+        self.body = render(self.stories, self.id)
+        self.etag = '"' + hashlib.sha1(self.body).hexdigest() + '"'
+        self.modified = format_datetime(when, usegmt=True)
+
+    @property
+    def path(self) -> str:
+        return f"/{self.id}." + {"rss": "xml", "atom": "atom", "html": "html"}[self.kind]
+
+
+@dataclass
+class Corpus:
+    sources: list[Source]
+    next_story: int
+    rng: random.Random
+    served: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def feeds(self) -> list[Source]:
+        return [s for s in self.sources if s.kind != "html"]
+
+    def grow(self, fraction: float, when: datetime) -> int:
+        """Give ``fraction`` of the sources one new story each; returns how many."""
+        chosen = self.rng.sample(self.sources, max(1, round(len(self.sources) * fraction)))
+        for source in chosen:
+            story = make_story(self.rng, self.next_story, f"{source.id}.example.org")
+            story.published = EPOCH + timedelta(hours=1)
+            self.next_story += 1
+            source.stories.insert(0, story)
+            source.render(when)
+        return len(chosen)
+
+
+def make_corpus(n: int, seed: int = 9) -> Corpus:
+    rng = random.Random(seed)
+    counter = 0
+    pool = []
+    for _ in range(max(10, n // 4)):
+        pool.append(make_story(rng, counter, "shared.example.org"))
+        counter += 1
+    sources = []
+    when = EPOCH
+    for i in range(n):
+        kind = "html" if i % 2 else ("rss" if i % 4 == 0 else "atom")
+        size = PAGE_ITEMS if kind == "html" else FEED_ITEMS
+        own = []
+        for _ in range(size - SHARED_PER_SOURCE):
+            own.append(make_story(rng, counter, f"s{i}.example.org"))
+            counter += 1
+        stories = own + rng.sample(pool, SHARED_PER_SOURCE)
+        stories.sort(key=lambda s: s.published, reverse=True)
+        source = Source(f"s{i:05d}", kind, stories)
+        source.render(when)
+        sources.append(source)
+    return Corpus(sources, counter, rng)
+
+
+def serve(corpus: Corpus, server: LocalServer) -> None:
+    """Route every source; each answers 304 to its current ETag or Last-Modified."""
+    for source in corpus.sources:
+        def handler(request: Request, source: Source = source) -> Reply:
+            corpus.served[source.id] = corpus.served.get(source.id, 0) + 1
+            ctype = "text/html" if source.kind == "html" else "application/xml"
+            headers = {"ETag": source.etag, "Last-Modified": source.modified,
+                       "Content-Type": f"{ctype}; charset=utf-8"}
+            inm = request.headers.get("If-None-Match")
+            ims = request.headers.get("If-Modified-Since")
+            if inm == source.etag or (inm is None and ims == source.modified):
+                return Reply(304, b"", headers)
+            return Reply(200, source.body, headers)
+        server.route(source.path, handler=handler)
+
+
+def write_config(corpus: Corpus, server: LocalServer, folder: Path) -> Path:
+    import yaml
+
+    from feedhub.config import json_schema
+
+    source_keys = set(json_schema()["$defs"]["source"]["properties"])
+    entries = []
+    for s in corpus.sources:
+        entry: dict[str, Any] = {"id": s.id, "kind": "html" if s.kind == "html" else "feed",
+                                 "url": server.url(s.path), "category": "news"}
+        if s.kind == "html":
+            entry["selectors"] = SELECTORS
+        if "allow_private" in source_keys:
+            entry["allow_private"] = True  # the corpus is on 127.0.0.1
+        entries.append(entry)
+    config = {
+        "site": {"title": "Bench", "base_url": "http://127.0.0.1:8000", "feed_size": 50},
+        "categories": CATEGORIES,
+        "sources": entries,
+        "store": "sqlite:///bench.db",
+        "output": "feeds",
+    }
+    path = folder / "sources.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# --- measured children ----------------------------------------------------------------------
+
+def child_build(config_path: str) -> dict[str, Any]:
+    from feedhub.config import load_config
+    from feedhub.pipeline import build
+
+    report = build(load_config(Path(config_path)))
+    stages = getattr(report, "stage_seconds", None)
+    return {
+        "items": sum(s.found for s in report.sources),
+        "new": sum(s.new for s in report.sources),
+        "unchanged": sum(1 for s in report.sources if s.unchanged_body),
+        "failed": [f"{s.source_id}: {s.error}" for s in report.failed][:5],
+        "stages": dict(stages() if callable(stages) else stages or {}),
+        "written": len(report.published.written),
+    }
+
+
+def child_naive(urls_file: str) -> dict[str, Any]:
+    import feedparser
+
+    urls = Path(urls_file).read_text().split()
+    items = 0
+    for url in urls:
+        items += len(feedparser.parse(url).entries)
+    return {"items": items}
+
+
+def child_lxml(folder: str) -> dict[str, Any]:
+    import lxml.etree
+    import lxml.html
+
+    items = 0
+    for path in sorted(Path(folder).iterdir()):
+        data = path.read_bytes()
+        if path.suffix == ".html":
+            items += len(lxml.html.document_fromstring(data).xpath("//li"))
+        else:
+            root = lxml.etree.fromstring(data)
+            items += len(root.findall(".//item")) + len(
+                root.findall("{http://www.w3.org/2005/Atom}entry"))
+    return {"items": items}
+
+
+CHILDREN = {"build": child_build, "naive": child_naive, "lxml": child_lxml}
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float
+    result: dict[str, Any]
+
+
+def measure(kind: str, arg: str, cwd: Path) -> Run:
+    """Run one child in a fresh interpreter; wall clock, CPU and peak RSS from wait4."""
+    out = cwd / f".{kind}.json"
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, __file__, "--child", kind, arg, str(out)],
+                               cwd=cwd)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{kind} child failed with exit code {process.returncode}")
+    result = json.loads(out.read_text())
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, result)
+
+
+# --- the table ------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    n: int
+    runs: dict[str, Run]
+    grown: int
+
+
+def bench_size(n: int, workdir: Path) -> Row:
+    folder = workdir / f"n{n}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    corpus = make_corpus(n)
+    docs = folder / "docs"
+    docs.mkdir()
+    for s in corpus.sources:
+        (docs / s.path.lstrip("/")).write_bytes(s.body)
+    runs: dict[str, Run] = {}
+    with LocalServer() as server:
+        serve(corpus, server)
+        config = write_config(corpus, server, folder)
+        urls = folder / "feed-urls.txt"
+        urls.write_text("\n".join(server.url(s.path) for s in corpus.feeds))
+        runs["lxml"] = measure("lxml", str(docs), folder)
+        runs["naive"] = measure("naive", str(urls), folder)
+        runs["cold"] = measure("build", str(config), folder)
+        runs["warm"] = measure("build", str(config), folder)
+        grown = corpus.grow(0.05, EPOCH + timedelta(days=1))
+        runs["5%"] = measure("build", str(config), folder)
+    for name in ("cold", "warm", "5%"):
+        failed = runs[name].result["failed"]
+        if failed:
+            raise SystemExit(f"N={n} {name} build had failing sources: {failed}")
+    return Row(n, runs, grown)
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu or platform.processor()}, {os.cpu_count()} cores, {mem:.0f} GiB, "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| N | run | wall s | CPU s | peak RSS MB | items | items/s | fetch | extract | "
+             "normalise | store | publish |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        for name in ("cold", "warm", "5%", "naive", "lxml"):
+            run = row.runs[name]
+            items = run.result.get("items", 0)
+            stages = run.result.get("stages", {})
+            split = [f"{stages[k]:.1f}" if k in stages else "-"
+                     for k in ("fetch", "extract", "normalise", "store", "publish")]
+            label = {"naive": "naive feedparser loop (feeds only)",
+                     "lxml": "bare lxml parse (all docs)",
+                     "5%": f"5% grew ({row.grown} sources)"}.get(name, name)
+            lines.append(f"| {row.n} | {label} | {run.wall:.2f} | {run.cpu:.2f} | "
+                         f"{run.rss_mb:.0f} | {items} | {items / run.wall:.0f} | "
+                         + " | ".join(split) + " |")
+    return "\n".join(lines)
+
+
+def targets(rows: list[Row]) -> list[tuple[str, bool, str]]:
+    out = []
+    for row in rows:
+        cold, warm, naive = row.runs["cold"], row.runs["warm"], row.runs["naive"]
+        out.append((f"N={row.n}: cold build <= naive feedparser loop over the feeds",
+                    cold.wall <= naive.wall, f"{cold.wall:.1f}s vs {naive.wall:.1f}s "
+                    f"({cold.wall / naive.wall:.2f}x)"))
+        out.append((f"N={row.n}: warm build <= 5% of cold", warm.wall <= 0.05 * cold.wall,
+                    f"{warm.wall:.2f}s = {100 * warm.wall / cold.wall:.1f}% of cold"))
+    by_n = {row.n: row for row in rows}
+    if 1000 in by_n and 4000 in by_n:
+        ratio = by_n[4000].runs["cold"].wall / by_n[1000].runs["cold"].wall
+        out.append(("cold N=4000 <= 4.5x cold N=1000", ratio <= 4.5, f"{ratio:.2f}x"))
+    if 4000 in by_n:
+        peak = max(by_n[4000].runs[k].rss_mb for k in ("cold", "warm", "5%"))
+        out.append(("peak RSS at N=4000 < 500 MB", peak < 500, f"{peak:.0f} MB"))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="250,1000,4000",
+                        help="comma-separated source counts (default 250,1000,4000)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="where corpora and stores go (default: a temp folder, removed)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, arg, out = args.child
+        Path(out).write_text(json.dumps(CHILDREN[kind](arg)))
+        return
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="feedhub-bench-"))
+    rows = []
+    try:
+        for n in sizes:
+            print(f"N={n} ...", file=sys.stderr, flush=True)
+            rows.append(bench_size(n, workdir))
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"machine: {machine()}")
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
+    print(table(rows))
+    print()
+    for name, ok, detail in targets(rows):
+        print(f"{'PASS' if ok else 'FAIL'}  {name}: {detail}")
+
+
+if __name__ == "__main__":
+    main()
