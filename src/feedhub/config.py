@@ -275,6 +275,9 @@ def _parse_site(walker: _Walker, top: Fields) -> Site | None:
         description=walker.text(fields, "description", "site"),
         author=walker.text(fields, "author", "site"),
         feed_size=feed_size,
+        icon=walker.text(fields, "icon", "site", check=_check_url),
+        logo=walker.text(fields, "logo", "site", check=_check_url),
+        websub_hub=walker.text(fields, "websub_hub", "site", check=_check_url),
     )
 
 

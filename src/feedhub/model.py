@@ -42,6 +42,12 @@ class Site:
     """Feed-level author name (Atom requires one); defaults to the title."""
     feed_size: int = 50
     """Newest items per published feed."""
+    icon: str = ""
+    """Absolute URL of a small square icon (Atom <icon>, JSON Feed favicon); "" = none."""
+    logo: str = ""
+    """Absolute URL of a wider logo (Atom <logo>, RSS <image>, JSON Feed icon); "" = none."""
+    websub_hub: str = ""
+    """WebSub hub URL: feeds name it (rel="hub") and builds that change a feed ping it."""
 
 
 @dataclass(frozen=True)

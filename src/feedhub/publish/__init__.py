@@ -1,37 +1,59 @@
 """Items -> files in the output folder, for every category and `all`.
 
-Contract: every file is rendered in full, then atomically replaces the old one (temp file in the
-same folder, fsync, rename), so a reader never sees half a file. A file whose bytes did not
-change is not rewritten, so its mtime (and the server's Last-Modified/ETag) stays put.
+Contract: every file is rendered in full, checked well-formed (XML and HTML parsed back with
+lxml, JSON with json), then atomically replaces the old one (temp file in the same folder,
+fsync, rename), so a reader never sees half a file. A file whose bytes did not change is not
+rewritten, so its mtime (and the server's Last-Modified/ETag) stays put.
 Every published file goes through :func:`publish_file` (a ``.gz`` beside it, its mtime the
 newest item change): web.py and deploy/nginx.conf read both.
+
+What is written (the URL contract with web.py, see PROTOCOL/README):
+    <slug>.rss|.atom|.json            the newest ``feed_size`` items of a category (or `all`)
+    archive/<slug>/<n>.rss|.atom|.json RFC 5005 archive n (1 = oldest), ``feed_size`` items each
+    index.html, c/<slug>.html         pages for people; feeds.opml: every feed in one list
+    embed/<slug>.js|.html             the partner embed (script and iframe)
+    static/feed.xsl, static/feedhub.css
+After writing, a configured WebSub hub is told which subscription feeds changed; a hub
+failure is reported in :class:`PublishReport`, it never fails the build.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from lxml import etree
+
 from ..errors import PublishError
-from ..model import ALL_SLUG, Config, Item
+from ..model import Config
 from ..store import Store
-from .feeds import FeedInfo, feed_info, newest_change, render_atom, render_rss
+from . import pages, websub
+from .document import EPOCH, FeedDoc, make_doc
+from .feeds import render_atom, render_rss
+from .jsonfeed import render_json
+from .opml import render_opml
 
-Renderer = Callable[[FeedInfo, Sequence[Item]], bytes]
+Renderer = Callable[[FeedDoc], bytes]
 
-FORMATS: dict[str, Renderer] = {"rss": render_rss, "atom": render_atom}
-"""File extension -> renderer. Every category is published in each."""
+FORMATS: dict[str, Renderer] = {"rss": render_rss, "atom": render_atom, "json": render_json}
+"""File extension -> renderer. Every category (and each of its archives) is published in each."""
 
 
 @dataclass
 class PublishReport:
     written: list[str] = field(default_factory=list)
+    """Files (relative to the output folder) whose bytes changed."""
     unchanged: list[str] = field(default_factory=list)
+    hub_notified: list[str] = field(default_factory=list)
+    """Feed URLs the WebSub hub accepted a publish notification for."""
+    hub_errors: list[str] = field(default_factory=list)
+    """What went wrong telling the hub (the feeds are published regardless)."""
 
 
 def write_atomic(path: Path, data: bytes, mtime: int | None = None) -> bool:
@@ -101,22 +123,80 @@ def publish_file(path: Path, data: bytes, modified: datetime) -> bool:
     return True
 
 
-def publish_all(config: Config, store: Store) -> PublishReport:
-    """Render every category (and `all`) in every format into the output folder."""
+def check_well_formed(name: str, data: bytes) -> None:
+    """Parse ``data`` back the way a reader would; raise PublishError when it is not sound."""
+    try:
+        if name.endswith(".json"):
+            json.loads(data.decode("utf-8"))
+        elif name.endswith((".rss", ".atom", ".opml", ".xsl", ".html")):
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+            etree.fromstring(data, parser)
+    except (ValueError, etree.XMLSyntaxError) as exc:
+        raise PublishError(f"{name} came out malformed ({exc}); nothing was replaced. "
+                           "Please report this as a feedhub bug.") from exc
+
+
+class _Writer:
+    def __init__(self, out: Path, report: PublishReport) -> None:
+        self.out = out
+        self.report = report
+
+    def __call__(self, name: str, data: bytes, modified: datetime) -> bool:
+        check_well_formed(name, data)
+        try:
+            changed = publish_file(self.out / name, data, modified)
+        except OSError as exc:
+            raise PublishError(f"cannot write {self.out / name}: {exc}; check that the "
+                               "output folder exists and is writable") from exc
+        (self.report.written if changed else self.report.unchanged).append(name)
+        return changed
+
+
+def _render(name: str, render: Renderer, doc: FeedDoc) -> bytes:
+    try:
+        return render(doc)
+    except (ValueError, TypeError) as exc:  # lxml raises plain ValueErrors
+        raise PublishError(f"cannot render {name}: {exc}") from exc
+
+
+def publish_all(
+    config: Config,
+    store: Store,
+    *,
+    notify: websub.Notifier = websub.notify,
+) -> PublishReport:
+    """Render every category (and `all`) in every format, with archives, pages and embeds."""
     out = config.output_dir
     report = PublishReport()
+    write = _Writer(out, report)
+    size = config.site.feed_size
+    subscriptions: list[FeedDoc] = []
+    changed_urls: list[str] = []
     for slug in config.feed_slugs:
-        category = config.category(slug) if slug != ALL_SLUG else None
-        info = feed_info(config.site, slug, category)
-        items = store.items_for(slug, config.site.feed_size)
+        total = store.count_items(slug)
+        # Archive n holds the items at chronological positions [(n-1)*size, n*size): complete
+        # pages only, counted from the oldest, so an archive's items stay put as news arrives.
+        archives = total // size if total > size else 0
+        doc = make_doc(config, slug, store.items_for(slug, size), prev_archive=archives)
+        subscriptions.append(doc)
         for ext, render in FORMATS.items():
             name = f"{slug}.{ext}"
-            try:
-                data = render(info, items)
-                changed = publish_file(out / name, data, newest_change(items))
-            except OSError as exc:
-                raise PublishError(f"cannot write {out / name}: {exc}") from exc
-            except Exception as exc:  # feedgen/lxml raise plain ValueErrors
-                raise PublishError(f"cannot render {name}: {exc}") from exc
-            (report.written if changed else report.unchanged).append(name)
+            if write(name, _render(name, render, doc), doc.updated):
+                changed_urls.append(doc.url(ext))
+        for number in range(1, archives + 1):
+            items = store.items_for(slug, size, offset=total - number * size)
+            archive = make_doc(config, slug, items, archive=number, prev_archive=number - 1,
+                               next_archive=number + 1 if number < archives else 0)
+            for ext, render in FORMATS.items():
+                name = f"archive/{slug}/{number}.{ext}"
+                write(name, _render(name, render, archive), archive.updated)
+    newest = max((doc.updated for doc in subscriptions), default=EPOCH)
+    write("feeds.opml", render_opml(subscriptions, config.site.title,
+                                    config.site.author or config.site.title), newest)
+    for name, data, modified in pages.render_pages(config, subscriptions):
+        write(name, data, modified)
+    if config.site.websub_hub and changed_urls:
+        outcome = notify(config.site.websub_hub, changed_urls)
+        report.hub_notified.extend(outcome.notified)
+        report.hub_errors.extend(outcome.errors)
     return report

@@ -1,0 +1,175 @@
+"""What one published feed document says about itself, shared by every format.
+
+A :class:`FeedDoc` is one document: the subscription feed of a category (the newest N items)
+or one of its RFC 5005 archive documents. Every format renders the same FeedDoc, so RSS, Atom
+and JSON Feed always carry the same items, ids, links and dates.
+
+Also the text boundary of the publisher: :func:`clean` removes what XML 1.0 cannot carry
+(controls, lone surrogates, U+FFFE/U+FFFF), so no field of any item can make a file malformed.
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from ..model import ALL_SLUG, Config, Item, Site
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+"""`updated` of a feed with no items: fixed, so an empty feed's bytes never change."""
+
+GENERATOR_NAME = "feedhub"
+GENERATOR_URI = "https://github.com/feedhub/feedhub"
+
+# XML 1.0 forbids C0 controls (but tab, LF, CR), surrogates and U+FFFE/U+FFFF; C1 controls
+# are allowed but "discouraged" and useless in text, so they go too.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def clean(text: str) -> str:
+    """``text`` without the characters XML 1.0 (and so every feed format) cannot carry."""
+    return _NOT_XML.sub("", text)
+
+
+def plain(html_text: str, limit: int = 0) -> str:
+    """Sanitised HTML -> one line of plain text (for pages, embeds and titles)."""
+    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", clean(html_text)))).strip()
+    if limit and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def safe_url(url: str) -> str:
+    """``url`` if it is an absolute http(s) URL without spaces or controls, else ""."""
+    url = clean(url).strip()
+    if re.match(r"^https?://[^\s/]+[^\s]*$", url, re.IGNORECASE) and '"' not in url:
+        return url
+    return ""
+
+
+def title_of(item: Item) -> str:
+    """A title never empty: feeds and pages need one for every item."""
+    return plain(item.title) or plain(item.summary, 80) or "Untitled"
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where an item came from, for Atom <source> / RSS <source>."""
+
+    id: str
+    title: str
+    url: str
+    """Absolute http(s) URL of the source (its feed URL, or the page it describes)."""
+    is_feed: bool = False
+
+
+@dataclass(frozen=True)
+class FeedDoc:
+    """One published document of one category feed."""
+
+    slug: str
+    title: str
+    site: Site
+    items: tuple[Item, ...] = ()
+    archive: int = 0
+    """0 for the subscription document; n >= 1 for archive document n (1 is the oldest)."""
+    prev_archive: int = 0
+    """Number of the next older archive document (0: none)."""
+    next_archive: int = 0
+    """Number of the next newer archive document (0: none, the newest archive)."""
+    ttl_minutes: int = 60
+    categories: Mapping[str, str] = field(default_factory=dict)
+    """Category slug -> title, for item categories."""
+    sources: Mapping[str, SourceRef] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return self.site.base_url
+
+    @property
+    def page_url(self) -> str:
+        return f"{self.base}/c/{self.slug}"
+
+    def url(self, ext: str) -> str:
+        """The subscription URL of this feed in format ``ext``."""
+        return f"{self.base}/feeds/{self.slug}.{ext}"
+
+    def archive_url(self, number: int, ext: str) -> str:
+        return f"{self.base}/feeds/archive/{self.slug}/{number}.{ext}"
+
+    def self_url(self, ext: str) -> str:
+        return self.archive_url(self.archive, ext) if self.archive else self.url(ext)
+
+    @property
+    def stylesheet_url(self) -> str:
+        return f"{self.base}/static/feed.xsl"
+
+    @property
+    def feed_id(self) -> str:
+        """The Atom id of the feed: the same for the subscription doc and its archives."""
+        return self.url("atom")
+
+    @property
+    def author(self) -> str:
+        return clean(self.site.author or self.site.title)
+
+    @property
+    def updated(self) -> datetime:
+        """The newest item change in this document: never the build time."""
+        return max((item.updated for item in self.items), default=EPOCH)
+
+    def category_title(self, slug: str) -> str:
+        return self.categories.get(slug, slug)
+
+
+def feed_title(site: Site, slug: str, category_title: str | None) -> str:
+    return clean(f"{site.title}: {category_title}" if category_title else f"{site.title}: all news")
+
+
+def make_doc(config: Config, slug: str, items: Sequence[Item], **paging: int) -> FeedDoc:
+    category = config.category(slug) if slug != ALL_SLUG else None
+    sources: dict[str, SourceRef] = {}
+    for source in config.sources:
+        url = source.location if source.is_remote else source.base_url
+        if safe_url(url):
+            sources[source.id] = SourceRef(
+                id=source.id, title=clean(source.title or source.id), url=url,
+                is_feed=source.is_remote and source.kind == "feed")
+    return FeedDoc(
+        slug=slug,
+        title=feed_title(config.site, slug, category.title if category else None),
+        site=config.site,
+        items=tuple(items),
+        categories={c.slug: clean(c.title) for c in config.categories},
+        sources=sources,
+        **paging,
+    )
+
+
+def atom_updated(items: Sequence[Item]) -> dict[str, datetime]:
+    """Item id -> the ``updated`` instant Atom shows, distinct within one document.
+
+    Atom validators warn when two entries share ``updated`` (they look like one entry twice);
+    sources that date stories by day make that common. An item changed at a whole second gets
+    a sub-second offset derived from its id: stable across builds and across the feeds it is
+    in, and still within the second it changed. A rare remaining clash moves by microseconds.
+    """
+    seen: set[datetime] = set()
+    result: dict[str, datetime] = {}
+    for item in items:
+        when = item.updated.astimezone(UTC)
+        if when.microsecond == 0:
+            digest = int(hashlib.sha256(item.id.encode("utf-8", "replace")).hexdigest()[:8], 16)
+            when = when.replace(microsecond=digest % 999_999 + 1)
+        while when in seen:
+            when += timedelta(microseconds=1)
+        seen.add(when)
+        result[item.id] = when
+    return result

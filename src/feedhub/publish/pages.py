@@ -1,0 +1,100 @@
+"""Pages for people and partner embeds, rendered once per build as static files.
+
+    index.html          every feed, with autodiscovery links (RSS, Atom, JSON Feed)
+    c/<slug>.html       one category's newest items (served at /c/<slug>)
+    embed/<slug>.js     one <script> tag renders the newest items into a partner's page
+    embed/<slug>.html   the same for an <iframe>
+    static/feed.xsl     makes a browser show an RSS/Atom file as a page
+    static/feedhub.css  the only stylesheet; nothing is loaded from another site
+
+Jinja2 autoescaping escapes every text; item text reaches pages as plain text only (summaries
+are stripped of markup), and links must be http(s). The pages are XML-well-formed HTML5, so the
+publisher can parse each one back before replacing the old file. The embed script gets its items
+as JSON and sets them with textContent, never innerHTML.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from ..model import ALL_SLUG, Config, Item
+from .document import EPOCH, FeedDoc, clean, plain, safe_url, title_of
+from .feeds import rfc3339
+
+EMBED_ITEMS = 20
+"""Items carried by an embed file; ``data-limit`` picks how many of them show."""
+FRAME_ITEMS = 10
+"""Items in the iframe page."""
+SUMMARY_CHARS = 300
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("feedhub", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "xsl"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _date(when: datetime) -> str:
+    when = when.astimezone(UTC)
+    return f"{when.day} {when:%B %Y}"
+
+
+def _view(doc: FeedDoc, item: Item) -> dict[str, str]:
+    """What a page shows of one item: plain, cleaned text and safe links only."""
+    tags = [doc.category_title(slug) for slug in item.categories if slug != doc.slug]
+    return {
+        "title": title_of(item),
+        "link": safe_url(item.link),
+        "iso": rfc3339(item.published),
+        "date": _date(item.published),
+        "summary": plain(item.summary, SUMMARY_CHARS),
+        "tags": ", ".join(tags),
+    }
+
+
+def _embed_js(doc: FeedDoc) -> bytes:
+    data: dict[str, Any] = {
+        "slug": doc.slug,
+        "title": doc.title,
+        "page": doc.page_url,
+        "script": f"/embed/{doc.slug}.js",
+        "items": [
+            {"title": title_of(item), "url": safe_url(item.link),
+             "date": rfc3339(item.published), "summary": plain(item.summary, SUMMARY_CHARS)}
+            for item in doc.items[:EMBED_ITEMS]
+        ],
+    }
+    # ASCII-only JSON: no byte of it can end the script or confuse a partner page's charset.
+    source = resources.files("feedhub").joinpath("templates/embed.js").read_text("utf-8")
+    return source.replace("FEEDHUB_DATA", json.dumps(data, ensure_ascii=True)).encode("utf-8")
+
+
+def render_pages(config: Config, docs: Sequence[FeedDoc]) -> Iterator[tuple[str, bytes, datetime]]:
+    """(file name, bytes, last change) of every page, embed and static file."""
+    site = config.site
+    newest = max((doc.updated for doc in docs), default=EPOCH)
+    names = {ALL_SLUG: "All news", **{c.slug: clean(c.title) for c in config.categories}}
+    index = _env.get_template("index.html").render(site=site, docs=docs, names=names)
+    yield "index.html", index.encode("utf-8"), newest
+    category = _env.get_template("category.html")
+    frame = _env.get_template("embed.html")
+    for doc in docs:
+        items = [_view(doc, item) for item in doc.items]
+        page = category.render(site=site, doc=doc, items=items)
+        yield f"c/{doc.slug}.html", page.encode("utf-8"), doc.updated
+        iframe = frame.render(site=site, doc=doc, items=items[:FRAME_ITEMS])
+        yield f"embed/{doc.slug}.html", iframe.encode("utf-8"), doc.updated
+        yield f"embed/{doc.slug}.js", _embed_js(doc), doc.updated
+    static = resources.files("feedhub").joinpath("static")
+    xsl = jinja2.Template(static.joinpath("feed.xsl").read_text("utf-8"), autoescape=True)
+    yield "static/feed.xsl", xsl.render(base_url=site.base_url).encode("utf-8"), newest
+    yield "static/feedhub.css", static.joinpath("feedhub.css").read_bytes(), newest
