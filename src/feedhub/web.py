@@ -11,18 +11,22 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, render_template
+from flask import Flask, abort
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Response
 
 from .config import load_config
-from .model import ALL_SLUG, Config
+from .model import Config
 
 MEDIA_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
     "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
 }
 """Feed format (file extension) -> Content-Type. nginx's config must map the same ones."""
+HTML_TYPE = "text/html; charset=utf-8"
+EMBED_TYPES = {"js": "text/javascript; charset=utf-8", "html": HTML_TYPE}
+STATIC_TYPES = {"feed.xsl": "text/xsl; charset=utf-8", "feedhub.css": "text/css; charset=utf-8"}
 
 
 def serve_published(config: Config, relpath: str, content_type: str) -> Response:
@@ -48,14 +52,38 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config = load_config(Path(app.config["FEEDHUB_CONFIG"]))
     app.extensions["feedhub"] = config
 
-    def feed_titles() -> list[tuple[str, str]]:
-        titles = [(ALL_SLUG, "All news")]
-        titles += [(c.slug, c.title) for c in config.categories]
-        return titles
-
     @app.get("/")
-    def index() -> str:
-        return render_template("index.html", site=config.site, feeds=feed_titles())
+    def index() -> Response:
+        return serve_published(config, "index.html", HTML_TYPE)
+
+    # Pages, lists, embeds and archives the publisher writes (see feedhub.publish).
+    def known(slug: str) -> str:
+        if slug not in config.feed_slugs:
+            raise NotFound(f"no category {slug!r}; categories: {', '.join(config.feed_slugs)}")
+        return slug
+
+    @app.get("/c/<slug>")
+    def category_page(slug: str) -> Response:
+        return serve_published(config, f"c/{known(slug)}.html", HTML_TYPE)
+
+    @app.get("/feeds.opml")
+    def opml() -> Response:
+        return serve_published(config, "feeds.opml", "text/x-opml; charset=utf-8")
+
+    @app.get("/embed/<slug>.<any(js, html):ext>")
+    def embed(slug: str, ext: str) -> Response:
+        return serve_published(config, f"embed/{known(slug)}.{ext}", EMBED_TYPES[ext])
+
+    @app.get("/static/<any('feed.xsl', 'feedhub.css'):name>")
+    def static_file(name: str) -> Response:
+        return serve_published(config, f"static/{name}", STATIC_TYPES[name])
+
+    @app.get("/feeds/archive/<slug>/<int:number>.<any(rss, atom, json):ext>")
+    def archive(slug: str, number: int, ext: str) -> Response:
+        relpath = f"archive/{known(slug)}/{number}.{ext}"
+        if not (config.output_dir / relpath).is_file():
+            raise NotFound(f"no archive {number} of {slug!r}; follow the feed's prev-archive link")
+        return serve_published(config, relpath, MEDIA_TYPES[ext])
 
     @app.get("/feeds/<slug>.<ext>")
     def feed(slug: str, ext: str) -> Response:
