@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.wrappers import Response
 
@@ -41,6 +41,31 @@ def serve_published(config: Config, relpath: str, content_type: str) -> Response
     except FileNotFoundError:
         abort(503, description="feeds are not built yet; run `feedhub build`")
     return Response(data, content_type=content_type)
+
+
+def wants_page() -> bool:
+    """True for a browser navigating to a feed URL: it names text/html and prefers it to every
+    XML or feed type it names. Readers (feed types first, */* or nothing) never match."""
+    named = dict(request.accept_mimetypes)
+    html = named.get("text/html", 0)
+    feedish = ("application/rss+xml", "application/atom+xml", "application/feed+json",
+               "application/xml", "text/xml")
+    return html > 0 and all(html > named.get(kind, 0) for kind in feedish)
+
+
+def feed_response(config: Config, relpath: str, ext: str, page: str = "") -> Response:
+    """A feed file, or for a browser the feed's page (``page``, a published HTML file).
+
+    Browsers get readable HTML: Chromium shows application/rss+xml as plain text and is dropping
+    XSLT, so the feed's xml-stylesheet (static/feed.xsl) serves the other browsers and saved
+    files. Vary: Accept keeps the two answers apart in caches.
+    """
+    if page and ext != "json" and wants_page():
+        response = serve_published(config, page, HTML_TYPE)
+    else:
+        response = serve_published(config, relpath, MEDIA_TYPES[ext])
+    response.vary.add("Accept")
+    return response
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -83,7 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         relpath = f"archive/{known(slug)}/{number}.{ext}"
         if not (config.output_dir / relpath).is_file():
             raise NotFound(f"no archive {number} of {slug!r}; follow the feed's prev-archive link")
-        return serve_published(config, relpath, MEDIA_TYPES[ext])
+        return feed_response(config, relpath, ext)
 
     @app.get("/feeds/<slug>.<ext>")
     def feed(slug: str, ext: str) -> Response:
@@ -91,7 +116,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             raise NotFound(f"no feed format {ext!r}; formats: {', '.join(MEDIA_TYPES)}")
         if slug not in config.feed_slugs:
             raise NotFound(f"no category {slug!r}; categories: {', '.join(config.feed_slugs)}")
-        return serve_published(config, f"{slug}.{ext}", MEDIA_TYPES[ext])
+        return feed_response(config, f"{slug}.{ext}", ext, page=f"c/{slug}.html")
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[str, int, dict[str, str]]:

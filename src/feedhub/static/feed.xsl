@@ -17,6 +17,7 @@
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <title><xsl:value-of select="$title"/> (feed)</title>
+        <link rel="icon" href="{{ icon or 'data:,' }}"/>
         <link rel="stylesheet" href="{{ base_url }}/static/feedhub.css"/>
       </head>
       <body>
