@@ -11,7 +11,7 @@ Standard library only: every other module may import this one, and it imports no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -102,6 +102,10 @@ class Source:
     """Language of month and weekday names in listing dates ("fr", "de", "es"...)."""
     max_pages: int = 1
     """Listing pages read per build, following the next-page link."""
+    refresh: timedelta | None = None
+    """Least time between two fetches of this source (None: the config's ``fetch.refresh``)."""
+    allow_private: bool = False
+    """Allow loopback, private and link-local addresses (intranet sources); off by default."""
 
     @property
     def is_remote(self) -> bool:
@@ -124,6 +128,36 @@ class ServeSettings:
 
 
 @dataclass(frozen=True)
+class FetchLimits:
+    """Bounds on retrieving one source; every fetch ends within ``deadline`` seconds."""
+
+    connect_timeout: float = 10.0
+    """Seconds to open one connection."""
+    deadline: float = 30.0
+    """Seconds for the whole fetch of a source: redirects, body and retries included."""
+    max_bytes: int = 10 * 1024 * 1024
+    """Cap on the body, counted after decompression."""
+    max_redirects: int = 5
+    retries: int = 3
+    """Further attempts after a timeout, a 5xx or a 429."""
+    backoff: float = 0.5
+    """Seconds before the first retry; doubles on each retry, with random jitter."""
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How a build fetches: the config's ``fetch:`` section."""
+
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    refresh: timedelta = timedelta(minutes=15)
+    """Default least time between two fetches of a source."""
+    concurrency: int = 8
+    """Sources fetched at once."""
+    per_host: int = 2
+    """Sources fetched at once from one host."""
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated sources.yaml."""
 
@@ -138,6 +172,12 @@ class Config:
     """Folder for generated feeds, relative to the config's folder."""
     serve: ServeSettings = field(default_factory=ServeSettings)
     """Web app settings."""
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    """How sources are fetched."""
+
+    def refresh_of(self, source: Source) -> timedelta:
+        """The least time between two fetches of ``source``."""
+        return source.refresh if source.refresh is not None else self.fetch.refresh
 
     @property
     def root(self) -> Path:
