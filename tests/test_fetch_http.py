@@ -246,3 +246,25 @@ def test_local_paths_stay_under_the_config_folder(tmp_path: Path) -> None:
     (root / "big.xml").write_bytes(b"x" * 2000)
     with pytest.raises(FetchError, match="over the 1000-byte limit"):
         read_file("s", "big.xml", root, FetchLimits(max_bytes=1000))
+
+
+# -- config keys ----------------------------------------------------------------------------
+
+
+def test_fetch_config_keys_are_read() -> None:
+    from feedhub.config import load_config, parse_size
+
+    config = load_config(Path(__file__).parent / "data" / "config" / "valid" / "full.yaml")
+    assert config.fetch.refresh == timedelta(minutes=30)
+    assert config.fetch.limits == FetchLimits(connect_timeout=5, deadline=20,
+                                              max_bytes=5 * 1024 * 1024, max_redirects=3,
+                                              retries=2)
+    assert (config.fetch.concurrency, config.fetch.per_host) == (4, 1)
+    listing, wire = config.sources
+    assert listing.refresh == timedelta(minutes=90) and listing.allow_private
+    assert wire.refresh is None and not wire.allow_private
+    assert config.refresh_of(listing) == timedelta(minutes=90)
+    assert config.refresh_of(wire) == timedelta(minutes=30)
+    assert [parse_size(v) for v in (1000, "10MB", "512 KiB", "1GiB")] == [
+        1000, 10_000_000, 524288, 1024**3]
+    assert [parse_size(v) for v in (0, "10 mb", "lots", "0MB")] == [None] * 4

@@ -89,6 +89,7 @@ def _objects_at(data: dict[str, Any], definition: str) -> list[dict[str, Any]]:
         "source": sources,
         "selectors": [s["selectors"] for s in sources if "selectors" in s],
         "serve": [data["serve"]] if "serve" in data else [],
+        "fetch": [data["fetch"]] if "fetch" in data else [],
     }[definition]
 
 

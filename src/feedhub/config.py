@@ -19,6 +19,7 @@ import json
 import re
 import zoneinfo
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -32,6 +33,8 @@ from .model import (
     ALL_SLUG,
     Category,
     Config,
+    FetchLimits,
+    FetchSettings,
     Selectors,
     ServeSettings,
     Site,
@@ -70,6 +73,7 @@ SELECTOR_KEYS = schema_keys("selectors")
 SERVE_KEYS = schema_keys("serve")
 DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+FETCH_KEYS = schema_keys("fetch")
 KIND_NAMES = ", ".join(k.value for k in SourceKind)
 
 
@@ -156,7 +160,43 @@ class _Walker:
                 self.problem(node, key, f"must be a whole number, got {value!r}")
                 return None
             return value
+        if tag == "bool":
+            if not isinstance(value, bool):
+                self.problem(node, key, f"must be true or false, got {node.value!r}")
+                return None
+            return value
         raise AssertionError(tag)
+
+    def number(self, fields: Fields, name: str, key: str, default: int, low: int,
+               high: int) -> int:
+        node = fields.get(name)
+        if node is None:
+            return default
+        path = f"{key}.{name}"
+        value = self.scalar(node, path, "int")
+        if value is None:
+            return default
+        if not low <= value <= high:
+            self.problem(node, path, f"must be between {low} and {high}, got {value}")
+            return default
+        return int(value)
+
+    def duration(self, fields: Fields, name: str, key: str, minimum: int = 0
+                 ) -> timedelta | None:
+        """A duration (900, 15m, 2h, 1d); None when absent or invalid."""
+        node = fields.get(name)
+        if node is None:
+            return None
+        path = f"{key}.{name}"
+        self.count(node)
+        text = node.value if isinstance(node, yaml.ScalarNode) else None
+        seconds = parse_duration(str(text)) if text is not None else None
+        if seconds is None or seconds < minimum:
+            least = f" of at least {minimum}s" if minimum else ""
+            self.problem(node, path, f"must be a duration{least} such as 90, 30s, 15m, 2h or "
+                                     f"1d, got {text!r}")
+            return None
+        return timedelta(seconds=seconds)
 
     def text(
         self,
@@ -208,6 +248,21 @@ def _check_slug(value: str) -> str | None:
     return None
 
 
+_SIZES = {"B": 1, "kB": 1000, "MB": 1000**2, "GB": 1000**3,
+          "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
+
+
+def parse_size(value: object) -> int | None:
+    """Bytes in ``1048576``, ``"10MB"``, ``"512 KiB"``; None if not a size."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 1 else None
+    match = re.fullmatch(r"(\d+) ?(B|kB|MB|GB|KiB|MiB|GiB)", value) if isinstance(
+        value, str) else None
+    if not match or int(match[1]) == 0:
+        return None
+    return int(match[1]) * _SIZES[match[2]]
+
+
 def _line(node: yaml.Node | None) -> int:
     return node.start_mark.line + 1 if node is not None else 0
 
@@ -243,12 +298,52 @@ def parse_config(text: str, path: Path) -> Config:
                        "must be a database URL: sqlite:///path or postgresql://...")
     output = walker.text(top, "output", "", default="feeds")
     serve = _parse_serve(walker, top)
+    fetch = _parse_fetch(walker, top)
 
     if walker.problems:
         raise ConfigError(walker.problems)
     assert site is not None
     return Config(path=path.resolve(), site=site, categories=tuple(categories),
-                  sources=tuple(sources), store=store, output=output, serve=serve)
+                  sources=tuple(sources), store=store, output=output, serve=serve,
+                  fetch=fetch)
+
+
+def _parse_fetch(walker: _Walker, top: Fields) -> FetchSettings:
+    default = FetchSettings()
+    node = top.get("fetch")
+    fields = walker.mapping(node, "fetch", FETCH_KEYS) if node is not None else None
+    if fields is None:
+        return default
+    limits = default.limits
+    refresh = walker.duration(fields, "refresh", "fetch")
+    deadline = walker.duration(fields, "deadline", "fetch", minimum=1)
+    connect = walker.duration(fields, "connect_timeout", "fetch", minimum=1)
+    max_bytes = limits.max_bytes
+    if "max_bytes" in fields:
+        size_node = fields["max_bytes"]
+        walker.count(size_node)
+        value = (yaml.constructor.SafeConstructor().construct_object(size_node)
+                 if isinstance(size_node, yaml.ScalarNode) else None)
+        size = parse_size(value)
+        if size is None:
+            walker.problem(size_node, "fetch.max_bytes",
+                           "must be a size such as 10485760, \"10MB\" or \"10MiB\"")
+        else:
+            max_bytes = size
+    return FetchSettings(
+        limits=FetchLimits(
+            connect_timeout=connect.total_seconds() if connect else limits.connect_timeout,
+            deadline=deadline.total_seconds() if deadline else limits.deadline,
+            max_bytes=max_bytes,
+            max_redirects=walker.number(fields, "max_redirects", "fetch",
+                                        limits.max_redirects, 0, 20),
+            retries=walker.number(fields, "retries", "fetch", limits.retries, 0, 10),
+            backoff=limits.backoff,
+        ),
+        refresh=default.refresh if refresh is None else refresh,
+        concurrency=walker.number(fields, "concurrency", "fetch", default.concurrency, 1, 64),
+        per_host=walker.number(fields, "per_host", "fetch", default.per_host, 1, 16),
+    )
 
 
 def _parse_site(walker: _Walker, top: Fields) -> Site | None:
@@ -413,6 +508,11 @@ def _parse_sources(
             walker.problem(fields["selectors"], f"{key}.selectors",
                            "selectors apply only to kind: html")
         base_url = walker.text(fields, "base_url", key, check=_check_url)
+        refresh = walker.duration(fields, "refresh", key)
+        allow_private = False
+        if "allow_private" in fields:
+            allow_private = bool(walker.scalar(fields["allow_private"], f"{key}.allow_private",
+                                               "bool"))
         if kind_text and sid and location:
             sources.append(Source(
                 id=sid, kind=SourceKind(kind_text), location=location,
@@ -421,6 +521,8 @@ def _parse_sources(
                 timezone=timezone, base_url=base_url,
                 locale=walker.text(fields, "locale", key, check=_check_locale),
                 max_pages=_max_pages(walker, fields, key),
+                refresh=refresh,
+                allow_private=allow_private,
             ))
     return sources
 

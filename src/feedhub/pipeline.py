@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -101,7 +102,7 @@ def build(
     config: Config,
     *,
     now: datetime | None = None,
-    fetcher: Fetcher = fetch,
+    fetcher: Fetcher | None = None,
     only: set[str] | None = None,
     wait_for_lock: bool = True,
 ) -> BuildReport:
@@ -118,7 +119,8 @@ def build(
             if only is not None and source.id not in only:
                 continue
             report.sources.append(
-                build_source(source, config.root, store, categories, now, fetcher)
+                build_source(source, config.root, store, categories, now,
+                             fetcher or partial(fetch, limits=config.fetch.limits))
             )
             log_source(report.sources[-1])
         publishing = time.monotonic()

@@ -165,7 +165,9 @@ class Site:
         config = yaml.safe_load((ROOT / "sources.yaml").read_text(encoding="utf-8"))
         config["site"]["base_url"] = self.base_url
         config["sources"].append({"id": "wire", "kind": "feed", "url": wire.url,
-                                  "category": "news", "title": "Wire"})
+                                  "category": "news", "title": "Wire",
+                                  # The wire is on 127.0.0.1, refused unless allowed.
+                                  "allow_private": True})
         self.config = config
         self.config_path = folder / "sources.yaml"
         self.write_config()

@@ -165,7 +165,7 @@ def test_embedded_script_injection_runs_nothing(
     site.wire.server.route("/hostile.atom", hostile_atom(site.wire),
                            headers={"Content-Type": "application/atom+xml"})
     site.add_source({"id": "hostile", "kind": "feed", "url": site.wire.server.url("/hostile.atom"),
-                     "category": "news"})
+                     "category": "news", "allow_private": True})
     site.build()
     titles = [clean(e.title) for e in site.entries("/feeds/news.rss")]
     hostile = [t for t in titles if "xss-title" in t]
