@@ -35,8 +35,9 @@ def serve_pages(httpd: LocalServer) -> None:
 
 
 def paged_source(httpd: LocalServer, max_pages: int, next_rule: str = "") -> Source:
+    # allow_private: the test server is on 127.0.0.1, which fetch refuses by default.
     return Source(id="paged", kind=SourceKind.HTML, location=httpd.url("/news"),
-                  max_pages=max_pages,
+                  max_pages=max_pages, allow_private=True,
                   selectors=Selectors(item="li.story", next=next_rule))
 
 
