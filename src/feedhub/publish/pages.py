@@ -96,5 +96,6 @@ def render_pages(config: Config, docs: Sequence[FeedDoc]) -> Iterator[tuple[str,
         yield f"embed/{doc.slug}.js", _embed_js(doc), doc.updated
     static = resources.files("feedhub").joinpath("static")
     xsl = jinja2.Template(static.joinpath("feed.xsl").read_text("utf-8"), autoescape=True)
-    yield "static/feed.xsl", xsl.render(base_url=site.base_url, icon=site.icon).encode("utf-8"), newest
+    stylesheet = xsl.render(base_url=site.base_url, icon=site.icon)
+    yield "static/feed.xsl", stylesheet.encode("utf-8"), newest
     yield "static/feedhub.css", static.joinpath("feedhub.css").read_bytes(), newest
