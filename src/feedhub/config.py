@@ -31,6 +31,7 @@ from .dates import SUPPORTED_LOCALES
 from .errors import ConfigError, ConfigProblem
 from .model import (
     ALL_SLUG,
+    ID_POLICIES,
     Category,
     Config,
     FetchLimits,
@@ -356,13 +357,7 @@ def _parse_site(walker: _Walker, top: Fields) -> Site | None:
         return None
     title = walker.text(fields, "title", "site", required=True)
     base_url = walker.text(fields, "base_url", "site", required=True, check=_check_url)
-    feed_size = 50
-    if "feed_size" in fields:
-        value = walker.scalar(fields["feed_size"], "site.feed_size", "int")
-        if value is not None and not 1 <= value <= 1000:
-            walker.problem(fields["feed_size"], "site.feed_size", "must be between 1 and 1000")
-        elif value is not None:
-            feed_size = value
+    feed_size = _bounded_int(walker, fields, "feed_size", "site", 50, 1, 1000)
     return Site(
         title=title,
         base_url=base_url.rstrip("/"),
@@ -373,6 +368,8 @@ def _parse_site(walker: _Walker, top: Fields) -> Site | None:
         icon=walker.text(fields, "icon", "site", check=_check_url),
         logo=walker.text(fields, "logo", "site", check=_check_url),
         websub_hub=walker.text(fields, "websub_hub", "site", check=_check_url),
+        merge_window_days=_bounded_int(walker, fields, "merge_window_days", "site", 2, 0, 365),
+        max_age_days=_bounded_int(walker, fields, "max_age_days", "site", 0, 0, 1_000_000),
     )
 
 
@@ -425,6 +422,27 @@ def _parse_serve(walker: _Walker, top: Fields) -> ServeSettings:
     )
 
 
+def _bounded_int(walker: _Walker, fields: Fields, name: str, key: str, default: int,
+                 low: int, high: int) -> int:
+    if name not in fields:
+        return default
+    value = walker.scalar(fields[name], f"{key}.{name}", "int")
+    if value is not None and not low <= value <= high:
+        walker.problem(fields[name], f"{key}.{name}", f"must be between {low} and {high}")
+        return default
+    return default if value is None else int(value)
+
+
+def _texts(walker: _Walker, fields: Fields, name: str, key: str) -> tuple[str, ...]:
+    found: list[str] = []
+    if name in fields:
+        for j, node in enumerate(walker.sequence(fields[name], f"{key}.{name}")):
+            value = walker.scalar(node, f"{key}.{name}[{j}]")
+            if value:
+                found.append(value)
+    return tuple(found)
+
+
 def _parse_categories(walker: _Walker, top: Fields) -> list[Category]:
     node = top.get("categories")
     if node is None:
@@ -438,19 +456,19 @@ def _parse_categories(walker: _Walker, top: Fields) -> list[Category]:
             continue
         slug = walker.text(fields, "slug", key, required=True, check=_check_slug)
         title = walker.text(fields, "title", key, default=slug.replace("-", " ").capitalize())
-        labels: list[str] = []
-        if "labels" in fields:
-            for j, lnode in enumerate(walker.sequence(fields["labels"], f"{key}.labels")):
-                label = walker.scalar(lnode, f"{key}.labels[{j}]")
-                if label:
-                    labels.append(label)
+        labels = _texts(walker, fields, "labels", key)
+        keywords = _texts(walker, fields, "keywords", key)
+        exclude = _texts(walker, fields, "exclude", key)
+        feed_size = _bounded_int(walker, fields, "feed_size", key, 0, 1, 1000)
         if slug:
             if slug in seen:
                 walker.problem(fields["slug"], f"{key}.slug",
                                f"duplicate slug {slug!r} (first at line {seen[slug]})")
                 continue
             seen[slug] = _line(fields["slug"])
-            categories.append(Category(slug=slug, title=title, labels=tuple(labels)))
+            categories.append(Category(slug=slug, title=title, labels=labels,
+                                       keywords=keywords, exclude=exclude,
+                                       feed_size=feed_size))
     return categories
 
 
@@ -523,6 +541,8 @@ def _parse_sources(
                 max_pages=_max_pages(walker, fields, key),
                 refresh=refresh,
                 allow_private=allow_private,
+                identity=walker.text(fields, "identity", key, default="auto",
+                                     check=_identity_check(kind_text)),
             ))
     return sources
 
@@ -541,6 +561,16 @@ def _max_pages(walker: _Walker, fields: dict[str, yaml.Node], key: str) -> int:
         walker.problem(fields["max_pages"], f"{key}.max_pages", "must be between 1 and 50")
         return 1
     return int(value) if value is not None else 1
+
+
+def _identity_check(kind: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        if value in ID_POLICIES or kind == SourceKind.HTML:
+            return None
+        return (f"must be one of {', '.join(ID_POLICIES)} (a field rule such as '@data-id' "
+                f"needs kind: html), got {value!r}")
+
+    return check
 
 
 def _parse_selectors(walker: _Walker, node: yaml.Node, key: str) -> Selectors | None:

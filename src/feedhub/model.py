@@ -19,6 +19,10 @@ ALL_SLUG = "all"
 """The category every item belongs to."""
 
 
+ID_POLICIES = ("auto", "guid", "link")
+"""Values of a source's ``identity``; anything else is a field rule (html sources)."""
+
+
 class SourceKind(StrEnum):
     FEED = "feed"
     """Any RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed 1.0/1.1 document."""
@@ -41,13 +45,19 @@ class Site:
     author: str = ""
     """Feed-level author name (Atom requires one); defaults to the title."""
     feed_size: int = 50
-    """Newest items per published feed."""
+    """Newest items per published feed (a category may set its own)."""
     icon: str = ""
     """Absolute URL of a small square icon (Atom <icon>, JSON Feed favicon); "" = none."""
     logo: str = ""
     """Absolute URL of a wider logo (Atom <logo>, RSS <image>, JSON Feed icon); "" = none."""
     websub_hub: str = ""
     """WebSub hub URL: feeds name it (rel="hub") and builds that change a feed ping it."""
+    merge_window_days: int = 2
+    """Stories from different sources with the same normalised title, published this close
+    together, are one item (0 turns title merging off)."""
+    max_age_days: int = 0
+    """Items published longer ago than this, and no longer listed by any source, are pruned
+    from the store, and older new items are not stored (0, the default, keeps everything)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,12 @@ class Category:
     """Human title of the feed."""
     labels: tuple[str, ...] = ()
     """Raw labels ("Press release") that put an item in this category."""
+    keywords: tuple[str, ...] = ()
+    """Words or phrases that put an item here when its title or summary contains one."""
+    exclude: tuple[str, ...] = ()
+    """Words or phrases that stop a keyword match (labels still apply)."""
+    feed_size: int = 0
+    """Newest items in this feed (0 = the site's feed_size)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +122,9 @@ class Source:
     """Least time between two fetches of this source (None: the config's ``fetch.refresh``)."""
     allow_private: bool = False
     """Allow loopback, private and link-local addresses (intranet sources); off by default."""
+    identity: str = "auto"
+    """How an item's id is chosen: ``auto`` (the guid when real and unique, else the link),
+    ``guid``, ``link``, or (html sources) a field rule such as ``@data-id`` read as the guid."""
 
     @property
     def is_remote(self) -> bool:
@@ -198,6 +217,13 @@ class Config:
             if source.id == source_id:
                 return source
         return None
+
+    def feed_size(self, slug: str) -> int:
+        """How many of the newest items the feed ``slug`` shows."""
+        category = self.category(slug)
+        if category is not None and category.feed_size:
+            return category.feed_size
+        return self.site.feed_size
 
     @property
     def feed_slugs(self) -> tuple[str, ...]:

@@ -3,14 +3,30 @@
 Pure functions: no I/O, no clock (``now`` is an argument). The store decides what was seen
 before; this module only says what an entry *is*.
 
-Identity: an item's id is a UUID derived from an identity key that never depends on the story's
-text. The key is the canonical link, or the source's guid when the guid is a URI that is unique
-within the source and there is no link. http/https, tracking parameters, fragments, default
-ports and trailing slashes do not change the canonical link.
+Identity. Every item carries identity keys, and its id is a UUID derived from the first:
+
+- ``guid:...`` when the source's guid is real (not empty, not the page's own URL) and unique
+  within the source. A URI guid (``tag:``, ``urn:``) is global; any other guid is scoped to its
+  source (``guid:<source>:<guid>``), since "123" from two sources is two stories. An http(s)
+  guid is a link, and becomes a ``link:`` key.
+- ``link:<canonical link>``: lowercase scheme and host, no default port, fragment or tracking
+  parameters, normalised percent-encoding and trailing slash, http == https. A link shared by
+  several entries with distinct guids is no identity (a feed linking every item to its home
+  page) and is left out; without guids, entries with one link are one story.
+- ``title:<normalised title>``: only to find the same story on another source nearby in time.
+
+Nothing of the text (title, summary) ever enters the id. Duplicate guids within one source are
+told apart (by link, or by their position counted from the oldest entry) and never merged.
+A source's ``identity`` setting may force ``guid`` or ``link``.
+
+Content. HTML is cleaned once, here, with one nh3 allowlist; URL fields are http(s) only and
+absolute; titles and names are plain text; every field is capped and free of characters XML
+1.0 forbids (including lone surrogates).
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import unicodedata
@@ -29,14 +45,22 @@ ID_NAMESPACE = uuid.UUID("6f1d5a4e-8f0e-4a55-9a38-3c1c1e1b7f00")
 """Namespace of feedhub item UUIDs. Changing it would change every id: never do."""
 
 MAX_TITLE = 500
+MAX_NAME = 200
 MAX_SUMMARY = 20_000
 MAX_CONTENT = 200_000
+MAX_URL = 2_000
+MAX_GUID = 1_000
+DERIVED_SUMMARY = 600
+"""Length of the plain-text summary derived from content when a source gives none."""
 MAX_FUTURE = timedelta(days=1)
 """A date further ahead of first-seen than this is a source's mistake and is clamped."""
+MIN_TITLE_KEY_WORDS = 3
+"""Titles shorter than this ("Statement") never merge stories on their own."""
 
 TRACKING_PARAMS = re.compile(
     r"^(utm_[a-z_]*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|yclid|_hsenc|_hsmi|"
-    r"igshid|mkt_tok|oly_anon_id|oly_enc_id|vero_id|wt\.mc_id|ref_src|__s)$",
+    r"igshid|mkt_tok|oly_anon_id|oly_enc_id|vero_id|wt\.mc_id|ref_src|__s|_ga|_gl|"
+    r"srsltid|twclid|ttclid|li_fat_id|s_cid|cmpid)$",
     re.IGNORECASE,
 )
 
@@ -44,6 +68,9 @@ TRACKING_PARAMS = re.compile(
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]*>")
+_URL_JUNK = re.compile(r"[\x00-\x20\x7f]")
+_URI_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
@@ -54,7 +81,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "hreflang"},
-    "img": {"src", "alt", "title", "width", "height", "loading", "referrerpolicy"},
+    "img": {"src", "alt", "title", "width", "height"},
     "td": {"colspan", "rowspan"},
     "th": {"colspan", "rowspan", "scope"},
     "time": {"datetime"},
@@ -62,6 +89,21 @@ ALLOWED_ATTRIBUTES = {
     "blockquote": {"cite"},
     "q": {"cite"},
 }
+URL_SCHEMES = {"http", "https", "mailto"}
+"""Allowed in href/src/cite. No data: at all (not even images: they bloat feeds and hide
+content from filters), no javascript:, vbscript: or anything else."""
+
+_CLEANER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes=ALLOWED_ATTRIBUTES,
+    url_schemes=URL_SCHEMES,
+    link_rel="noopener noreferrer",
+    set_tag_attribute_values={"img": {"loading": "lazy", "referrerpolicy": "no-referrer"}},
+    strip_comments=True,
+)
+"""The one allowlist, built once: everything else (script, style, iframe, form, svg, object,
+event handlers, style attributes and so CSS expressions) is dropped."""
 
 
 def strip_xml_forbidden(text: str) -> str:
@@ -70,25 +112,46 @@ def strip_xml_forbidden(text: str) -> str:
 
 
 def plain_text(text: str, limit: int = MAX_TITLE) -> str:
-    """Markup and entities gone, whitespace collapsed, capped: for titles and labels."""
-    text = html.unescape(_TAG.sub(" ", text)) if "<" in text or "&" in text else text
-    text = _SPACE.sub(" ", strip_xml_forbidden(text)).strip()
+    """Markup and entities gone, whitespace collapsed, capped: for titles, names and labels.
+
+    Entities are decoded until none is left (feeds double-escape titles often enough), so
+    applying this twice changes nothing.
+    """
+    text = strip_xml_forbidden(text[: limit * 8])
+    while "<" in text or "&" in text:
+        decoded = strip_xml_forbidden(html.unescape(_TAG.sub(" ", text)))
+        if decoded == text:
+            break
+        text = decoded
+    text = _SPACE.sub(" ", text).strip()
     return text[:limit].rstrip() if len(text) > limit else text
 
 
 def canonical_url(url: str) -> str:
-    """The form of a URL used for identity. Not for display: scheme is always https."""
-    url = strip_xml_forbidden(url).strip()
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in {"http", "https"}:
+    """The form of a URL used for identity (not for display: the scheme is always https).
+
+    Lowercase host, no default port, user info, fragment or tracking parameter, percent-encoding
+    normalised (unreserved characters decoded, the rest upper-case escapes), query parameters
+    sorted, no trailing slash. A URL that is not http(s) is returned stripped, as it is.
+    """
+    url = _URL_JUNK.sub("", strip_xml_forbidden(url))
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
         return url
-    host = (parts.hostname or "").lower().rstrip(".")
-    port = parts.port if parts.port not in (None, 80, 443) else None
-    netloc = f"{host}:{port}" if port else host
+    if parts.scheme.lower() not in {"http", "https"}:
+        return url
+    host = (parts.hostname or "").rstrip(".")
+    with contextlib.suppress(UnicodeError):  # not a valid IDN: keep the Unicode form
+        host = host if host.isascii() else host.encode("idna").decode("ascii")
+    host = host.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port not in (None, 80, 443) else host
     path = quote(unquote(parts.path or "/"), safe="/:@!$&'()*+,;=-._~%")
     if len(path) > 1:
-        path = path.rstrip("/")
+        path = path.rstrip("/") or "/"
     query = urlencode(
         sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                if not TRACKING_PARAMS.match(k))
@@ -97,50 +160,53 @@ def canonical_url(url: str) -> str:
 
 
 def safe_url(url: str, base: str = "") -> str:
-    """An absolute http(s) URL, or "" for anything else (javascript:, data:, ...)."""
-    url = strip_xml_forbidden(html.unescape(url)).strip()
-    url = re.sub(r"[\t\n\r]", "", url)
-    if not url:
+    """An absolute http(s) URL, or "" for anything else (javascript:, vbscript:, data:, ...).
+
+    Entities are decoded and the tabs, newlines and controls browsers ignore are removed before
+    the scheme is read, so ``java&#x09;script:`` is seen for what it is.
+    """
+    url = _URL_JUNK.sub("", strip_xml_forbidden(html.unescape(url)))
+    if not url or len(url) > MAX_URL:
         return ""
-    absolute = urljoin(base, url) if base else url
-    scheme = urlsplit(absolute).scheme.lower()
-    if scheme in {"http", "https"}:
+    try:
+        absolute = urljoin(base, url) if base else url
+        parts = urlsplit(absolute)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return ""
+    if parts.scheme.lower() in {"http", "https"} and parts.hostname:
         return absolute
     return ""
 
 
 def sanitise_html(fragment: str, base: str = "", limit: int = MAX_SUMMARY) -> str:
-    """Allowlist-clean HTML: no script/style/iframe/form/handlers, only http(s) links."""
-    if not fragment:
-        return ""
+    """Allowlist-clean HTML with absolute http(s) links; plain text comes back escaped."""
     fragment = strip_xml_forbidden(fragment)
+    if not fragment.strip():
+        return ""
     if "<" not in fragment and "&" not in fragment:
-        text = html.escape(_SPACE.sub(" ", fragment).strip(), quote=False)
-        return text[:limit]
-    cleaned = nh3.clean(
-        fragment,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-        set_tag_attribute_values={"img": {"loading": "lazy", "referrerpolicy": "no-referrer"}},
-        strip_comments=True,
-    )
+        return html.escape(_SPACE.sub(" ", fragment).strip()[:limit], quote=False)
+    cleaned = _CLEANER.clean(fragment)
     if base:
         cleaned = _absolutise(cleaned, base)
     cleaned = cleaned.strip()
-    if len(cleaned) > limit:
-        cleaned = nh3.clean(cleaned[:limit], tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES)
+    cut = limit
+    while len(cleaned) > limit and cut > 0:
+        # Cutting may split a tag; cleaning again closes what the cut left open.
+        cleaned = _CLEANER.clean(cleaned[:cut]).strip()
+        cut -= max(len(cleaned) - limit, 16)
     return cleaned
 
 
-_URL_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+_URL_ATTR = re.compile(r'(\s(?:href|src|cite)=")([^"]*)(")')
 
 
 def _absolutise(cleaned: str, base: str) -> str:
     def fix(match: re.Match[str]) -> str:
         value = html.unescape(match.group(2))
-        absolute = urljoin(base, value)
+        if value.lower().startswith("mailto:"):
+            return match.group(0)
+        absolute = safe_url(value, base)
         return f"{match.group(1)}{html.escape(absolute, quote=True)}{match.group(3)}"
 
     return _URL_ATTR.sub(fix, cleaned)
@@ -153,24 +219,43 @@ def label_key(label: str) -> str:
     return _SPACE.sub(" ", stripped).strip().casefold()
 
 
+def title_key(title: str) -> str:
+    """A title reduced to its words (case, accents, punctuation gone); "" when too short to
+    identify a story."""
+    words = _WORD.findall(label_key(title).replace("_", " "))
+    return " ".join(words) if len(words) >= MIN_TITLE_KEY_WORDS else ""
+
+
+def _contains(text_key: str, phrase_key: str) -> bool:
+    return bool(phrase_key) and f" {phrase_key} " in f" {text_key} "
+
+
 @dataclass(frozen=True)
 class CategoryMap:
-    """Raw label -> category slug, built once per config."""
+    """Raw label or keyword -> category slug, built once per config."""
 
     by_label: dict[str, str] = field(default_factory=dict)
+    keywords: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
+    """(slug, include phrases, exclude phrases), phrases as :func:`title_key` words."""
 
     @classmethod
     def from_categories(cls, categories: Iterable[Category]) -> CategoryMap:
         by_label: dict[str, str] = {}
+        rules = []
         for category in categories:
             by_label.setdefault(label_key(category.slug), category.slug)
             by_label.setdefault(label_key(category.title), category.slug)
             for label in category.labels:
                 by_label[label_key(label)] = category.slug
-        return cls(by_label)
+            if category.keywords:
+                rules.append((category.slug, _phrases(category.keywords),
+                              _phrases(category.exclude)))
+        return cls(by_label, tuple(rules))
 
-    def slugs(self, labels: Sequence[str], default: str) -> tuple[tuple[str, ...], list[str]]:
-        """Categories for these labels, and the labels that matched nothing."""
+    def slugs(self, labels: Sequence[str], default: str,
+              text: str = "") -> tuple[tuple[str, ...], list[str]]:
+        """Categories for these labels and this text (title + summary), and the labels that
+        matched nothing. With no match at all, the source's default."""
         found: list[str] = []
         unmatched: list[str] = []
         for label in labels:
@@ -179,21 +264,19 @@ class CategoryMap:
                 unmatched.append(label)
             elif slug not in found:
                 found.append(slug)
+        if self.keywords and text:
+            words = " ".join(_WORD.findall(label_key(text).replace("_", " ")))
+            for slug, include, exclude in self.keywords:
+                if (slug not in found and any(_contains(words, p) for p in include)
+                        and not any(_contains(words, p) for p in exclude)):
+                    found.append(slug)
         if not found and default:
             found.append(default)
         return tuple(found), unmatched
 
 
-def identity_key(entry: RawEntry, link: str, guid_unique: bool) -> str:
-    """What makes a story the same story: its canonical link, else its guid."""
-    if link:
-        return "link:" + canonical_url(link)
-    guid = entry.guid.strip()
-    if guid and guid_unique:
-        if guid.startswith(("http://", "https://")):
-            return "link:" + canonical_url(guid)
-        return "guid:" + guid
-    return ""
+def _phrases(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(p for v in values if (p := " ".join(_WORD.findall(label_key(v)))))
 
 
 def item_id(key: str) -> str:
@@ -201,11 +284,15 @@ def item_id(key: str) -> str:
 
 
 def to_utc(value: datetime | None, timezone: str) -> datetime | None:
+    """Aware UTC; a naive value is read in ``timezone``. None when it cannot be represented."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=zoneinfo.ZoneInfo(timezone))
-    return value.astimezone(UTC)
+    try:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zoneinfo.ZoneInfo(timezone))
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 @dataclass
@@ -214,8 +301,67 @@ class NormaliseReport:
 
     unmatched_labels: set[str] = field(default_factory=set)
     unparsed_dates: list[str] = field(default_factory=list)
+    future_dates: list[str] = field(default_factory=list)
+    """Dates too far ahead, clamped to the time the item was first seen."""
     dropped: list[str] = field(default_factory=list)
     """Entries with neither a usable link nor a guid (no stable identity)."""
+
+
+def _guid_key(guid: str, source_id: str) -> str:
+    if guid.lower().startswith(("http://", "https://")):
+        return "link:" + canonical_url(guid)
+    if _URI_SCHEME.match(guid):
+        return "guid:" + guid
+    return f"guid:{source_id}:{guid}"
+
+
+def identity_keys(
+    entries: Sequence[RawEntry], source: Source, links: Sequence[str], page_url: str
+) -> list[tuple[str, ...]]:
+    """The identity keys of each entry (first = the one its id comes from; () = none).
+
+    ``links`` are the entries' safe absolute links, in the same order.
+    """
+    # A field rule (html sources) fills the guid: it is then trusted like `guid`.
+    policy = source.identity if source.identity in ("auto", "link") else "guid"
+    page = canonical_url(page_url) if page_url else ""
+    guids = [strip_xml_forbidden(e.guid).strip() for e in entries]
+    counts: dict[str, int] = {}
+    for guid in guids:
+        if guid:
+            counts[guid] = counts.get(guid, 0) + 1
+
+    def real(guid: str) -> bool:
+        return bool(guid) and len(guid) <= MAX_GUID and canonical_url(guid) != page
+
+    canon = [canonical_url(link) if link else "" for link in links]
+    guid_keys = [""] * len(entries)
+    repeats: dict[str, int] = {}
+    # Reused guids without a link are numbered from the oldest (last) entry, so new entries
+    # on top of the document do not shift the ids of older ones.
+    for index in range(len(entries) - 1, -1, -1):
+        guid = guids[index]
+        if policy == "link" or not real(guid):
+            continue
+        if counts[guid] == 1:
+            guid_keys[index] = _guid_key(guid, source.id)
+        elif not canon[index]:
+            n = repeats[guid] = repeats.get(guid, 0) + 1
+            guid_keys[index] = _guid_key(guid, source.id) + (f"#{n}" if n > 1 else "")
+        # else: a reused guid with a link is told apart by its link
+    link_guids: dict[str, set[str]] = {}
+    for gkey, link in zip(guid_keys, canon, strict=True):
+        if link:
+            link_guids.setdefault(link, set()).add(gkey)
+    out: list[tuple[str, ...]] = []
+    for gkey, link in zip(guid_keys, canon, strict=True):
+        keys = [gkey] if gkey else []
+        lkey = "link:" + link if link else ""
+        shared = len(link_guids.get(link, ())) > 1
+        if lkey and (not gkey or (lkey != gkey and policy == "auto" and not shared)):
+            keys.append(lkey)
+        out.append(tuple(keys))
+    return out
 
 
 def normalise_entries(
@@ -229,73 +375,117 @@ def normalise_entries(
     """Normalise every entry of one source; entries with the same identity are merged."""
     report = report if report is not None else NormaliseReport()
     base = source.base_url or page_url
-    guid_counts: dict[str, int] = {}
-    for entry in entries:
-        if entry.guid:
-            guid_counts[entry.guid] = guid_counts.get(entry.guid, 0) + 1
+    links = [
+        safe_url(e.link, base) or (safe_url(e.guid) if source.identity != "link" else "")
+        for e in entries
+    ]
+    all_keys = identity_keys(entries, source, links, page_url)
     items: dict[str, Item] = {}
-    for entry in entries:
-        link = safe_url(entry.link, base) or (
-            safe_url(entry.guid) if entry.guid.startswith(("http://", "https://")) else ""
-        )
-        key = identity_key(entry, link, guid_counts.get(entry.guid, 0) == 1)
+    for entry, link, keys in zip(entries, links, all_keys, strict=True):
         title = plain_text(entry.title)
-        if not key:
+        if not keys:
             report.dropped.append(title or "(untitled)")
             continue
-        published = to_utc(entry.published, source.timezone)
-        if published is None and entry.date_text:
-            report.unparsed_dates.append(entry.date_text)
-        updated = to_utc(entry.updated, source.timezone)
-        if published is not None and published > now + MAX_FUTURE:
-            published = now
-        if updated is not None and updated > now + MAX_FUTURE:
-            updated = now
-        published = published or now
-        updated = max(updated or published, published)
-        labels = tuple(dict.fromkeys(plain_text(lbl, 200) for lbl in entry.labels if lbl.strip()))
-        slugs, unmatched = categories.slugs(labels, source.default_category)
-        report.unmatched_labels.update(unmatched)
-        summary = sanitise_html(entry.summary, base)
-        content = sanitise_html(entry.content, base, MAX_CONTENT)
-        if not summary and content:
-            summary = html.escape(plain_text(content, 600), quote=False)
-        item = Item(
-            id=item_id(key),
-            title=title or plain_text(summary, 80) or "(untitled)",
-            link=link,
-            published=published,
-            updated=updated,
-            summary=summary,
-            content=content,
-            categories=slugs,
-            labels=labels,
-            sources=(source.id,),
-            image=safe_url(entry.image, base),
-            author=plain_text(entry.author, 200),
-            enclosures=tuple(
-                Enclosure(url=u, type=plain_text(e.type, 100), length=e.length)
-                for e in entry.enclosures if (u := safe_url(e.url, base))
-            ),
-        )
+        item = normalise_entry(entry, source, categories, base, link, keys, now, report)
         items[item.id] = merge(items[item.id], item) if item.id in items else item
     return list(items.values())
 
 
+def normalise_entry(
+    entry: RawEntry,
+    source: Source,
+    categories: CategoryMap,
+    base: str,
+    link: str,
+    keys: tuple[str, ...],
+    now: datetime,
+    report: NormaliseReport,
+) -> Item:
+    """One entry with known identity keys -> an Item seen first at ``now``."""
+    title = plain_text(entry.title)
+    published = to_utc(entry.published, source.timezone)
+    if published is None and (entry.date_text or entry.published is not None):
+        report.unparsed_dates.append(plain_text(entry.date_text or str(entry.published), 100))
+    updated = to_utc(entry.updated, source.timezone)
+    if published is not None and published > now + MAX_FUTURE:
+        report.future_dates.append(published.isoformat())
+        published = now
+    if updated is not None and updated > now + MAX_FUTURE:
+        updated = now
+    published = published or now
+    updated = max(updated or published, published)
+    labels = tuple(dict.fromkeys(
+        lbl for raw in entry.labels if (lbl := plain_text(raw, MAX_NAME))))
+    summary = sanitise_html(entry.summary, base)
+    content = sanitise_html(entry.content, base, MAX_CONTENT)
+    if not summary and content:
+        summary = html.escape(plain_text(content, DERIVED_SUMMARY), quote=False)
+    title = title or plain_text(summary, 80) or "(untitled)"
+    slugs, unmatched = categories.slugs(labels, source.default_category,
+                                        f"{title} {plain_text(summary, MAX_SUMMARY)}")
+    report.unmatched_labels.update(unmatched)
+    tkey = title_key(title)
+    return Item(
+        id=item_id(keys[0]),
+        title=title,
+        link=link,
+        published=published,
+        updated=updated,
+        summary=summary,
+        content=content,
+        categories=slugs,
+        labels=labels,
+        sources=(source.id,),
+        image=safe_url(entry.image, base),
+        author=plain_text(entry.author, MAX_NAME),
+        enclosures=tuple(dict.fromkeys(
+            Enclosure(url=u, type=plain_text(e.type, 100), length=max(e.length, 0))
+            for e in entry.enclosures if (u := safe_url(e.url, base))
+        )),
+        keys=(*keys, "title:" + tkey) if tkey else keys,
+    )
+
+
+def _rank(item: Item) -> tuple[datetime, str, str]:
+    """A total order on items: the earliest published (then smallest id) leads a merge."""
+    return (item.published, item.id, repr(item))
+
+
 def merge(a: Item, b: Item) -> Item:
-    """One story seen twice: earliest date, richest text, union of categories and sources."""
-    first, second = (a, b) if (a.published, a.id) <= (b.published, b.id) else (b, a)
+    """One story seen twice: earliest date, richest text, union of categories and sources.
+
+    Symmetric: ``merge(a, b) == merge(b, a)``.
+    """
+    first, second = (a, b) if _rank(a) <= _rank(b) else (b, a)
+
+    def richest(x: str, y: str) -> str:
+        return max(x, y, key=lambda s: (len(s), s))
+
+    seen = [s for s in (a.first_seen, b.first_seen) if s is not None]
     return replace(
         first,
         title=first.title or second.title,
         link=first.link or second.link,
         updated=max(a.updated, b.updated),
-        summary=max(a.summary, b.summary, key=len),
-        content=max(a.content, b.content, key=len),
-        categories=tuple(dict.fromkeys(a.categories + b.categories)),
-        labels=tuple(dict.fromkeys(a.labels + b.labels)),
-        sources=tuple(sorted(set(a.sources + b.sources))),
+        summary=richest(a.summary, b.summary),
+        content=richest(a.content, b.content),
+        categories=tuple(sorted(set(a.categories) | set(b.categories))),
+        labels=tuple(sorted(set(a.labels) | set(b.labels))),
+        sources=tuple(sorted(set(a.sources) | set(b.sources))),
         image=first.image or second.image,
         author=first.author or second.author,
         enclosures=first.enclosures or second.enclosures,
+        first_seen=min(seen) if seen else None,
+        keys=tuple(sorted(set(a.keys) | set(b.keys))),
     )
+
+
+def merge_all(items: Iterable[Item]) -> Item:
+    """Merge any number of sightings of one story; the order they come in does not matter."""
+    ordered = sorted(items, key=_rank)
+    if not ordered:
+        raise ValueError("merge_all needs at least one item")
+    result = ordered[0]
+    for item in ordered[1:]:
+        result = merge(result, item)
+    return result

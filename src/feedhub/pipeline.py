@@ -11,10 +11,10 @@ import fcntl
 import hashlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,8 +24,8 @@ from .errors import FeedhubError, SourceError
 from .extract import PageFetcher, extract
 from .fetch import Fetcher, Validators, fetch
 from .logs import log_source
-from .model import Config, FetchResult, Item, Source
-from .normalise import CategoryMap, NormaliseReport, merge, normalise_entries
+from .model import Config, FetchResult, Item, Site, Source
+from .normalise import CategoryMap, NormaliseReport, item_id, merge, normalise_entries
 from .publish import PublishReport
 from .store import Store, content_hash, open_store
 from .sync import publish
@@ -46,6 +46,10 @@ class SourceReport:
     """Seconds spent per stage (fetch, extract, normalise, store), for bench/build.py."""
     unmatched_labels: list[str] = field(default_factory=list)
     unparsed_dates: list[str] = field(default_factory=list)
+    future_dates: list[str] = field(default_factory=list)
+    """Dates too far ahead, clamped to the time feedhub first saw the item."""
+    too_old: int = 0
+    """New items older than the store's max age, not stored."""
 
     @property
     def ok(self) -> bool:
@@ -68,6 +72,8 @@ class BuildReport:
                 total[stage] = total.get(stage, 0.0) + seconds
         total["publish"] = self.publish_seconds
         return total
+    pruned: int = 0
+    """Items removed from the store for being older than ``site.max_age_days``."""
 
     @property
     def ok(self) -> bool:
@@ -115,14 +121,19 @@ def build(
     clock = time.monotonic()
     categories = CategoryMap.from_categories(config.categories)
     with build_lock(config, wait=wait_for_lock), open_store(config.store, config.root) as store:
+        _remove_stale_temp_files(config.output_dir)
         for source in config.sources:
             if only is not None and source.id not in only:
                 continue
             report.sources.append(
                 build_source(source, config.root, store, categories, now,
-                             fetcher or partial(fetch, limits=config.fetch.limits))
+                             fetcher or partial(fetch, limits=config.fetch.limits),
+                             site=config.site)
             )
             log_source(report.sources[-1])
+        if config.site.max_age_days:
+            with store.transaction() as db:
+                report.pruned = store.prune(db, now - timedelta(days=config.site.max_age_days))
         publishing = time.monotonic()
         # Through the store, so web nodes serving from it answer what the files say.
         report.published = publish(config, store, force=True) or PublishReport()
@@ -140,6 +151,7 @@ def build_source(
     categories: CategoryMap,
     now: datetime,
     fetcher: Fetcher = fetch,
+    site: Site | None = None,
 ) -> SourceReport:
     """Fetch, extract, normalise and store one source; never raises a SourceError."""
     result = SourceReport(source.id)
@@ -183,20 +195,26 @@ def build_source(
         result.found = len(items)
         result.unmatched_labels = sorted(notes.unmatched_labels)
         result.unparsed_dates = notes.unparsed_dates
-        existing = store.get_items(item.id for item in items)
+        result.future_dates = notes.future_dates
+        site = site or Site(title="", base_url="")
+        window = timedelta(days=site.merge_window_days)
+        oldest = now - timedelta(days=site.max_age_days) if site.max_age_days else None
         to_save: list[Item] = []
         seen: list[str] = []
-        for item in items:
-            old = existing.get(item.id)
+        for item, old in zip(items, find_stored(store, items, window), strict=True):
+            if old is None and oldest is not None and item.published < oldest:
+                result.too_old += 1
+                continue
             merged = remember(old, item, now)
             if old is None:
                 result.new += 1
                 to_save.append(merged)
-            elif content_hash(merged) != content_hash(old) or merged.sources != old.sources:
+            elif (content_hash(merged) != content_hash(old) or merged.sources != old.sources
+                  or not set(merged.keys) <= set(old.keys)):
                 result.updated += 1
                 to_save.append(merged)
             else:
-                seen.append(item.id)
+                seen.append(old.id)
         with store.transaction() as db:
             store.save_items(db, to_save, now)
             store.touch_items(db, seen, now)
@@ -232,6 +250,49 @@ def settings_hash(source: Source, categories: CategoryMap) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def find_stored(store: Store, items: Sequence[Item], window: timedelta) -> list[Item | None]:
+    """The stored self of each freshly normalised item, or None for a story never seen.
+
+    A story is found by any of its guid/link keys (from any source), then, failing that, by its
+    normalised title on another source within ``window`` of its date. Each stored item answers
+    for one fresh item at most: stories a source tells apart stay apart. Rows written before
+    identity keys were stored are found by their id, which was derived from the link key.
+    """
+    keys = [key for item in items for key in item.keys]
+    by_key = store.find_keys(keys)
+    legacy = {item_id(key) for key in keys if not key.startswith("title:")}
+    stored = store.get_items({i for ids in by_key.values() for i in ids} | legacy)
+    claimed: set[str] = set()
+    found: list[Item | None] = []
+    for item in items:
+        match: Item | None = None
+        for key in item.keys:
+            if key.startswith("title:"):
+                if window <= timedelta(0):
+                    continue
+                candidates = [stored[i] for i in by_key.get(key, ()) if i in stored]
+                match = next((old for old in candidates if old.id not in claimed
+                              and not set(old.sources) & set(item.sources)
+                              and abs(old.published - item.published) <= window), None)
+            else:
+                ids = [*by_key.get(key, ()), item_id(key)]
+                match = next((stored[i] for i in ids if i in stored and i not in claimed),
+                             None)
+            if match is not None:
+                break
+        if match is not None:
+            claimed.add(match.id)
+        found.append(match)
+    return found
+
+
+def _remove_stale_temp_files(output: Path) -> None:
+    """Temp files a killed build left behind (only ever written under the build lock)."""
+    if output.is_dir():
+        for tmp in output.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+
+
 def remember(old: Item | None, new: Item, now: datetime) -> Item:
     """Combine a freshly normalised item with its stored self.
 
@@ -246,7 +307,8 @@ def remember(old: Item | None, new: Item, now: datetime) -> Item:
     else:
         merged = merge(old, new)
     merged = replace(merged, id=old.id, first_seen=old.first_seen or now,
-                     published=min(old.published, new.published))
+                     published=min(old.published, new.published),
+                     keys=tuple(sorted(set(old.keys) | set(new.keys))))
     if content_hash(merged) == content_hash(old):
         return replace(merged, updated=old.updated)
     # Changed: trust the source's own updated date when it moved forward, else it is now.

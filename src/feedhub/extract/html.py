@@ -26,7 +26,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..dates import parse_date
 from ..errors import ExtractError, SourceError
-from ..model import FetchResult, RawEntry, Selectors, Source
+from ..model import ID_POLICIES, FetchResult, RawEntry, Selectors, Source
 from .encoding import decode
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,8 @@ def image_field(node: LexborNode, rule: str) -> str:
 
 
 def extract_items(
-    page: LexborHTMLParser, sel: Selectors, date_format: str, page_url: str, locale: str = ""
+    page: LexborHTMLParser, sel: Selectors, date_format: str, page_url: str, locale: str = "",
+    guid_rule: str = "",
 ) -> list[RawEntry]:
     base = urljoin(page_url, base_href(page))
     entries = []
@@ -147,6 +148,7 @@ def extract_items(
         entries.append(RawEntry(
             title=field(block, sel.title),
             link=urljoin(base, link) if link else "",
+            guid=field(block, guid_rule),
             summary=field(block, sel.summary),
             published=parse_date(written, date_format, locale) if written else None,
             date_text=written,
@@ -190,7 +192,10 @@ def extract_listing(
         return extract_auto(source, result)
     page = parse_page(result)
     page_url = source.base_url or result.url
-    entries = extract_items(page, source.selectors, source.date_format, page_url, source.locale)
+    # A source's `identity` that is a field rule (not auto/guid/link) gives each item's guid.
+    guid_rule = "" if source.identity in ID_POLICIES else source.identity
+    entries = extract_items(page, source.selectors, source.date_format, page_url, source.locale,
+                            guid_rule)
     if not entries:
         raise ExtractError(
             source.id,
@@ -213,7 +218,7 @@ def extract_listing(
             break
         page, page_url = parse_page(fetched), fetched.url
         more = extract_items(page, source.selectors, source.date_format, page_url,
-                             source.locale)
+                             source.locale, guid_rule)
         if not more:
             break
         entries.extend(more)

@@ -169,10 +169,10 @@ def publish_all(
     out = config.output_dir
     report = PublishReport()
     write = _Writer(out, report)
-    size = config.site.feed_size
     subscriptions: list[FeedDoc] = []
     changed_urls: list[str] = []
     for slug in config.feed_slugs:
+        size = config.feed_size(slug)
         total = store.count_items(slug)
         # Archive n holds the items at chronological positions [(n-1)*size, n*size): complete
         # pages only, counted from the oldest, so an archive's items stay put as news arrives.
