@@ -46,6 +46,7 @@ def write_config(folder: Path, server: LocalServer, names: list[str], store: str
     ]
     for name in names:
         lines += [f"  - id: {name}", "    kind: feed", f"    url: {server.url(f'/{name}.rss')}",
+                  "    allow_private: true  # the test server is on 127.0.0.1",
                   "    category: news"]
     lines += ["", f"store: {store}", "output: feeds", ""]
     path = folder / "sources.yaml"
