@@ -164,13 +164,10 @@ class Site:
         shutil.copytree(ROOT / "examples", folder / "examples")
         config = yaml.safe_load((ROOT / "sources.yaml").read_text(encoding="utf-8"))
         config["site"]["base_url"] = self.base_url
-        config["sources"].append({"id": "wire", "kind": "feed", "url": wire.url,
-                                  "category": "news", "title": "Wire",
-                                  # The wire is on 127.0.0.1, refused unless allowed.
-                                  "allow_private": True})
         self.config = config
         self.config_path = folder / "sources.yaml"
-        self.write_config()
+        self.add_source({"id": "wire", "kind": "feed", "url": wire.url, "category": "news",
+                         "title": "Wire"})
         self.process: subprocess.Popen[bytes] | None = None
 
     def write_config(self) -> None:
@@ -178,8 +175,9 @@ class Site:
                                     encoding="utf-8")
 
     def add_source(self, source: dict[str, object]) -> None:
-        """Add a source to sources.yaml (the next build reads it)."""
-        self.config["sources"].append(source)
+        """Add a source on 127.0.0.1 to sources.yaml (the next build reads it)."""
+        # Private addresses are refused unless a source allows them (issue 7, SSRF).
+        self.config["sources"].append({**source, "allow_private": True})
         self.write_config()
 
     def url(self, path: str) -> str:
