@@ -258,6 +258,44 @@ def schema_command() -> None:
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
+@main.command("preview")
+@config_option
+@json_option
+@click.argument("target")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1),
+              help="Rows to print (--json prints all).")
+def preview_command(config_path: Path, as_json: bool, target: str, limit: int) -> None:
+    """Fetch one source (a source id, or any URL) and show what would be extracted.
+
+    Prints each item's date, label, title and link with warnings (no date, unparsed date,
+    relative link, empty title) and, for a page without selectors, the selectors it chose.
+    Nothing is stored. Exit code 1 if the source cannot be read.
+
+    \b
+    Example:
+      feedhub preview ilo-newsroom
+      feedhub preview https://www.example.org/news --json
+    """
+    from .preview import preview_source, render, to_json
+
+    if target.startswith(("http://", "https://")):
+        root = config_path.resolve().parent if config_path.exists() else Path.cwd()
+        result = preview_source(target, root)
+    else:
+        config = load(config_path, as_json=as_json)
+        source = config.source(target)
+        if source is None:
+            fail(f"no source {target!r} in {config_path}", EXIT_CONFIG,
+                 hint="Sources: " + ", ".join(s.id for s in config.sources))
+        result = preview_source(source, config.root)
+    if as_json:
+        emit(to_json(result))
+    else:
+        click.echo(render(result, limit))
+    if result.error:
+        sys.exit(EXIT_SOURCE_FAILED)
+
+
 @main.command("serve")
 @config_option
 @click.option("--host", default="127.0.0.1", show_default=True, show_envvar=True,
