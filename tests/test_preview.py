@@ -33,7 +33,7 @@ def test_preview_of_a_page_without_selectors(httpd: LocalServer, tmp_path: Path)
     data = json.loads(result.output)
     assert data["kind"] == "html" and data["strategy"] == "blocks" and data["confident"]
     assert data["selectors"]["item"] == "div.grid > div.card"
-    assert [r["title"] for r in data["rows"]][0] == "Clean water reaches 40 villages in the north"
+    assert data["rows"][0]["title"] == "Clean water reaches 40 villages in the north"
     assert data["rows"][0]["date"] == "2024-03-12T08:00:00+00:00"
     text = runner.invoke(main, ["preview", "-c", config, httpd.url("/news/")]).output
     assert "selectors chosen" in text and "item: div.grid > div.card" in text
