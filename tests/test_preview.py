@@ -28,14 +28,16 @@ def test_preview_of_a_page_without_selectors(httpd: LocalServer, tmp_path: Path)
     httpd.route("/news/", body=page, headers={"Content-Type": "text/html; charset=utf-8"})
     runner = CliRunner()
     config = str(tmp_path / "none.yaml")
-    result = runner.invoke(main, ["preview", "-c", config, httpd.url("/news/"), "--json"])
+    result = runner.invoke(main, ["preview", "-c", config, httpd.url("/news/"), "--json",
+                                       "--allow-private"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["kind"] == "html" and data["strategy"] == "blocks" and data["confident"]
     assert data["selectors"]["item"] == "div.grid > div.card"
     assert data["rows"][0]["title"] == "Clean water reaches 40 villages in the north"
     assert data["rows"][0]["date"] == "2024-03-12T08:00:00+00:00"
-    text = runner.invoke(main, ["preview", "-c", config, httpd.url("/news/")]).output
+    text = runner.invoke(main, ["preview", "-c", config, httpd.url("/news/"),
+                                "--allow-private"]).output
     assert "selectors chosen" in text and "item: div.grid > div.card" in text
     assert "2024-03-12 08:00  Press release" in text
 
@@ -43,7 +45,7 @@ def test_preview_of_a_page_without_selectors(httpd: LocalServer, tmp_path: Path)
 def test_preview_of_a_feed_warns_row_by_row(httpd: LocalServer, tmp_path: Path) -> None:
     httpd.route("/feed", body=ODD_FEED, headers={"Content-Type": "application/feed+json"})
     result = CliRunner().invoke(main, ["preview", "-c", str(tmp_path / "x.yaml"),
-                                       httpd.url("/feed"), "--json"])
+                                       httpd.url("/feed"), "--json", "--allow-private"])
     data = json.loads(result.output)
     assert data["kind"] == "feed" and data["strategy"] == "feed"
     warnings = [r["warnings"] for r in data["rows"]]
@@ -67,7 +69,7 @@ def test_preview_by_source_id(project: Path) -> None:
 
 def test_preview_of_a_broken_source_exits_1(httpd: LocalServer, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["preview", "-c", str(tmp_path / "x.yaml"),
-                                       httpd.url("/missing")])
+                                       httpd.url("/missing"), "--allow-private"])
     assert result.exit_code == 1
     assert "error:" in result.output and "404" in result.output
 
@@ -76,3 +78,11 @@ def test_preview_of_an_unknown_source_id(project: Path) -> None:
     result = CliRunner().invoke(main, ["preview", "-c", str(project), "nope"])
     assert result.exit_code == 2
     assert "ilo-newsroom" in result.output
+
+
+def test_preview_refuses_private_addresses_by_default(httpd: LocalServer, tmp_path: Path) -> None:
+    httpd.route("/news/", body=b"<html></html>")
+    result = CliRunner().invoke(main, ["preview", "-c", str(tmp_path / "x.yaml"),
+                                       httpd.url("/news/")])
+    assert result.exit_code == 1 and "allow_private" in result.output
+    assert httpd.requests == []

@@ -264,7 +264,10 @@ def schema_command() -> None:
 @click.argument("target")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1),
               help="Rows to print (--json prints all).")
-def preview_command(config_path: Path, as_json: bool, target: str, limit: int) -> None:
+@click.option("--allow-private", is_flag=True,
+              help="Let a URL preview reach private addresses (an intranet page).")
+def preview_command(config_path: Path, as_json: bool, target: str, limit: int,
+                    allow_private: bool) -> None:
     """Fetch one source (a source id, or any URL) and show what would be extracted.
 
     Prints each item's date, label, title and link with warnings (no date, unparsed date,
@@ -280,7 +283,7 @@ def preview_command(config_path: Path, as_json: bool, target: str, limit: int) -
 
     if target.startswith(("http://", "https://")):
         root = config_path.resolve().parent if config_path.exists() else Path.cwd()
-        result = preview_source(target, root)
+        result = preview_source(target, root, allow_private=allow_private)
     else:
         config = load(config_path, as_json=as_json)
         source = config.source(target)

@@ -9,7 +9,7 @@ writes nothing. :func:`render` and :func:`to_json` turn a preview into text or J
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,22 +86,24 @@ def row(entry: RawEntry, timezone: str) -> PreviewRow:
         warnings=tuple(warnings))
 
 
-def adhoc_source(url: str, fetched: FetchResult) -> Source:
+def adhoc_source(probe: Source, fetched: FetchResult) -> Source:
     kind = SourceKind.FEED if looks_like_feed(fetched.body) else SourceKind.HTML
-    return Source(id="preview", kind=kind, location=url)
+    return replace(probe, kind=kind)
 
 
-def preview_source(target: Source | str, root: Path, fetcher: Fetcher = fetch) -> Preview:
-    """Preview a configured source, or a bare URL (its kind is sniffed from the bytes)."""
+def preview_source(target: Source | str, root: Path, fetcher: Fetcher = fetch,
+                   allow_private: bool = False) -> Preview:
+    """Preview a configured source, or a bare URL (its kind is sniffed from the bytes; it may
+    reach private addresses only with ``allow_private``, like a source that says so)."""
     url = target if isinstance(target, str) else target.location
     source = target if isinstance(target, Source) else Source(
-        id="preview", kind=SourceKind.HTML, location=url)
+        id="preview", kind=SourceKind.HTML, location=url, allow_private=allow_private)
     report: AutoReport | None = None
     notes: list[str] = []
     try:
         fetched = fetcher(source, root, Validators())
         if isinstance(target, str):
-            source = adhoc_source(url, fetched)
+            source = adhoc_source(source, fetched)
         note = decode(fetched.body[:65536], fetched.headers).note
         if note:
             notes.append(f"charset: {note}")
