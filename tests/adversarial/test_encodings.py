@@ -23,7 +23,8 @@ expected title and the HTTP headers of each are in data/encodings.json.
 | page-no-charset-cp1252.html          | no label, not UTF-8: Windows-1252                 |
 | page-utf16le-bom.html                | BOM decides                                       |
 
-Every case also checks that every text field encodes to UTF-8 and holds no control character.
+Every case also checks that every text field encodes to UTF-8 and holds no control character,
+and the feed cases are built together into real RSS and Atom files that must parse as XML.
 """
 
 from __future__ import annotations
@@ -83,3 +84,28 @@ def test_repairs_are_reported() -> None:
     wrong = decode((DATA / "enc-header-wrong.xml").read_bytes(),
                    {"content-type": "text/xml; charset=iso-8859-1"})
     assert wrong.encoding == "utf-8" and "bytes are UTF-8" in wrong.note
+
+
+def test_published_feeds_stay_well_formed_utf8(tmp_path: Path) -> None:
+    """Every encoding case built into real feeds: each output file parses as XML."""
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    from feedhub.config import load_config
+    from feedhub.pipeline import build
+
+    lines = ["site: {title: Enc, base_url: 'https://feeds.example'}", "sources:"]
+    for number, name in enumerate(sorted(n for n in CASES if n.endswith(".xml"))):
+        shutil.copy(DATA / name, tmp_path / name)
+        lines.append(f"  - {{id: s{number}, kind: feed, path: {name}}}")
+    (tmp_path / "sources.yaml").write_text("\n".join(lines) + "\n", "utf-8")
+    config = load_config(tmp_path / "sources.yaml")
+    report = build(config)
+    assert report.ok, [s.error for s in report.sources]
+    for ext in ("rss", "atom"):
+        raw = (config.output_dir / f"all.{ext}").read_bytes()
+        raw.decode("utf-8")
+        root = ET.fromstring(raw)
+        titles = [t.text for t in root.iter() if t.tag.endswith("title")]
+        assert "Café “quoted” – 5 €" in titles  # nine sources, one story (same title)
+        assert "Bad title" in titles and "Café résumé “ok” – “quoted”" in titles

@@ -286,10 +286,14 @@ def _candidates(page: LexborHTMLParser, locale: str) -> list[_Candidate]:
             if len(members) >= MIN_BLOCKS:
                 key = (parent.mem_id, sig)
                 groups[key], parents[key] = members, parent
-    candidates = []
+    by_selector: dict[str, _Candidate] = {}
     for key, members in groups.items():
         selector = _group_selector(page, parents[key], key[1], len(members))
-        candidates.append(_Candidate(selector, members))
+        if selector not in by_selector:
+            # Score what the selector really matches: groups it joins count as one.
+            matched = [n for n in page.css(selector) if not _skipped(n)]
+            by_selector[selector] = _Candidate(selector, matched or members)
+    candidates = list(by_selector.values())
     articles = [a for a in page.css("article") if not _skipped(a)
                 and (a.parent is None or a.parent.tag != "article")]
     if len(articles) >= MIN_BLOCKS:
