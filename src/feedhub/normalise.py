@@ -68,6 +68,7 @@ TRACKING_PARAMS = re.compile(
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _SPACE = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]*>")
+_CODE = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _URL_JUNK = re.compile(r"[\x00-\x20\x7f]")
 _URI_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
@@ -119,7 +120,7 @@ def plain_text(text: str, limit: int = MAX_TITLE) -> str:
     """
     text = strip_xml_forbidden(text[: limit * 8])
     while "<" in text or "&" in text:
-        decoded = strip_xml_forbidden(html.unescape(_TAG.sub(" ", text)))
+        decoded = strip_xml_forbidden(html.unescape(_TAG.sub(" ", _CODE.sub(" ", text))))
         if decoded == text:
             break
         text = decoded
@@ -186,10 +187,7 @@ def sanitise_html(fragment: str, base: str = "", limit: int = MAX_SUMMARY) -> st
         return ""
     if "<" not in fragment and "&" not in fragment:
         return html.escape(_SPACE.sub(" ", fragment).strip()[:limit], quote=False)
-    cleaned = _CLEANER.clean(fragment)
-    if base:
-        cleaned = _absolutise(cleaned, base)
-    cleaned = cleaned.strip()
+    cleaned = _IMG_WITHOUT_SRC.sub("", _absolutise(_CLEANER.clean(fragment), base)).strip()
     cut = limit
     while len(cleaned) > limit and cut > 0:
         # Cutting may split a tag; cleaning again closes what the cut left open.
@@ -199,6 +197,7 @@ def sanitise_html(fragment: str, base: str = "", limit: int = MAX_SUMMARY) -> st
 
 
 _URL_ATTR = re.compile(r'(\s(?:href|src|cite)=")([^"]*)(")')
+_IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 
 
 def _absolutise(cleaned: str, base: str) -> str:
@@ -207,6 +206,8 @@ def _absolutise(cleaned: str, base: str) -> str:
         if value.lower().startswith("mailto:"):
             return match.group(0)
         absolute = safe_url(value, base)
+        if not absolute:
+            return ""  # a relative URL with no base, or one that is not http(s): drop it
         return f"{match.group(1)}{html.escape(absolute, quote=True)}{match.group(3)}"
 
     return _URL_ATTR.sub(fix, cleaned)
