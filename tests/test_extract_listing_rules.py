@@ -114,3 +114,11 @@ def test_time_datetime_needs_no_rule_and_images_past_lazy_loading() -> None:
         "https://cdn.example/site/img/one.jpg", "https://cdn.example/site/img/two-2x.jpg",
         "https://cdn.example/site/img/three-1600.webp"]
     assert entries[0].link == "https://cdn.example/site/a"
+
+
+def test_pages_without_selectors_are_followed_too(httpd: LocalServer, tmp_path: Path) -> None:
+    serve_pages(httpd)
+    source = Source(id="auto-paged", kind=SourceKind.HTML, location=httpd.url("/news"),
+                    max_pages=3, allow_private=True)
+    # Page 1 says rel=next (page 2); page 2 has none: two pages, read with the chosen rules.
+    assert run(source, tmp_path) == ["1-0", "1-1", "1-2", "2-0", "2-1", "2-2"]

@@ -109,7 +109,7 @@ def preview_source(target: Source | str, root: Path, fetcher: Fetcher = fetch,
             notes.append(f"charset: {note}")
         if source.kind is SourceKind.HTML and source.selectors is None:
             entries, report = detect(parse_page(fetched), source.base_url or fetched.url,
-                                     source.locale)
+                                     source.locale, source.date_format)
             notes.extend(report.reasons)
             if report.runner_up:
                 notes.append(f"runner-up: {report.runner_up}")

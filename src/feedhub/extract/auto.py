@@ -31,8 +31,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ..dates import parse_date
 from ..errors import ExtractError
-from ..model import FetchResult, RawEntry, Selectors, Source
-from .html import base_href, extract_items, parse_page
+from ..model import RawEntry, Selectors, Source
+from .html import base_href, extract_items
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "Report", "ScholarlyArticle",
                  "AnalysisNewsArticle", "ReportageNewsArticle", "PressRelease", "TechArticle"}
@@ -407,7 +407,7 @@ def _choose_fields(candidate: _Candidate, locale: str) -> tuple[Selectors, list[
     return chosen, reasons
 
 
-def detect(page: LexborHTMLParser, page_url: str, locale: str = ""
+def detect(page: LexborHTMLParser, page_url: str, locale: str = "", date_format: str = ""
            ) -> tuple[list[RawEntry], AutoReport]:
     """Find a listing's items with no selectors; the report says how and how sure."""
     base = urljoin(page_url, base_href(page))
@@ -426,7 +426,8 @@ def detect(page: LexborHTMLParser, page_url: str, locale: str = ""
             confident=False)
     best = candidates[0]
     selectors, reasons = _choose_fields(best, locale)
-    entries = [e for e in extract_items(page, selectors, "", page_url, locale) if e.link]
+    entries = [e for e in extract_items(page, selectors, date_format, page_url, locale)
+               if e.link]
     runner_up = ""
     confident = best.dated > 0
     if len(candidates) > 1:
@@ -442,14 +443,17 @@ def detect(page: LexborHTMLParser, page_url: str, locale: str = ""
                                len(entries))
 
 
-def extract_auto(source: Source, result: FetchResult) -> list[RawEntry]:
-    page = parse_page(result)
-    entries, report = detect(page, source.base_url or result.url, source.locale)
+def extract_auto(
+    source: Source, page: LexborHTMLParser, page_url: str
+) -> tuple[list[RawEntry], Selectors | None]:
+    """The items of a page without selectors, and the selectors chosen (None for structured
+    data), or an ExtractError that says what was looked for."""
+    entries, report = detect(page, page_url, source.locale, source.date_format)
     if not entries:
         raise ExtractError(source.id, "found no items on this page without selectors ("
                            + "; ".join(report.reasons) + f"); run `feedhub preview {source.id}`"
                            " and add selectors")
-    return entries
+    return entries, report.selectors
 
 
 __all__ = ["AutoReport", "detect", "extract_auto"]

@@ -183,30 +183,33 @@ def parse_page(result: FetchResult) -> LexborHTMLParser:
 def extract_listing(
     source: Source, result: FetchResult, fetch_page: PageFetcher | None = None
 ) -> list[RawEntry]:
-    """Entries of a listing page and, up to ``max_pages``, of the pages after it."""
+    """Entries of a listing page and, up to ``max_pages``, of the pages after it. Without
+    selectors the first page is read by :mod:`.auto`, and the selectors it chose read the rest."""
     if not result.body.strip():
         raise ExtractError(source.id, "the page is empty")
-    if source.selectors is None:
-        from .auto import extract_auto
-
-        return extract_auto(source, result)
     page = parse_page(result)
     page_url = source.base_url or result.url
     # A source's `identity` that is a field rule (not auto/guid/link) gives each item's guid.
     guid_rule = "" if source.identity in ID_POLICIES else source.identity
-    entries = extract_items(page, source.selectors, source.date_format, page_url, source.locale,
-                            guid_rule)
+    selectors = source.selectors
+    if selectors is None:
+        from .auto import extract_auto
+
+        entries, selectors = extract_auto(source, page, page_url)
+    else:
+        entries = extract_items(page, selectors, source.date_format, page_url, source.locale,
+                                guid_rule)
     if not entries:
         raise ExtractError(
             source.id,
-            f"no item matched the selector {source.selectors.item!r}; run `feedhub preview "
-            f"{source.id}` to see what the page holds",
+            f"no item matched the selector {selectors.item!r}; run `feedhub preview "
+            f"{source.id}` to see what the page holds" if selectors else "no items found",
         )
+    if selectors is None or fetch_page is None:
+        return entries
     seen = {result.url, page_url}
     for _ in range(source.max_pages - 1):
-        if fetch_page is None:
-            break
-        url = next_page_url(page, source.selectors.next, page_url)
+        url = next_page_url(page, selectors.next, page_url)
         if not url or url in seen:
             break
         seen.add(url)
@@ -217,8 +220,8 @@ def extract_listing(
             log.warning("source %s: stopped paging at %s: %s", source.id, url, exc.message)
             break
         page, page_url = parse_page(fetched), fetched.url
-        more = extract_items(page, source.selectors, source.date_format, page_url,
-                             source.locale, guid_rule)
+        more = extract_items(page, selectors, source.date_format, page_url, source.locale,
+                             guid_rule)
         if not more:
             break
         entries.extend(more)
