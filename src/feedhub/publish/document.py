@@ -54,6 +54,15 @@ def safe_url(url: str) -> str:
     return ""
 
 
+_MIME = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
+
+
+def mime_type(text: str, default: str = "") -> str:
+    """``text`` when it is a plain type/subtype media type, else ``default``."""
+    text = clean(text).strip().lower()
+    return text if _MIME.fullmatch(text) else default
+
+
 def title_of(item: Item) -> str:
     """A title never empty: feeds and pages need one for every item."""
     return plain(item.title) or plain(item.summary, 80) or "Untitled"

@@ -25,6 +25,7 @@ from .document import (
     SourceRef,
     atom_updated,
     clean,
+    mime_type,
     safe_url,
     title_of,
 )
@@ -137,7 +138,7 @@ def _rss_item(channel: etree._Element, doc: FeedDoc, item: Item) -> None:
         url = safe_url(enclosure.url)
         if url:
             _sub(entry, "enclosure", url=url, length=str(max(enclosure.length, 0)),
-                 type=enclosure.type or "application/octet-stream")
+                 type=mime_type(enclosure.type, "application/octet-stream"))
     image = safe_url(item.image)
     if image:
         _sub(entry, f"{{{MEDIA}}}thumbnail", url=image)
@@ -205,8 +206,8 @@ def _atom_entry(feed: etree._Element, doc: FeedDoc, item: Item, updated: datetim
         url = safe_url(enclosure.url)
         if url:
             attrs = {"rel": "enclosure", "href": url}
-            if enclosure.type:
-                attrs["type"] = enclosure.type
+            if mime_type(enclosure.type):
+                attrs["type"] = mime_type(enclosure.type)
             if enclosure.length > 0:
                 attrs["length"] = str(enclosure.length)
             _sub(entry, a + "link", **attrs)

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from ..model import Item
-from .document import FeedDoc, clean, plain, safe_url, title_of
+from .document import FeedDoc, clean, mime_type, plain, safe_url, title_of
 from .feeds import rfc3339
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -44,7 +44,7 @@ def _item(doc: FeedDoc, item: Item) -> dict[str, Any]:
         url = safe_url(enclosure.url)
         if url:
             attachment: dict[str, Any] = {
-                "url": url, "mime_type": clean(enclosure.type) or "application/octet-stream"}
+                "url": url, "mime_type": mime_type(enclosure.type, "application/octet-stream")}
             if enclosure.length > 0:
                 attachment["size_in_bytes"] = enclosure.length
             attachments.append(attachment)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -80,7 +81,9 @@ def _embed_js(doc: FeedDoc) -> bytes:
 
 def render_pages(config: Config, docs: Sequence[FeedDoc]) -> Iterator[tuple[str, bytes, datetime]]:
     """(file name, bytes, last change) of every page, embed and static file."""
-    site = config.site
+    site = replace(config.site, title=clean(config.site.title),
+                   description=clean(config.site.description), author=clean(config.site.author),
+                   language=clean(config.site.language))
     newest = max((doc.updated for doc in docs), default=EPOCH)
     names = {ALL_SLUG: "All news", **{c.slug: clean(c.title) for c in config.categories}}
     index = _env.get_template("index.html").render(site=site, docs=docs, names=names)
