@@ -163,11 +163,15 @@ def canonical_url(url: str) -> str:
 def safe_url(url: str, base: str = "") -> str:
     """An absolute http(s) URL, or "" for anything else (javascript:, vbscript:, data:, ...).
 
-    Entities are decoded and the tabs, newlines and controls browsers ignore are removed before
-    the scheme is read, so ``java&#x09;script:`` is seen for what it is.
+    The scheme is judged on the URL with entities decoded and the tabs, newlines and controls
+    browsers ignore removed, so ``java&#x09;script:`` is seen for what it is. The URL returned
+    is the one given (junk characters removed), never decoded twice.
     """
-    url = _URL_JUNK.sub("", strip_xml_forbidden(html.unescape(url)))
+    url = _URL_JUNK.sub("", strip_xml_forbidden(url))
     if not url or len(url) > MAX_URL:
+        return ""
+    decoded = _URL_JUNK.sub("", html.unescape(url))
+    if _URI_SCHEME.match(decoded) and not decoded.lower().startswith(("http:", "https:")):
         return ""
     try:
         absolute = urljoin(base, url) if base else url
