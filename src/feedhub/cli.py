@@ -322,8 +322,9 @@ def serve_command(config_path: Path, host: str, port: int) -> None:
 
 @main.command("worker")
 @config_option
-@click.option("--every", default=900, show_default=True, type=click.IntRange(1),
-              show_envvar=True, help="Seconds between two refreshes of a source.")
+@click.option("--every", default=None, type=click.IntRange(1), show_envvar=True,
+              help="Seconds between two refreshes of every source (default: each source's "
+              "refresh, else fetch.refresh).")
 @click.option("--lease", default=300, show_default=True, type=click.IntRange(1),
               show_envvar=True, help="Seconds a claimed source stays this worker's; a dead "
               "worker's sources go to another one after this. Longer than any fetch.")
@@ -336,7 +337,7 @@ def serve_command(config_path: Path, host: str, port: int) -> None:
               help="Refresh what is due, publish, then exit.")
 @click.option("--name", default="", show_envvar=True,
               help="This worker's name in the store's leases (default host:pid).")
-def worker_command(config_path: Path, every: int, lease: int, poll: float,
+def worker_command(config_path: Path, every: int | None, lease: int, poll: float,
                    publish_delay: int, once: bool, name: str) -> None:
     """Refresh due sources and publish, sharing the work with every other worker of the store.
 
@@ -357,7 +358,8 @@ def worker_command(config_path: Path, every: int, lease: int, poll: float,
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    settings = WorkerSettings(owner=name, interval=timedelta(seconds=every),
+    settings = WorkerSettings(owner=name,
+                              interval=timedelta(seconds=every) if every else None,
                               lease=timedelta(seconds=lease), poll=poll,
                               publish_delay=timedelta(seconds=publish_delay), once=once)
     try:

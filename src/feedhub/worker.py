@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from .fetch import Fetcher, fetch
 from .model import Config
@@ -33,8 +34,9 @@ from .sync import publish
 class WorkerSettings:
     owner: str = ""
     """Name in the store's leases (default host:pid)."""
-    interval: timedelta = timedelta(minutes=15)
-    """Least time between two refreshes of a source."""
+    interval: timedelta | None = None
+    """Least time between two refreshes of every source (None: each source's ``refresh``,
+    else the config's ``fetch.refresh``)."""
     lease: timedelta = timedelta(minutes=5)
     """How long a claim lasts; must exceed the longest fetch. A dead worker's sources wait
     this long before another worker refreshes them."""
@@ -54,7 +56,7 @@ def run_worker(
     config: Config,
     settings: WorkerSettings,
     *,
-    fetcher: Fetcher = fetch,
+    fetcher: Fetcher | None = None,
     stop: threading.Event | None = None,
     log: Callable[[str], None] = print,
 ) -> int:
@@ -64,9 +66,12 @@ def run_worker(
     stop = stop or threading.Event()
     categories = CategoryMap.from_categories(config.categories)
     ids = [source.id for source in config.sources]
+    fetcher = fetcher or partial(fetch, limits=config.fetch.limits)
     done = 0
     with open_store(config.store, config.root) as store:
-        store.schedule_sources({sid: int(settings.interval.total_seconds()) for sid in ids})
+        store.schedule_sources({
+            source.id: int((settings.interval or config.refresh_of(source)).total_seconds())
+            for source in config.sources})
         log(f"worker {owner}: {len(ids)} sources in {store.db.where}")
         while not stop.is_set():
             now = datetime.now(UTC)
