@@ -68,7 +68,7 @@ def test_concurrent_first_opens_migrate_once(store_url: str, tmp_path: Path) -> 
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert errors == []
+    assert errors == [], [repr(e) for e in errors]
     with open_store(store_url, tmp_path) as store:
         versions = [row[0] for row in store.db.execute("SELECT version FROM schema_version")]
         assert sorted(versions) == list(range(1, len(MIGRATIONS) + 1))

@@ -9,6 +9,7 @@ one wait instead of failing at once. WAL lets readers (the web app) read while a
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,12 +35,24 @@ class SQLiteConnection:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
                                       check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._set_wal()
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}; check that the folder "
                              "exists and is writable") from exc
+
+    def _set_wal(self) -> None:
+        # Switching a new file to WAL needs an exclusive lock, and SQLite answers "locked" at
+        # once (no busy wait) when another connection is mid-switch: try again, briefly.
+        for attempt in range(100):
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 99:
+                    raise
+                time.sleep(0.05)
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
         try:
