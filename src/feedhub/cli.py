@@ -181,6 +181,10 @@ def print_report(report: BuildReport, config: Config) -> None:
     pub = report.published
     click.echo(f"{len(pub.written)} feed file(s) written, {len(pub.unchanged)} unchanged "
                f"in {config.output_dir} ({report.seconds:.2f}s)")
+    if pub.hub_notified:
+        click.echo(f"WebSub hub notified of {len(pub.hub_notified)} changed feed(s)")
+    for problem in pub.hub_errors:
+        click.echo(click.style(f"warning: {problem}", fg="yellow"), err=True)
 
 
 @main.command("check")

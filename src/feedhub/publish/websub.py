@@ -51,7 +51,9 @@ def notify(hub: str, feed_urls: Sequence[str], timeout: float = 10.0) -> HubOutc
                                   f"{url}; check site.websub_hub")
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
-            outcome.errors.append(f"WebSub hub {hub} unreachable for {url} ({reason}); "
+            rest = len(feed_urls) - len(outcome.notified) - len(outcome.errors) - 1
+            more = f" (and {rest} more feed(s) not notified)" if rest > 0 else ""
+            outcome.errors.append(f"WebSub hub {hub} unreachable for {url}{more} ({reason}); "
                                   "subscribers will see the change at their next poll")
             # One unreachable hub is unreachable for every feed: do not wait on each.
             break
