@@ -5,7 +5,8 @@
 
 Inputs are generated here (seeded): an RSS 2.0 feed and an Atom 1.0 feed whose entries carry
 content:encoded/content, categories, a dc:creator, media:thumbnail and a few HTML paragraphs; a
-listing page of the same number of cards. Every measurement runs on the same bytes in the same
+listing page of the same number of cards; a table of five times as many rows (automatic
+detection must stay linear in the page). Every measurement runs on the same bytes in the same
 process, and each row is the median of several runs, so ratios between rows are meaningful even
 on a busy machine.
 
@@ -114,6 +115,14 @@ def listing(items: int, rng: random.Random) -> bytes:
             ).encode()
 
 
+def table(items: int) -> bytes:
+    rows = "".join(
+        f"<tr><td>2024-{1 + i % 12:02d}-{1 + i % 28:02d}</td><td><a href=\"/d/{i}\">Document {i} "
+        f"on labour statistics and wages</a></td><td>Report</td><td>EN</td><td>PDF</td></tr>"
+        for i in range(items))
+    return f"<html><body><table><tbody>{rows}</tbody></table></body></html>".encode()
+
+
 def medians(jobs: list[Callable[[], Any]], runs: int) -> list[float]:
     """Median seconds of each job; runs are interleaved (job 1, 2, ..., 1, 2, ...) so that a
     burst of load from other processes hits every row alike."""
@@ -136,7 +145,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(7)
     n = args.items
-    docs = {"rss": rss(n, rng), "atom": atom(n, rng), "page": listing(n, rng)}
+    docs = {"rss": rss(n, rng), "atom": atom(n, rng), "page": listing(n, rng),
+            "table": table(n * 5)}
     url = "https://bench.example/"
     selectors = Selectors(item="li.item", title=".item-title a", link=".item-title a@href",
                           date=".item-date", label=".item-type", summary=".item-summary",
@@ -161,6 +171,8 @@ def main() -> None:
     page = FetchResult(url=url, body=docs["page"])
     assert len(extract_listing(with_sel, page)) == n
     assert len(extract_listing(auto, page)) == n
+    rows_page = FetchResult(url=url, body=docs["table"])
+    assert len(extract_listing(auto, rows_page)) == n * 5
 
     plan: list[tuple[str, str, int, Callable[[], Any]]] = []
     for kind in ("rss", "atom"):
@@ -171,6 +183,8 @@ def main() -> None:
     for name, source in (("listing, selectors", with_sel), ("listing, automatic", auto)):
         plan.append(("html", name, len(docs["page"]),
                      lambda s=source: extract_listing(s, page)))  # type: ignore[misc]
+    plan.append(("table", "listing, automatic", len(docs["table"]),
+                 lambda: extract_listing(auto, rows_page)))
     seconds = medians([job for *_, job in plan], args.runs)
     rows = [(kind, name, size, secs)
             for (kind, name, size, _), secs in zip(plan, seconds, strict=True)]
@@ -183,8 +197,9 @@ def main() -> None:
     print(f"|{'-' * 7}|{'-' * 22}|{'-' * 7}|{'-' * 10}|{'-' * 11}|{'-' * 19}|")
     for kind, name, size, secs in rows:
         ratio = f"{secs / base[kind]:.2f}" if kind in base else "-"
+        count = n * 5 if kind == "table" else n
         print(f"| {kind:<5} | {name:<20} | {size / 1024:>5.0f} | {secs * 1000:>8.1f} | "
-              f"{n / secs:>9.0f} | {ratio:>17} |")
+              f"{count / secs:>9.0f} | {ratio:>17} |")
 
 
 if __name__ == "__main__":

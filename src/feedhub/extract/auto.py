@@ -37,6 +37,8 @@ from .html import base_href, extract_items
 ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "Report", "ScholarlyArticle",
                  "AnalysisNewsArticle", "ReportageNewsArticle", "PressRelease", "TechArticle"}
 MIN_BLOCKS = 2
+SAMPLE = 40
+"""Blocks of a group that are examined to score it and to choose its fields."""
 _SKIP_ANCESTORS = {"nav", "header", "footer", "aside", "form"}
 _CLASS_HINTS = {
     "date": re.compile(r"date|time|publish|posted|when|meta", re.I),
@@ -268,24 +270,40 @@ def _title_link(block: LexborNode) -> LexborNode | None:
     return max(anchors, key=lambda a: len((a.text() or "").strip()), default=None)
 
 
+def _path(node: LexborNode) -> tuple[str, ...]:
+    """The tag.class steps from ``node`` up to <body>: same path, same kind of container."""
+    parts = []
+    current: LexborNode | None = node
+    while current is not None and current.tag not in ("body", "html", "-undef"):
+        parts.append(_part(current))
+        current = current.parent
+    return tuple(parts)
+
+
 def _candidates(page: LexborHTMLParser, locale: str) -> list[_Candidate]:
-    groups: dict[tuple[int, str], list[LexborNode]] = {}
-    parents: dict[tuple[int, str], LexborNode] = {}
+    """Groups of repeated blocks, scored. Linear in the page: containers with the same path
+    (every <tr> of a table, every card's body) are one group, and blocks are scored on a
+    sample, so a 2 000-row table costs what a 40-row one does."""
+    groups: dict[tuple[tuple[str, ...], str], list[LexborNode]] = {}
+    parents: dict[tuple[tuple[str, ...], str], LexborNode] = {}
     body = page.body
     if body is None:
         return []
     for parent in body.traverse():
-        if parent.tag in ("-text", "script", "style", "head") or _skipped(parent):
+        if parent.tag in ("-text", "-comment", "script", "style", "head") or _skipped(parent):
             continue
         signatures: dict[str, list[LexborNode]] = {}
         for child in parent.iter():
             if child.tag in ("-text", "-comment", "script", "style", "br"):
                 continue
             signatures.setdefault(_part(child), []).append(child)
+        path: tuple[str, ...] | None = None
         for sig, members in signatures.items():
             if len(members) >= MIN_BLOCKS:
-                key = (parent.mem_id, sig)
-                groups[key], parents[key] = members, parent
+                path = path or _path(parent)
+                key = (path, sig)
+                groups.setdefault(key, []).extend(members)
+                parents.setdefault(key, parent)
     by_selector: dict[str, _Candidate] = {}
     for key, members in groups.items():
         selector = _group_selector(page, parents[key], key[1], len(members))
@@ -299,24 +317,29 @@ def _candidates(page: LexborHTMLParser, locale: str) -> list[_Candidate]:
     if len(articles) >= MIN_BLOCKS:
         candidates.append(_Candidate("article", articles, why=["<article> elements"]))
     for candidate in candidates:
-        texts = []
-        for block in candidate.blocks:
-            anchor = _title_link(block)
-            if anchor is not None and (anchor.text() or "").strip():
-                candidate.linked += 1
-                texts.append(len((anchor.text() or "").strip()))
-            if _date_node(block, locale) is not None:
-                candidate.dated += 1
-        if candidate.linked < MIN_BLOCKS:
-            candidate.score = 0
-            continue
-        candidate.link_text = sum(texts) / len(texts)
-        date_share = candidate.dated / len(candidate.blocks)
-        link_share = candidate.linked / len(candidate.blocks)
-        candidate.score = (candidate.linked * (1 + 3 * date_share) * link_share
-                           * min(1.0, candidate.link_text / 25)
-                           * (1.5 if candidate.blocks[0].tag == "article" else 1.0))
+        _score(candidate, locale)
     return sorted((c for c in candidates if c.score > 0), key=lambda c: -c.score)
+
+
+def _score(candidate: _Candidate, locale: str) -> None:
+    sample = candidate.blocks[:SAMPLE]
+    texts = []
+    for block in sample:
+        anchor = _title_link(block)
+        if anchor is not None and (anchor.text() or "").strip():
+            candidate.linked += 1
+            texts.append(len((anchor.text() or "").strip()))
+        if _date_node(block, locale) is not None:
+            candidate.dated += 1
+    if candidate.linked < min(MIN_BLOCKS, len(sample)):
+        candidate.score = 0
+        return
+    candidate.link_text = sum(texts) / len(texts)
+    date_share = candidate.dated / len(sample)
+    link_share = candidate.linked / len(sample)
+    candidate.score = (len(candidate.blocks) * link_share * (1 + 3 * date_share) * link_share
+                       * min(1.0, candidate.link_text / 25)
+                       * (1.5 if candidate.blocks[0].tag == "article" else 1.0))
 
 
 def _relative(block: LexborNode, node: LexborNode) -> str:
@@ -362,7 +385,7 @@ def _hinted(block: LexborNode, kind: str, taken: set[int]) -> LexborNode | None:
 
 def _choose_fields(candidate: _Candidate, locale: str) -> tuple[Selectors, list[str]]:
     titles, links, dates, labels, summaries, images = [], [], [], [], [], []
-    for block in candidate.blocks[:20]:
+    for block in candidate.blocks[:SAMPLE]:
         taken: set[int] = set()
         anchor = _title_link(block)
         if anchor is not None:
@@ -397,9 +420,11 @@ def _choose_fields(candidate: _Candidate, locale: str) -> tuple[Selectors, list[
         date=_most_common(dates), label=_most_common(labels),
         summary=_most_common(summaries), image=_most_common(images),
     )
+    sample = min(len(candidate.blocks), SAMPLE)
+    of = "" if sample == len(candidate.blocks) else f" of the first {sample}"
     reasons = [
-        f"{len(candidate.blocks)} blocks match {candidate.selector!r}; {candidate.linked} hold "
-        f"a link (mean link text {candidate.link_text:.0f} chars), {candidate.dated} a date",
+        f"{len(candidate.blocks)} blocks match {candidate.selector!r}; {candidate.linked}{of} "
+        f"hold a link (mean link text {candidate.link_text:.0f} chars), {candidate.dated} a date",
     ]
     for name in ("title", "date", "label", "summary", "image"):
         if not getattr(chosen, name):
