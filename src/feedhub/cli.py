@@ -309,17 +309,27 @@ def preview_command(config_path: Path, as_json: bool, target: str, limit: int,
               help="Interface to bind.")
 @click.option("--port", default=8000, show_default=True, type=int, show_envvar=True,
               help="Port to bind.")
-def serve_command(config_path: Path, host: str, port: int) -> None:
+@click.option("--refresh", default=None, metavar="DURATION", show_envvar=True,
+              help="Rebuild in the background this often (900, 15m, 1h; default: the "
+              "config's serve.refresh, else never).")
+def serve_command(config_path: Path, host: str, port: int, refresh: str | None) -> None:
     """Serve the feeds with Flask's development server (use gunicorn in production).
 
     \b
     Example:
-      feedhub serve --port 8000
+      feedhub serve --port 8000 --refresh 15m
     """
+    from .config import parse_duration
     from .web import create_app
 
     load(config_path)
-    app = create_app({"FEEDHUB_CONFIG": str(config_path)})
+    settings: dict[str, str] = {"FEEDHUB_CONFIG": str(config_path)}
+    if refresh is not None:
+        if parse_duration(refresh) is None:
+            raise click.BadParameter(f"{refresh!r} is not a duration; use 900, 15m or 1h",
+                                     param_hint="--refresh")
+        settings["FEEDHUB_REFRESH"] = refresh
+    app = create_app(settings)
     say(f"Serving {config_path} at http://{host}:{port}/")
     app.run(host=host, port=port)
 

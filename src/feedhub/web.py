@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import html
+import json
 import logging
 import os
 import re
@@ -38,7 +39,8 @@ from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable
 from werkzeug.wrappers import Response
 
-from .config import load_config
+from .config import load_config, parse_duration
+from .errors import FeedhubError
 from .model import Config, Item, ServeSettings
 from .publish import FORMATS, gz_path
 from .publish.document import make_doc
@@ -479,6 +481,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     filtered = Filtered(config)
     app.extensions["feedhub"] = config
     app.extensions["feedhub.published"] = published
+    refresh = config.serve.refresh
+    if "FEEDHUB_REFRESH" in app.config:
+        given = parse_duration(str(app.config["FEEDHUB_REFRESH"]))
+        if given is None:
+            raise ValueError(f"refresh must be a duration such as 900, 15m or 1h, "
+                             f"got {app.config['FEEDHUB_REFRESH']!r}")
+        refresh = given
+    if refresh:
+        from .refresh import Refresher
+
+        refresher = Refresher(config, refresh)
+        app.extensions["feedhub.refresher"] = refresher
+        refresher.start()
     app.wsgi_app = FastPublished(app.wsgi_app, published, feed_routes(config))  # type: ignore[method-assign]
 
     @app.before_request
@@ -537,6 +552,64 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             return _ready_response(filtered.get(slug, ext, query), vary_accept=True)
         return feed_response(config, f"{slug}.{ext}", ext, page=f"c/{slug}.html")
 
+    @app.get("/healthz")
+    def healthz() -> Response:
+        reasons: list[str] = []
+        missing = [rel for rel in feed_routes(config).values()
+                   if not (config.output_dir / rel).is_file()]
+        if missing:
+            reasons.append(f"{len(missing)} feed file(s) missing in {config.output_dir} "
+                           f"({', '.join(missing[:3])}); run `feedhub build`")
+        last = None
+        try:
+            with open_store(config.store, config.root) as store:
+                last = store.last_build()
+        except FeedhubError as exc:
+            reasons.append(f"the store cannot be read: {exc}")
+        now = datetime.now(UTC)
+        if last is None and not reasons:
+            reasons.append("no build has finished yet; run `feedhub build`")
+        elif last is not None:
+            age = int((now - last[0]).total_seconds())
+            if age > config.serve.stale_after:
+                reasons.append(
+                    f"the last build finished {age}s ago, more than serve.stale_after "
+                    f"({config.serve.stale_after}s); is the refresh running (serve.refresh, "
+                    "cron `feedhub build` or `feedhub worker`)?")
+        body = {
+            "status": "failing" if reasons else "ok",
+            "reasons": reasons,
+            "last_build": _iso(last[0]) if last else None,
+            "last_build_ok": last[1] if last else None,
+        }
+        return _json(body, 503 if reasons else 200)
+
+    @app.get("/status.json")
+    def status() -> Response:
+        now = datetime.now(UTC)
+        with open_store(config.store, config.root) as store:
+            states = store.source_states()
+            last = store.last_build()
+            sources = []
+            for source in config.sources:
+                state = states.get(source.id)
+                due = store.next_due([source.id]) if state else None
+                if (due is None or due.year == 1) and state and state.last_attempt:
+                    due = state.last_attempt + config.refresh_of(source)
+                sources.append({
+                    "id": source.id,
+                    "last_success": _iso(state.last_success) if state else None,
+                    "last_error": state.last_error if state else "",
+                    "last_error_at": _iso(state.last_error_at) if state else None,
+                    "consecutive_failures": state.failures if state else 0,
+                    "item_count": state.item_count if state else 0,
+                    "next_due": _iso(max(due, now)) if due and due.year > 1 else _iso(now),
+                })
+        return _json({"generated": _iso(now),
+                      "last_build": _iso(last[0]) if last else None,
+                      "last_build_ok": last[1] if last else None,
+                      "sources": sources}, 200)
+
     @app.after_request
     def common_headers(response: Response) -> Response:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -559,6 +632,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                         status=500, content_type="text/plain; charset=utf-8")
 
     return app
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z") if when else None
+
+
+def _json(body: dict[str, Any], status: int) -> Response:
+    """A JSON answer that is never cached (it describes the server's state right now)."""
+    response = Response(json.dumps(body, indent=2) + "\n", status=status,
+                        content_type="application/json; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    allowed = _published().allow_origin(request.headers.get("Origin"))
+    if allowed:
+        response.headers["Access-Control-Allow-Origin"] = allowed
+    return response
 
 
 def app_config(app: Flask) -> Config:
