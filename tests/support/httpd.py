@@ -68,7 +68,10 @@ class LocalServer:
                         self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     if self.command != "HEAD":
-                        self.wfile.write(body)
+                        try:
+                            self.wfile.write(body)
+                        except (BrokenPipeError, ConnectionResetError):
+                            self.close_connection = True  # the client went away (killed)
                     return
                 self.send_header("Connection", "close")
                 self.end_headers()
