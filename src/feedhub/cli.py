@@ -23,8 +23,10 @@ import logging
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
@@ -36,7 +38,9 @@ from .config import json_schema, load_config
 from .errors import ConfigError, FeedhubError
 from .logs import FORMATS, configure
 from .model import Config
-from .pipeline import BuildReport, build
+from .pipeline import BuildReport, SourceReport, build
+from .schedule import source_statuses
+from .store import open_store
 
 EXIT_OK = 0
 EXIT_SOURCE_FAILED = 1
@@ -142,21 +146,72 @@ def main(ctx: click.Context, quiet: bool, verbose: int, log_format: str) -> None
 
 @main.command("build")
 @config_option
-def build_command(config_path: Path) -> None:
-    """Fetch every source, store new items and write the feeds.
+@click.option("--force", is_flag=True,
+              help="Fetch every source now, even those fetched less than `refresh` ago.")
+def build_command(config_path: Path, force: bool) -> None:
+    """Fetch the sources that are due, store new items and write the feeds.
+
+    A source is due when its `refresh` interval (default fetch.refresh, 15m) has passed since
+    it was last fetched; --force fetches every source. On a terminal a progress bar shows
+    the sources as they finish; otherwise one line per source goes to stderr.
 
     \b
     Example:
       feedhub build -c sources.yaml
+      feedhub build --force
     """
     config = load(config_path)
+    progress = Progress()
     try:
-        report = build(config)
+        report = build(config, due_only=not force, progress=progress)
     except FeedhubError as exc:
         fail(str(exc), EXIT_FAILED)
+    finally:
+        progress.close()
     print_report(report, config)
     if not report.ok:
         sys.exit(EXIT_SOURCE_FAILED)
+
+
+class Progress:
+    """Build progress on stderr, nothing with --quiet. On a terminal, a bar; otherwise (cron,
+    CI, docker logs) a plain line once a build has run ``every`` seconds, then at most one per
+    ``every`` seconds and one at the end, so short builds add nothing to the log lines."""
+
+    def __init__(self, *, terminal: bool | None = None, every: float = 5.0) -> None:
+        self.bar: Any = None
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
+        self.every = every
+        self.started = self.last = time.monotonic()
+        self.printed = False
+        self.failed = 0
+
+    def __call__(self, report: SourceReport, done: int, total: int) -> None:
+        if ui().quiet:
+            return
+        self.failed += not report.ok
+        if self.terminal:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label="Fetching", file=sys.stderr,
+                                             show_pos=True, item_show_func=lambda x: x)
+                self.bar.__enter__()
+            self.bar.update(1, report.source_id)
+            return
+        now = time.monotonic()
+        if now - self.last >= self.every or (done == total and self.printed):
+            self.last = now
+            self.printed = True
+            click.echo(f"[{done}/{total}] sources done, {self.failed} failed, "
+                       f"{now - self.started:.0f}s; last: {report.source_id}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def when(moment: datetime | None, missing: str = "never") -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else missing
 
 
 def print_report(report: BuildReport, config: Config) -> None:
@@ -170,6 +225,8 @@ def print_report(report: BuildReport, config: Config) -> None:
         outcome = "ok" if s.ok else click.style(f"ERROR: {s.error}", fg="red")
         if s.ok and s.unchanged_body:
             outcome = "ok (unchanged)"
+        if s.next_due is not None:
+            outcome = f"not due until {when(s.next_due)} (--force fetches it)"
         click.echo(f"{s.source_id:<{width}}  {s.found:>5}  {s.new:>4}  {s.updated:>4}  "
                    f"{s.seconds:>5.2f}  {outcome}")
         if s.unmatched_labels:
@@ -185,6 +242,44 @@ def print_report(report: BuildReport, config: Config) -> None:
         click.echo(f"WebSub hub notified of {len(pub.hub_notified)} changed feed(s)")
     for problem in pub.hub_errors:
         click.echo(click.style(f"warning: {problem}", fg="yellow"), err=True)
+
+
+@main.command("status")
+@config_option
+@json_option
+def status_command(config_path: Path, as_json: bool) -> None:
+    """Show every source's health: last success, last error, consecutive failures, items in
+    the store and when `feedhub build` fetches it next. Nothing is fetched.
+
+    \b
+    Example:
+      feedhub status
+      feedhub status --json
+    """
+    config = load(config_path, as_json=as_json)
+    try:
+        with open_store(config.store, config.root) as store:
+            statuses = source_statuses(config, store)
+    except FeedhubError as exc:
+        fail(str(exc), EXIT_FAILED)
+    now = datetime.now(UTC)
+    if as_json:
+        emit({"now": now.isoformat(), "sources": [
+            {k: v.isoformat() if isinstance(v, datetime) else v
+             for k, v in asdict(status).items()} for status in statuses]})
+        return
+    width = max((len(s.id) for s in statuses), default=6)
+    say(f"{'source':<{width}}  {'items':>5}  {'fails':>5}  {'last success':<20}  "
+        f"{'next due':<20}  last error")
+    for s in statuses:
+        due = "now" if s.next_due is None or s.next_due <= now else when(s.next_due)
+        error = ""
+        if s.last_error:
+            error = f"{when(s.last_error_at)}: {s.last_error}"
+            if s.failures:
+                error = click.style(error, fg="red")
+        say(f"{s.id:<{width}}  {s.items:>5}  {s.failures:>5}  {when(s.last_success):<20}  "
+            f"{due:<20}  {error}")
 
 
 @main.command("check")

@@ -28,6 +28,7 @@ class _SourceOutcome(Protocol):
     error: str
     seconds: float
     unchanged_body: bool
+    next_due: datetime | None
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -92,12 +93,16 @@ def configure(log_format: str = "text", level: int = logging.WARNING,
 def log_source(outcome: _SourceOutcome) -> None:
     """The one line per source per build: its outcome and timing. A failure is a warning."""
     status = "error" if outcome.error else ("unchanged" if outcome.unchanged_body else "ok")
+    if outcome.next_due is not None:
+        status = "not-due"
     fields: dict[str, Any] = {
         "source": outcome.source_id, "outcome": status, "found": outcome.found,
         "new": outcome.new, "updated": outcome.updated, "seconds": round(outcome.seconds, 3),
     }
     if outcome.error:
         fields["error"] = outcome.error
+    if outcome.next_due is not None:
+        fields["next_due"] = outcome.next_due.isoformat()
     LOGGER.getChild("build").log(
         logging.WARNING if outcome.error else logging.INFO,
         "source %s: %s", outcome.source_id, outcome.error or status, extra={"fields": fields},

@@ -11,7 +11,7 @@ import fcntl
 import hashlib
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -27,7 +27,8 @@ from .logs import log_source
 from .model import Config, FetchResult, Item, Site, Source
 from .normalise import CategoryMap, NormaliseReport, item_id, merge, normalise_entries
 from .publish import PublishReport
-from .store import Store, content_hash, open_store
+from .schedule import due_at, fetch_all, is_due
+from .store import SourceState, Store, content_hash, open_store
 from .sync import publish
 
 
@@ -48,6 +49,8 @@ class SourceReport:
     unparsed_dates: list[str] = field(default_factory=list)
     future_dates: list[str] = field(default_factory=list)
     """Dates too far ahead, clamped to the time feedhub first saw the item."""
+    next_due: datetime | None = None
+    """Set when the source was skipped because it is not due until then."""
     too_old: int = 0
     """New items older than the store's max age, not stored."""
 
@@ -111,26 +114,52 @@ def build(
     fetcher: Fetcher | None = None,
     only: set[str] | None = None,
     wait_for_lock: bool = True,
+    due_only: bool = False,
+    progress: Callable[[SourceReport, int, int], None] | None = None,
 ) -> BuildReport:
     """Run a full build. ``now`` is injectable so tests control first-seen dates.
 
     With ``wait_for_lock=False`` it raises :class:`BuildLocked` at once when another build
-    holds the lock (the server's background refresh skips a turn then)."""
+    holds the lock (the server's background refresh skips a turn then). With ``due_only``
+    (`feedhub build` without --force), a source fetched less than its ``refresh`` ago is
+    skipped and reported with its ``next_due``. Sources are fetched concurrently (within
+    ``config.fetch``); everything after the fetch runs on this thread, one source at a time,
+    and ``progress(report, done, total)`` is called after each."""
     now = now or datetime.now(UTC)
     report = BuildReport(started=now)
     clock = time.monotonic()
     categories = CategoryMap.from_categories(config.categories)
     with build_lock(config, wait=wait_for_lock), open_store(config.store, config.root) as store:
         _remove_stale_temp_files(config.output_dir)
+        real_fetcher = fetcher or partial(fetch, limits=config.fetch.limits)
+        due: list[Source] = []
         for source in config.sources:
             if only is not None and source.id not in only:
                 continue
+            state = store.source_state(source.id)
+            if due_only and not is_due(state, config.refresh_of(source), now):
+                report.sources.append(SourceReport(source.id, found=state.item_count,
+                                                   next_due=due_at(state,
+                                                                   config.refresh_of(source))))
+                continue
+            due.append(source)
+        # Validators are read here: the store is used from this thread only.
+        validators = {s.id: validators_for(s, store.source_state(s.id), categories)
+                      for s in due}
+        fetched = fetch_all(
+            due, lambda s: real_fetcher(s, config.root, validators[s.id]), config.fetch)
+        for done, (source, outcome) in enumerate(fetched, start=1):
             report.sources.append(
                 build_source(source, config.root, store, categories, now,
-                             fetcher or partial(fetch, limits=config.fetch.limits),
-                             site=config.site)
+                             prefetched(source, outcome, real_fetcher), site=config.site)
             )
-            log_source(report.sources[-1])
+            if progress is not None:
+                progress(report.sources[-1], done, len(due))
+        # Fetches finish in any order; reports and logs follow the config's.
+        order = {source.id: i for i, source in enumerate(config.sources)}
+        report.sources.sort(key=lambda r: order.get(r.source_id, len(order)))
+        for source_report in report.sources:
+            log_source(source_report)
         if config.site.max_age_days:
             with store.transaction() as db:
                 report.pruned = store.prune(db, now - timedelta(days=config.site.max_age_days))
@@ -166,12 +195,8 @@ def build_source(
     try:
         state = store.source_state(source.id)
         settings = settings_hash(source, categories)
-        # Edited settings must re-read the source even if the server says "not modified".
-        same_settings = state.body_hash.startswith(settings + ":")
-        validators = (Validators(state.etag, state.last_modified) if same_settings
-                      else Validators())
         lap("store")
-        fetched = fetcher(source, root, validators)
+        fetched = fetcher(source, root, validators_for(source, state, categories))
         lap("fetch")
         body_hash = "" if fetched.not_modified else (
             f"{settings}:{hashlib.sha256(fetched.body).hexdigest()}")
@@ -192,6 +217,10 @@ def build_source(
         lap("normalise")
         if entries and not items:
             raise SourceError(source.id, "entries were found but none had a link or id")
+        if not items and state.item_count:
+            raise SourceError(source.id, f"no items found, where the last good fetch had "
+                                         f"{state.item_count}; keeping those (is the page "
+                                         "broken, or did its markup change?)")
         result.found = len(items)
         result.unmatched_labels = sorted(notes.unmatched_labels)
         result.unparsed_dates = notes.unparsed_dates
@@ -228,6 +257,28 @@ def build_source(
         lap("store")
         result.seconds = time.monotonic() - clock
     return result
+
+
+def validators_for(source: Source, state: SourceState, categories: CategoryMap) -> Validators:
+    """What to send for a conditional GET: the last good fetch's ETag and Last-Modified, unless
+    the source's settings changed since (then the unchanged body must be read again)."""
+    if state.body_hash.startswith(settings_hash(source, categories) + ":"):
+        return Validators(state.etag, state.last_modified)
+    return Validators()
+
+
+def prefetched(own: Source, outcome: FetchResult | SourceError, fetcher: Fetcher) -> Fetcher:
+    """A fetcher that answers the source's own location with what was already fetched (or
+    raises its error), and fetches anything else (further listing pages) with ``fetcher``."""
+
+    def fetch_again(source: Source, root: Path, validators: Validators) -> FetchResult:
+        if source.location == own.location:
+            if isinstance(outcome, SourceError):
+                raise outcome
+            return outcome
+        return fetcher(source, root, validators)
+
+    return fetch_again
 
 
 def page_fetcher(source: Source, root: Path, fetcher: Fetcher = fetch) -> PageFetcher:

@@ -186,7 +186,8 @@ class Site:
     def build(self) -> str:
         """`feedhub build`, as a user runs it; fails the test unless every source built."""
         done = subprocess.run(
-            [sys.executable, "-m", "feedhub", "build", "-c", str(self.config_path)],
+            # --force: tests build again at once, well within any refresh interval.
+            [sys.executable, "-m", "feedhub", "build", "--force", "-c", str(self.config_path)],
             cwd=self.folder, capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, f"feedhub build failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout

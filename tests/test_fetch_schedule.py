@@ -1,0 +1,218 @@
+"""Builds over real HTTP on 127.0.0.1: refresh intervals and --force, concurrency bounds,
+conditional GET through the pipeline, failure isolation, `feedhub status` and progress lines."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from feedhub.cli import main
+from feedhub.config import load_config
+from feedhub.pipeline import build
+from feedhub.schedule import due_at, interleave_hosts, is_due
+from feedhub.store import SourceState, open_store
+
+from .support.httpd import LocalServer, Reply, Request
+from .support.sources import rss
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def write(folder: Path, sources: list[dict[str, str]], fetch: str = "") -> Path:
+    lines = ["site: {title: T, base_url: 'https://hub.example.org'}", "sources:"]
+    for source in sources:
+        lines.append("  - {" + ", ".join(f"{k}: {v!r}" if k != "allow_private" else f"{k}: {v}"
+                                         for k, v in source.items()) + "}")
+    if fetch:
+        lines += ["fetch:", *(f"  {line}" for line in fetch.splitlines())]
+    path = folder / "sources.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def feed_source(httpd: LocalServer, name: str, host: str = "127.0.0.1", **extra: str
+                ) -> dict[str, str]:
+    url = httpd.url(f"/{name}.rss").replace("127.0.0.1", host)
+    return {"id": name, "kind": "feed", "url": url, "allow_private": "true", **extra}
+
+
+def hits(httpd: LocalServer, name: str) -> int:
+    return sum(1 for r in list(httpd.requests) if r.path == f"/{name}.rss")
+
+
+def test_due_is_refresh_after_the_last_attempt() -> None:
+    never = SourceState(id="a")
+    assert due_at(never, timedelta(minutes=15)) is None and is_due(never, timedelta(0), NOW)
+    seen = SourceState(id="a", last_attempt=NOW)
+    assert due_at(seen, timedelta(minutes=15)) == NOW + timedelta(minutes=15)
+    assert not is_due(seen, timedelta(minutes=15), NOW + timedelta(minutes=14))
+    assert is_due(seen, timedelta(minutes=15), NOW + timedelta(minutes=15))
+
+
+def test_sources_not_due_are_skipped_until_their_refresh(httpd: LocalServer,
+                                                         tmp_path: Path) -> None:
+    for name in ("hourly", "often"):
+        httpd.route(f"/{name}.rss", rss(name, 2))
+    config = load_config(write(tmp_path, [feed_source(httpd, "hourly", refresh="1h"),
+                                          feed_source(httpd, "often")], "refresh: 10m"))
+    assert build(config, now=NOW, due_only=True).ok
+    second = build(config, now=NOW + timedelta(minutes=5), due_only=True)
+    assert [r.next_due for r in second.sources] == [NOW + timedelta(hours=1),
+                                                   NOW + timedelta(minutes=10)]
+    assert second.sources[0].found == 2  # what the store holds, still published
+    build(config, now=NOW + timedelta(minutes=11), due_only=True)
+    assert (hits(httpd, "hourly"), hits(httpd, "often")) == (1, 2)
+    build(config, now=NOW + timedelta(minutes=12))  # not due_only: everything
+    assert (hits(httpd, "hourly"), hits(httpd, "often")) == (2, 3)
+
+
+def test_cli_build_skips_sources_not_due_and_force_fetches_them(httpd: LocalServer,
+                                                                tmp_path: Path) -> None:
+    httpd.route("/a.rss", rss("a", 2))
+    path = write(tmp_path, [feed_source(httpd, "a")])
+    runner = CliRunner()
+    first = runner.invoke(main, ["build", "-c", str(path)])
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(main, ["build", "-c", str(path)])
+    assert second.exit_code == 0 and "not due until" in second.stdout
+    assert hits(httpd, "a") == 1
+    forced = runner.invoke(main, ["build", "--force", "-c", str(path)])
+    assert forced.exit_code == 0 and "not due" not in forced.stdout
+    assert hits(httpd, "a") == 2
+
+
+def test_progress_lines_when_not_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from feedhub.cli import Progress
+    from feedhub.pipeline import SourceReport
+
+    quick = Progress(terminal=False)  # a short build: nothing beyond the log lines
+    for n in range(1, 4):
+        quick(SourceReport(f"s{n}"), n, 3)
+    assert capsys.readouterr().err == ""
+    slow = Progress(terminal=False, every=0)  # every call is "later than every seconds"
+    slow(SourceReport("a"), 1, 2)
+    slow(SourceReport("b", error="HTTP 500"), 2, 2)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0].startswith("[1/2] sources done, 0 failed, ")
+    assert lines[1].startswith("[2/2] sources done, 1 failed, ") and lines[1].endswith("b")
+
+
+def test_conditional_get_through_the_pipeline_skips_parsing(httpd: LocalServer,
+                                                            tmp_path: Path) -> None:
+    body = rss("c", 3)
+
+    def handler(request: Request) -> Reply:
+        if request.headers.get("If-None-Match") == '"c1"':
+            return Reply(304)
+        return Reply(200, body, {"ETag": '"c1"'})
+
+    httpd.route("/c.rss", handler=handler)
+    config = load_config(write(tmp_path, [feed_source(httpd, "c")]))
+    first = build(config, now=NOW)
+    assert first.sources[0].new == 3 and not first.sources[0].unchanged_body
+    second = build(config, now=NOW + timedelta(hours=1))
+    assert second.sources[0].unchanged_body and second.sources[0].found == 3
+    assert httpd.requests[-1].headers["If-None-Match"] == '"c1"'
+
+
+def test_concurrency_is_bounded_globally_and_per_host(httpd: LocalServer,
+                                                      tmp_path: Path) -> None:
+    lock = threading.Lock()
+    in_flight: dict[str, int] = {"all": 0}
+    peak: dict[str, int] = {"all": 0}
+    full = threading.Event()
+
+    def handler(request: Request) -> Reply:
+        host = request.headers["Host"].split(":")[0]
+        with lock:
+            for key in ("all", host):
+                in_flight[key] = in_flight.get(key, 0) + 1
+                peak[key] = max(peak.get(key, 0), in_flight[key])
+            if in_flight["all"] >= 3:
+                full.set()
+        # Hold the first requests until three run at once, so the bounds are really met.
+        full.wait(timeout=5)
+        with lock:
+            in_flight["all"] -= 1
+            in_flight[host] -= 1
+        return Reply(200, rss(request.path.strip("/.rs"), 1))
+
+    names = [f"s{n}" for n in range(8)]
+    for name in names:
+        httpd.route(f"/{name}.rss", handler=handler)
+    sources = [feed_source(httpd, name, "localhost" if n % 2 else "127.0.0.1")
+               for n, name in enumerate(names)]
+    config = load_config(write(tmp_path, sources, "concurrency: 3\nper_host: 2"))
+    report = build(config, now=NOW)
+    assert report.ok, [s.error for s in report.sources]
+    assert [s.source_id for s in report.sources] == names  # config order, whatever finished
+    assert peak["all"] == 3
+    assert peak["localhost"] <= 2 and peak["127.0.0.1"] <= 2
+
+
+def test_hosts_are_interleaved_before_fetching(tmp_path: Path) -> None:
+    from feedhub.model import Source, SourceKind
+
+    sources = [Source(id=f"{h}{n}", kind=SourceKind.FEED, location=f"https://{h}.example/{n}")
+               for h in ("a", "b") for n in range(3)]
+    assert [s.id for s in interleave_hosts(sources)] == ["a0", "b0", "a1", "b1", "a2", "b2"]
+
+
+def test_a_failing_source_is_isolated_and_reported_by_status(httpd: LocalServer,
+                                                             tmp_path: Path) -> None:
+    state = {"empty": False}
+    httpd.route("/good.rss", rss("good", 2))
+    httpd.route("/down.rss", b"oops", status=500)
+
+    def shrinking(request: Request) -> Reply:
+        return Reply(200, rss("shrink", 0 if state["empty"] else 3))
+
+    httpd.route("/shrink.rss", handler=shrinking)
+    path = write(tmp_path, [feed_source(httpd, "good"), feed_source(httpd, "down"),
+                            feed_source(httpd, "shrink")], "retries: 0")
+    config = load_config(path)
+    first = build(config, now=NOW)
+    assert [s.ok for s in first.sources] == [True, False, True]
+    assert "HTTP 500" in first.sources[1].error
+    state["empty"] = True
+    second = build(config, now=NOW + timedelta(hours=1))
+    shrink = second.sources[2]
+    assert "no items found, where the last good fetch had 3; keeping those" in shrink.error
+    with open_store(config.store, config.root) as store:
+        assert store.count_items() == 5  # good 2 + shrink's last good 3
+        assert store.source_state("shrink").failures == 1
+        assert store.source_state("down").failures == 2
+
+    result = CliRunner().invoke(main, ["status", "--json", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    data = {s["id"]: s for s in json.loads(result.stdout)["sources"]}
+    assert data["good"]["failures"] == 0 and data["good"]["items"] == 2
+    assert data["good"]["next_due"] == (NOW + timedelta(hours=1, minutes=15)).isoformat()
+    assert data["down"]["failures"] == 2 and data["down"]["last_success"] is None
+    assert "HTTP 500" in data["down"]["last_error"]
+    assert data["shrink"]["failures"] == 1 and data["shrink"]["items"] == 3
+    assert data["shrink"]["last_success"] == NOW.isoformat()
+
+    table = CliRunner().invoke(main, ["status", "-c", str(path)])
+    assert table.exit_code == 0
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["source", "items", "fails", "last", "success", "next", "due",
+                                "last", "error"]
+    down = next(line for line in lines if line.startswith("down"))
+    assert "never" in down and "HTTP 500" in down
+
+
+@pytest.mark.parametrize("args", [["status"], ["status", "--json"]])
+def test_status_before_any_build_says_never(tmp_path: Path, args: list[str]) -> None:
+    path = write(tmp_path, [{"id": "x", "kind": "feed", "url": "https://x.example/f"}])
+    result = CliRunner().invoke(main, [*args, "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    if "--json" in args:
+        assert json.loads(result.stdout)["sources"][0]["next_due"] is None
+    else:
+        assert "never" in result.stdout and "now" in result.stdout
