@@ -477,7 +477,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     config = load_config(Path(app.config["FEEDHUB_CONFIG"]))
-    published = Published(config)
+    from .webstore import published_for  # the store or the output folder (issue 10)
+
+    published = published_for(config)
     filtered = Filtered(config)
     app.extensions["feedhub"] = config
     app.extensions["feedhub.published"] = published
