@@ -205,6 +205,12 @@ def test_old_archives_stay_put_when_news_arrives(config: Config) -> None:
     report = build(load_config(config.path))
     assert report.ok and report.sources[1].new == 1
     assert archive.read_bytes() == before
+    # Archives whose inputs did not change are not even rendered again.
+    assert "archive/all/1.atom" in report.published.unchanged
+    assert not [n for n in report.published.written if n.startswith("archive/all/1.")]
+    archive.unlink()
+    assert build(load_config(config.path)).ok
+    assert archive.read_bytes() == before
     assert "Brand new story" in (config.output_dir / "all.atom").read_text(encoding="utf-8")
 
 

@@ -20,6 +20,7 @@ failure is reported in :class:`PublishReport`, it never fails the build.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import tempfile
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from .. import __version__
 from ..errors import PublishError
 from ..model import Config
 from ..store import Store
@@ -159,6 +161,44 @@ def _render(name: str, render: Renderer, doc: FeedDoc) -> bytes:
         raise PublishError(f"cannot render {name}: {exc}") from exc
 
 
+ARCHIVE_INDEX = "archive/{slug}/index.json"
+"""Fingerprints of the archive documents last written: unchanged archives are not rendered."""
+
+
+def _fingerprint(doc: FeedDoc) -> str:
+    """Everything an archive document is rendered from (items, links, site, titles)."""
+    text = repr((doc, __version__, sorted(FORMATS)))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _publish_archives(config: Config, store: Store, write: _Writer, slug: str, total: int,
+                      archives: int) -> None:
+    """Write archive documents 1..``archives`` of ``slug``, skipping those whose inputs did not
+    change since the last build (archives are most of the files of a long-lived feed)."""
+    size = config.site.feed_size
+    index_name = ARCHIVE_INDEX.format(slug=slug)
+    try:
+        known = json.loads((write.out / index_name).read_bytes())
+    except (OSError, ValueError):
+        known = {}
+    fingerprints: dict[str, str] = {}
+    for number in range(1, archives + 1):
+        items = store.items_for(slug, size, offset=total - number * size)
+        doc = make_doc(config, slug, items, archive=number, prev_archive=number - 1,
+                       next_archive=number + 1 if number < archives else 0)
+        fingerprint = fingerprints[str(number)] = _fingerprint(doc)
+        names = [f"archive/{slug}/{number}.{ext}" for ext in FORMATS]
+        if known.get(str(number)) == fingerprint and all(
+                (write.out / name).is_file() for name in names):
+            write.report.unchanged.extend(names)
+            continue
+        for name, render in zip(names, FORMATS.values(), strict=True):
+            write(name, _render(name, render, doc), doc.updated)
+    if archives or known:
+        data = json.dumps(fingerprints, indent=0, sort_keys=True).encode("ascii")
+        write(index_name, data, EPOCH)
+
+
 def publish_all(
     config: Config,
     store: Store,
@@ -183,13 +223,7 @@ def publish_all(
             name = f"{slug}.{ext}"
             if write(name, _render(name, render, doc), doc.updated):
                 changed_urls.append(doc.url(ext))
-        for number in range(1, archives + 1):
-            items = store.items_for(slug, size, offset=total - number * size)
-            archive = make_doc(config, slug, items, archive=number, prev_archive=number - 1,
-                               next_archive=number + 1 if number < archives else 0)
-            for ext, render in FORMATS.items():
-                name = f"archive/{slug}/{number}.{ext}"
-                write(name, _render(name, render, archive), archive.updated)
+        _publish_archives(config, store, write, slug, total, archives)
     newest = max((doc.updated for doc in subscriptions), default=EPOCH)
     write("feeds.opml", render_opml(subscriptions, config.site.title,
                                     config.site.author or config.site.title), newest)
