@@ -235,6 +235,14 @@ def print_report(report: BuildReport, config: Config) -> None:
         if s.unparsed_dates:
             click.echo(f"{'':<{width}}  dates that did not parse (first seen used): "
                        + ", ".join(repr(x) for x in s.unparsed_dates[:5]))
+        if s.future_dates:
+            click.echo(f"{'':<{width}}  dates in the future (first seen used): "
+                       + ", ".join(s.future_dates[:5]))
+        if s.too_old:
+            click.echo(f"{'':<{width}}  {s.too_old} new item(s) older than site.max_age_days "
+                       "not stored")
+    if report.pruned:
+        click.echo(f"{report.pruned} item(s) older than site.max_age_days pruned from the store")
     pub = report.published
     click.echo(f"{len(pub.written)} feed file(s) written, {len(pub.unchanged)} unchanged "
                f"in {config.output_dir} ({report.seconds:.2f}s)")
