@@ -1,0 +1,146 @@
+"""deploy/nginx.conf, run by Debian's nginx on 127.0.0.1, answers like the Flask app.
+
+The app runs behind it for real (werkzeug's threaded server on another loopback port), so the
+requests nginx passes on (filters, browsers, preflights, missing files) are checked too.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from feedhub.model import Config
+from feedhub.web import create_app
+
+from .support.nginx import NGINX, Nginx, free_port, server_block
+
+pytestmark = pytest.mark.skipif(
+    not NGINX, reason="nginx is not installed (Debian package `nginx`, listed in "
+    "scripts/apt-packages.txt; ./test.sh installs it as root)")
+
+SAME = ["Content-Type", "Cache-Control", "Vary", "X-Content-Type-Options",
+        "Access-Control-Allow-Origin", "Access-Control-Expose-Headers",
+        "Content-Security-Policy", "Content-Encoding", "Last-Modified"]
+"""Headers whose values must be identical from nginx and from Flask."""
+
+URLS = ["/feeds/all.rss", "/feeds/news.atom", "/feeds/press-releases.json", "/feeds.opml",
+        "/", "/c/news", "/embed/news.js", "/embed/news.html", "/static/feed.xsl",
+        "/static/feedhub.css"]
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def fetch(port: int, path: str, method: str = "GET", **headers: str) -> Reply:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, headers={k.replace("_", "-"): v for k, v in headers.items()})
+        response = conn.getresponse()
+        body = response.read()
+        return Reply(response.status, {k.title(): v for k, v in response.getheaders()}, body)
+    finally:
+        conn.close()
+
+
+@dataclass
+class Servers:
+    flask: int
+    nginx: int
+    config: Config
+
+
+@pytest.fixture
+def servers(built: Config, tmp_path: Path) -> Iterator[Servers]:
+    app = create_app({"FEEDHUB_CONFIG": str(built.path)})
+    flask_port = free_port()
+    wsgi = make_server("127.0.0.1", flask_port, app, threaded=True)
+    thread = threading.Thread(target=wsgi.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = free_port()
+        block = server_block(built.output_dir, port, f"127.0.0.1:{flask_port}")
+        with Nginx(tmp_path / "nginx", block, port):
+            yield Servers(flask_port, port, built)
+    finally:
+        wsgi.shutdown()
+        thread.join(10)
+
+
+def test_nginx_serves_the_files_with_flask_headers(servers: Servers) -> None:
+    # One nginx for every case (starting one costs more than all the requests).
+    for url in URLS:
+        for encoding in ("", "gzip"):
+            check_same(servers, url, encoding)
+
+
+def check_same(servers: Servers, url: str, encoding: str) -> None:
+    headers = {"Accept_Encoding": encoding} if encoding else {}
+    ours = fetch(servers.flask, url, **headers)
+    theirs = fetch(servers.nginx, url, **headers)
+    assert ours.status == theirs.status == 200, (url, theirs.status, theirs.body[:200])
+    assert theirs.body == ours.body
+    # The file really comes from nginx: its ETag is mtime-size, Flask's a content hash.
+    assert theirs.headers["Etag"] != ours.headers["Etag"]
+    for name in SAME:
+        assert theirs.headers.get(name) == ours.headers.get(name), (url, name)
+    for reply, port in ((ours, servers.flask), (theirs, servers.nginx)):
+        etag = reply.headers["Etag"]
+        assert etag.startswith('"') and etag.endswith('"')
+        again = fetch(port, url, If_None_Match=etag, **headers)
+        assert again.status == 304 and again.body == b""
+        since = fetch(port, url, If_Modified_Since=reply.headers["Last-Modified"], **headers)
+        assert since.status == 304
+        head = fetch(port, url, "HEAD", **headers)
+        assert head.status == 200 and head.body == b""
+        assert head.headers["Content-Length"] == str(len(reply.body))
+    if encoding:
+        name = "index.html" if url == "/" else url.lstrip("/").removeprefix("feeds/")
+        name = name if not name.startswith("c/") else name + ".html"
+        assert theirs.body == (servers.config.output_dir / f"{name}.gz").read_bytes()
+        assert gzip.decompress(theirs.body)
+
+
+PASSED_ON = [
+    ("/feeds/all.atom?limit=2", {}),
+    ("/feeds/all.atom?q=labour&_=1", {}),
+    ("/feeds/news.rss", {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}),
+    ("/feeds/nope.rss", {}),
+    ("/c/nope", {}),
+    ("/healthz", {}),
+    ("/feeds/all.rss.gz", {}),
+    ("/feeds/../sources.yaml", {}),
+]
+
+
+def test_what_nginx_passes_on_is_the_apps_answer(servers: Servers) -> None:
+    for url, headers in PASSED_ON:
+        ours = fetch(servers.flask, url, **headers)
+        theirs = fetch(servers.nginx, url, **headers)
+        assert theirs.status == ours.status, url
+        assert theirs.body == ours.body, url
+        for name in ("Content-Type", "Etag", "Vary", "Cache-Control"):
+            assert theirs.headers.get(name) == ours.headers.get(name), (url, name)
+
+
+def test_preflight_and_missing_files_go_to_the_app(servers: Servers) -> None:
+    theirs = fetch(servers.nginx, "/feeds/news.rss", "OPTIONS", Origin="https://p.example",
+                   Access_Control_Request_Method="GET")
+    assert theirs.status == 204
+    assert theirs.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in theirs.headers["Access-Control-Allow-Methods"]
+    (servers.config.output_dir / "news.json").unlink()
+    (servers.config.output_dir / "news.json.gz").unlink()
+    theirs = fetch(servers.nginx, "/feeds/news.json")
+    assert theirs.status == 503
+    assert b"feedhub build" in theirs.body
