@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import SourceError
+from .errors import ExtractError, SourceError
 from .extract import extract
 from .extract.auto import AutoReport, detect
 from .extract.encoding import decode
-from .extract.html import parse_page
+from .extract.html import PageTooDeep, parse_page
 from .extract.jsonfeed import looks_like_json
 from .fetch import Fetcher, Validators, fetch
 from .model import FetchResult, RawEntry, Source, SourceKind
@@ -108,8 +108,12 @@ def preview_source(target: Source | str, root: Path, fetcher: Fetcher = fetch,
         if note:
             notes.append(f"charset: {note}")
         if source.kind is SourceKind.HTML and source.selectors is None:
-            entries, report = detect(parse_page(fetched), source.base_url or fetched.url,
-                                     source.locale, source.date_format)
+            try:
+                page = parse_page(fetched)
+            except PageTooDeep as exc:
+                raise ExtractError(source.id, str(exc)) from exc
+            entries, report = detect(page, source.base_url or fetched.url, source.locale,
+                                     source.date_format)
             notes.extend(report.reasons)
             if report.runner_up:
                 notes.append(f"runner-up: {report.runner_up}")

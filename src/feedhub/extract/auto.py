@@ -39,6 +39,8 @@ ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "Report", "ScholarlyAr
 MIN_BLOCKS = 2
 SAMPLE = 40
 """Blocks of a group that are examined to score it and to choose its fields."""
+MAX_STEPS = 8
+"""Ancestor steps in a generated selector; also bounds the work on deeply nested pages."""
 _SKIP_ANCESTORS = {"nav", "header", "footer", "aside", "form"}
 _CLASS_HINTS = {
     "date": re.compile(r"date|time|publish|posted|when|meta", re.I),
@@ -212,21 +214,26 @@ def _node_id(node: LexborNode) -> str:
     return value if re.fullmatch(r"[A-Za-z][\w-]*", value) else ""
 
 
-def _skipped(node: LexborNode) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.tag in _SKIP_ANCESTORS:
-            return True
-        parent = parent.parent
-    return False
+def _inside_chrome(body: LexborNode) -> set[int]:
+    """Nodes inside nav/header/footer/aside/form, found in one top-down pass (a per-node walk
+    up the ancestors would be quadratic on a deeply nested page)."""
+    inside: set[int] = set()
+    for node in body.traverse():
+        parent = node.parent
+        if parent is not None and (parent.tag in _SKIP_ANCESTORS or parent.mem_id in inside):
+            inside.add(node.mem_id)
+    return inside
 
 
 def _group_selector(page: LexborHTMLParser, parent: LexborNode, child: str,
                     count: int) -> str:
-    """A selector for the parent's repeated children, checked against the page."""
+    """A selector for the parent's repeated children, checked against the page: the parent's
+    step, then up to ``MAX_STEPS`` ancestors until it matches exactly this group."""
     parts: list[str] = []
     node: LexborNode | None = parent
-    while node is not None and node.tag not in ("html", "body", "-undef"):
+    selector = child
+    while node is not None and node.tag not in ("html", "body", "-undef") \
+            and len(parts) < MAX_STEPS:
         ident = _node_id(node)
         parts.insert(0, f"#{ident}" if ident else _part(node))
         selector = " > ".join([*parts, child]) if len(parts) == 1 else \
@@ -234,7 +241,7 @@ def _group_selector(page: LexborHTMLParser, parent: LexborNode, child: str,
         if ident or len(page.css(selector)) == count:
             return selector
         node = node.parent
-    return " > ".join([*parts, child])
+    return selector
 
 
 def _looks_like_date(text: str, locale: str) -> bool:
@@ -271,10 +278,12 @@ def _title_link(block: LexborNode) -> LexborNode | None:
 
 
 def _path(node: LexborNode) -> tuple[str, ...]:
-    """The tag.class steps from ``node`` up to <body>: same path, same kind of container."""
-    parts = []
+    """The tag.class steps from ``node`` up to <body> (at most ``MAX_STEPS``): same path, same
+    kind of container."""
+    parts: list[str] = []
     current: LexborNode | None = node
-    while current is not None and current.tag not in ("body", "html", "-undef"):
+    while current is not None and current.tag not in ("body", "html", "-undef") \
+            and len(parts) < MAX_STEPS:
         parts.append(_part(current))
         current = current.parent
     return tuple(parts)
@@ -289,8 +298,10 @@ def _candidates(page: LexborHTMLParser, locale: str) -> list[_Candidate]:
     body = page.body
     if body is None:
         return []
+    chrome = _inside_chrome(body)
     for parent in body.traverse():
-        if parent.tag in ("-text", "-comment", "script", "style", "head") or _skipped(parent):
+        if parent.tag in ("-text", "-comment", "script", "style", "head") \
+                or parent.mem_id in chrome or parent.tag in _SKIP_ANCESTORS:
             continue
         signatures: dict[str, list[LexborNode]] = {}
         for child in parent.iter():
@@ -309,10 +320,10 @@ def _candidates(page: LexborHTMLParser, locale: str) -> list[_Candidate]:
         selector = _group_selector(page, parents[key], key[1], len(members))
         if selector not in by_selector:
             # Score what the selector really matches: groups it joins count as one.
-            matched = [n for n in page.css(selector) if not _skipped(n)]
+            matched = [n for n in page.css(selector) if n.mem_id not in chrome]
             by_selector[selector] = _Candidate(selector, matched or members)
     candidates = list(by_selector.values())
-    articles = [a for a in page.css("article") if not _skipped(a)
+    articles = [a for a in page.css("article") if a.mem_id not in chrome
                 and (a.parent is None or a.parent.tag != "article")]
     if len(articles) >= MIN_BLOCKS:
         candidates.append(_Candidate("article", articles, why=["<article> elements"]))
@@ -349,6 +360,8 @@ def _relative(block: LexborNode, node: LexborNode) -> str:
     steps: list[LexborNode] = []
     current: LexborNode | None = node
     while current is not None and current != block:
+        if len(steps) >= MAX_STEPS:  # deeper than any real card: name the element alone
+            return _part(node)
         steps.insert(0, current)
         current = current.parent
     for size in range(1, len(steps) + 1):

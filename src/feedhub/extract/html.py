@@ -176,8 +176,41 @@ def next_page_url(page: LexborHTMLParser, rule: str, page_url: str) -> str:
     return urljoin(urljoin(page_url, base_href(page)), href) if href else ""
 
 
+MAX_HTML_DEPTH = 4000
+"""Deeper element nesting is refused: lexbor's parse time grows with depth squared (20 000
+levels take ~2 s, a 10 MB page of them would take hours). Real pages stay under 100."""
+_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*?(/?)>")
+# Elements that cannot nest (void) or that the parser closes implicitly (<p><p> are siblings).
+_FLAT = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+         "track", "wbr", "param", "p", "li", "td", "th", "tr", "dt", "dd", "option",
+         "optgroup", "thead", "tbody", "tfoot", "colgroup", "caption", "rb", "rt", "rp"}
+
+
+def too_deep(text: str) -> bool:
+    """True when elements (an upper bound, counted on the tags) nest over MAX_HTML_DEPTH."""
+    if text.count("<") <= MAX_HTML_DEPTH:
+        return False
+    depth = 0
+    for match in _HTML_TAG.finditer(text):
+        closing, name, empty = match.groups()
+        if empty or name.lower() in _FLAT:
+            continue
+        depth += -1 if closing else 1
+        if depth > MAX_HTML_DEPTH:
+            return True
+    return False
+
+
+class PageTooDeep(ValueError):
+    """A page nested deeper than MAX_HTML_DEPTH; the caller names the source."""
+
+
 def parse_page(result: FetchResult) -> LexborHTMLParser:
-    return LexborHTMLParser(decode_html(result.body, result.headers))
+    text = decode_html(result.body, result.headers)
+    if too_deep(text):
+        raise PageTooDeep(f"the page nests elements more than {MAX_HTML_DEPTH} deep; refused "
+                          "(parsing it would take minutes)")
+    return LexborHTMLParser(text)
 
 
 def extract_listing(
@@ -187,7 +220,10 @@ def extract_listing(
     selectors the first page is read by :mod:`.auto`, and the selectors it chose read the rest."""
     if not result.body.strip():
         raise ExtractError(source.id, "the page is empty")
-    page = parse_page(result)
+    try:
+        page = parse_page(result)
+    except PageTooDeep as exc:
+        raise ExtractError(source.id, str(exc)) from exc
     page_url = source.base_url or result.url
     # A source's `identity` that is a field rule (not auto/guid/link) gives each item's guid.
     guid_rule = "" if source.identity in ID_POLICIES else source.identity
@@ -219,7 +255,11 @@ def extract_listing(
             # The pages already read are good (and hold the newest items): keep them.
             log.warning("source %s: stopped paging at %s: %s", source.id, url, exc.message)
             break
-        page, page_url = parse_page(fetched), fetched.url
+        try:
+            page, page_url = parse_page(fetched), fetched.url
+        except PageTooDeep as exc:
+            log.warning("source %s: stopped paging at %s: %s", source.id, url, exc)
+            break
         more = extract_items(page, selectors, source.date_format, page_url, source.locale,
                              guid_rule)
         if not more:
