@@ -84,7 +84,9 @@ def write_project(folder: Path, server: LocalServer) -> Path:
 
 def start_build(config: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "feedhub", "build", "-c", str(config)],
+    # --force: the builds follow each other within any refresh interval.
+    return subprocess.Popen([sys.executable, "-m", "feedhub", "build", "--force", "-c",
+                             str(config)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
