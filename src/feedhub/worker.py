@@ -68,6 +68,8 @@ def run_worker(
     ids = [source.id for source in config.sources]
     fetcher = fetcher or partial(fetch, limits=config.fetch.limits)
     done = 0
+    pass_started: datetime | None = None
+    refreshed = failed = 0
     with open_store(config.store, config.root) as store:
         store.schedule_sources({
             source.id: int((settings.interval or config.refresh_of(source)).total_seconds())
@@ -79,8 +81,12 @@ def run_worker(
             if claimed is not None:
                 source = config.source(claimed)
                 assert source is not None
-                report = build_source(source, config.root, store, categories, now, fetcher)
+                report = build_source(source, config.root, store, categories, now, fetcher,
+                                      site=config.site)
                 done += 1
+                pass_started = pass_started or now
+                refreshed += 1
+                failed += 0 if report.ok else 1
                 log(describe(owner, report))
                 continue
             if publish_now(store, ids, now, settings.publish_delay):
@@ -89,7 +95,14 @@ def run_worker(
                     log(f"worker {owner}: published, {len(published.written)} file(s) changed")
                     continue
                 # Another worker is publishing it right now.
-            if settings.once and not store.refresh_pending(ids, now):
+            pending = store.refresh_pending(ids, now)
+            if pass_started is not None and not pending and store.dirty_since() is None:
+                # The pass this worker took part in is over and published: recorded like a
+                # build, so /healthz and the web's filtered-feed cache see it.
+                store.record_build(pass_started, now, failed == 0,
+                                   f"worker {owner}: {failed} of {refreshed} refreshes failed")
+                pass_started, refreshed, failed = None, 0, 0
+            if settings.once and not pending:
                 break
             stop.wait(wait_seconds(store, ids, now, settings.poll))
     return done
