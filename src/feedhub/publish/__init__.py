@@ -24,7 +24,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ from lxml import etree
 
 from .. import __version__
 from ..errors import PublishError
-from ..model import Config
+from ..model import Config, Item
 from ..store import Store
 from . import pages, websub
 from .document import EPOCH, FeedDoc, make_doc
@@ -171,11 +171,10 @@ def _fingerprint(doc: FeedDoc) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _publish_archives(config: Config, store: Store, write: _Writer, slug: str, total: int,
-                      archives: int) -> None:
+def _publish_archives(config: Config, write: _Writer, slug: str, newest_first: Sequence[Item],
+                      size: int, archives: int) -> None:
     """Write archive documents 1..``archives`` of ``slug``, skipping those whose inputs did not
     change since the last build (archives are most of the files of a long-lived feed)."""
-    size = config.site.feed_size
     index_name = ARCHIVE_INDEX.format(slug=slug)
     try:
         known = json.loads((write.out / index_name).read_bytes())
@@ -183,7 +182,8 @@ def _publish_archives(config: Config, store: Store, write: _Writer, slug: str, t
         known = {}
     fingerprints: dict[str, str] = {}
     for number in range(1, archives + 1):
-        items = store.items_for(slug, size, offset=total - number * size)
+        start = len(newest_first) - number * size
+        items = newest_first[start:start + size]
         doc = make_doc(config, slug, items, archive=number, prev_archive=number - 1,
                        next_archive=number + 1 if number < archives else 0)
         fingerprint = fingerprints[str(number)] = _fingerprint(doc)
@@ -217,13 +217,17 @@ def publish_all(
         # Archive n holds the items at chronological positions [(n-1)*size, n*size): complete
         # pages only, counted from the oldest, so an archive's items stay put as news arrives.
         archives = total // size if total > size else 0
-        doc = make_doc(config, slug, store.items_for(slug, size), prev_archive=archives)
+        # One query per feed: archives slice it (per-archive OFFSET queries grow as n squared).
+        every = store.items_for(slug, total) if archives else store.items_for(slug, size)
+        total = len(every)
+        archives = total // size if total > size else 0
+        doc = make_doc(config, slug, every[:size], prev_archive=archives)
         subscriptions.append(doc)
         for ext, render in FORMATS.items():
             name = f"{slug}.{ext}"
             if write(name, _render(name, render, doc), doc.updated):
                 changed_urls.append(doc.url(ext))
-        _publish_archives(config, store, write, slug, total, archives)
+        _publish_archives(config, write, slug, every, size, archives)
     newest = max((doc.updated for doc in subscriptions), default=EPOCH)
     write("feeds.opml", render_opml(subscriptions, config.site.title,
                                     config.site.author or config.site.title), newest)
