@@ -11,8 +11,8 @@ Contract:
   costs one stat() and no read. :class:`FastPublished` answers GET/HEAD of feed URLs before
   Flask's routing, through the same code, because pollers hammer exactly those.
 - ``limit``, ``q`` and ``since`` filter a feed: rendered from the store with the publish
-  renderers, cached in memory until the next build. Any other query parameter (a cache buster)
-  is ignored, so the answer and its ETag are the file's.
+  renderers, cached in memory until the next build (noticed within a second). Any other
+  query parameter (a cache buster) is ignored, so the answer and its ETag are the file's.
 - Links in pages come from the configured base URL, never from the request's Host header.
   Error responses are one plain-text line, never a stack trace.
 """
@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -84,6 +85,8 @@ MAX_QUERY = 200
 SCAN_LIMIT = 1000
 """A filtered feed looks at most at this many of the category's newest items."""
 FILTERED_CACHE_SIZE = 256
+BUILD_CHECK_EVERY = 1.0
+"""Filtered feeds follow a new build within this many seconds (the store is asked that often)."""
 FILE_CACHE_SIZE = 512
 
 _TAG_RE = re.compile(r"<[^>]*>")
@@ -136,6 +139,9 @@ class Variant:
     etag: str
     ok_headers: tuple[tuple[str, str], ...]
     not_modified_headers: tuple[tuple[str, str], ...]
+    ok_headers_accept: tuple[tuple[str, str], ...]
+    """The same with ``Vary: ..., Accept`` (feed URLs, where a browser gets the page)."""
+    not_modified_headers_accept: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -150,8 +156,6 @@ class Ready:
     zipped: Variant
     cors: bool
     """Whether browsers on other origins may read it."""
-    vary: str
-    """The Vary header; feed URLs add ``Accept`` (a browser gets the feed's page)."""
 
 
 def kind_headers(relpath: str, content_type: str) -> tuple[bool, str]:
@@ -188,10 +192,15 @@ def make_ready(
         common.append(("Content-Security-Policy", csp))
     modified = ("Last-Modified", http_date(last_modified))
 
+    vary = "Accept-Encoding" if wildcard or not cors else "Accept-Encoding, Origin"
+
     def variant(body: bytes, etag: str, encoding: tuple[tuple[str, str], ...]) -> Variant:
         ok = (("Content-Type", content_type), ("Content-Length", str(len(body))),
               ("ETag", etag), modified, *encoding, *common)
-        return Variant(body, etag, ok, (("ETag", etag), *common))
+        not_modified = (("ETag", etag), *common)
+        plain, accept = ("Vary", vary), ("Vary", f"{vary}, Accept")
+        return Variant(body, etag, (*ok, plain), (*not_modified, plain),
+                       (*ok, accept), (*not_modified, accept))
 
     return Ready(
         version=version,
@@ -199,7 +208,6 @@ def make_ready(
         plain=variant(data, f'"{digest}"', ()),
         zipped=variant(zipped, f'"{digest}-gz"', (("Content-Encoding", "gzip"),)),
         cors=cors,
-        vary="Accept-Encoding" if wildcard or not cors else "Accept-Encoding, Origin",
     )
 
 
@@ -278,8 +286,11 @@ def answer(
     elif if_modified_since is not None:
         since = parse_http_date(if_modified_since)
         not_modified = since is not None and since >= ready.last_modified
-    headers = [*(variant.not_modified_headers if not_modified else variant.ok_headers),
-               ("Vary", f"{ready.vary}, Accept" if vary_accept else ready.vary)]
+    if not_modified:
+        headers = list(variant.not_modified_headers_accept if vary_accept
+                       else variant.not_modified_headers)
+    else:
+        headers = list(variant.ok_headers_accept if vary_accept else variant.ok_headers)
     if ready.cors and "*" not in published.settings.cors_origins:
         allowed = published.allow_origin(origin)
         if allowed:
@@ -402,15 +413,24 @@ class Filtered:
     def __init__(self, config: Config) -> None:
         self.config = config
         self._cache: OrderedDict[tuple[object, ...], Ready] = OrderedDict()
+        self._build: tuple[float, object] = (-BUILD_CHECK_EVERY, None)
+
+    def last_build(self) -> object:
+        """The store's last build, looked up at most once per BUILD_CHECK_EVERY seconds."""
+        checked, last = self._build
+        if time.monotonic() - checked >= BUILD_CHECK_EVERY:
+            with open_store(self.config.store, self.config.root) as store:
+                last = store.last_build()
+            self._build = (time.monotonic(), last)
+        return last
 
     def get(self, slug: str, ext: str, query: FeedQuery) -> Ready:
         config = self.config
+        key = (slug, ext, query, self.last_build())
+        ready = self._cache.get(key)
+        if ready is not None:
+            return ready
         with open_store(config.store, config.root) as store:
-            last = store.last_build()
-            key = (slug, ext, query, last)
-            ready = self._cache.get(key)
-            if ready is not None:
-                return ready
             items = [item for item in store.items_for(slug, SCAN_LIMIT)
                      if query.matches(item)][:query.limit]
         doc = make_doc(config, slug, items)
