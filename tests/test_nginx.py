@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from feedhub.model import Config
 from feedhub.web import create_app
 
-from .support.nginx import NGINX, Nginx, free_port, server_block
+from .support.nginx import NGINX, ROOT, SERVER_BLOCK, Nginx, free_port, server_block
 
 pytestmark = pytest.mark.skipif(
     not NGINX, reason="nginx is not installed (Debian package `nginx`, listed in "
@@ -144,3 +144,8 @@ def test_preflight_and_missing_files_go_to_the_app(servers: Servers) -> None:
     theirs = fetch(servers.nginx, "/feeds/news.json")
     assert theirs.status == 503
     assert b"feedhub build" in theirs.body
+
+
+def test_readme_holds_the_block_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "```nginx\n" + SERVER_BLOCK.read_text(encoding="utf-8") + "```" in readme
