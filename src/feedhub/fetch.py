@@ -43,8 +43,10 @@ Traps, written down once:
 from __future__ import annotations
 
 import email.utils
+import functools
 import random
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -262,11 +264,18 @@ class _GuardedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One TLS context for every fetch: loading the CA bundle costs ~10 ms of CPU, and paying
+    it twice per source was most of a build's fetch time (bench/build.py, profiled)."""
+    return httpx.create_ssl_context()
+
+
 class _GuardedTransport(httpx.HTTPTransport):
     def __init__(self, backend: _GuardedBackend) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(trust_env=False, verify=_ssl_context())
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=4,
             network_backend=backend,
         )

@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from .errors import FeedhubError, SourceError
+from . import __version__
+from .errors import FeedhubError, PublishError, SourceError
 from .extract import PageFetcher, extract
 from .fetch import Fetcher, Validators, fetch
 from .logs import log_source
@@ -148,11 +149,17 @@ def build(
                       for s in due}
         fetched = fetch_all(
             due, lambda s: real_fetcher(s, config.root, validators[s.id]), config.fetch)
+        waiting = time.monotonic()
         for done, (source, outcome) in enumerate(fetched, start=1):
+            waited = time.monotonic() - waiting
             report.sources.append(
                 build_source(source, config.root, store, categories, now,
                              prefetched(source, outcome, real_fetcher), site=config.site)
             )
+            # The fetch ran in a thread: what this thread spent waiting for it is its cost here.
+            stages = report.sources[-1].stages
+            stages["fetch"] = stages.get("fetch", 0.0) + waited
+            waiting = time.monotonic()
             if progress is not None:
                 progress(report.sources[-1], done, len(due))
         # Fetches finish in any order; reports and logs follow the config's.
@@ -164,8 +171,15 @@ def build(
             with store.transaction() as db:
                 report.pruned = store.prune(db, now - timedelta(days=config.site.max_age_days))
         publishing = time.monotonic()
-        # Through the store, so web nodes serving from it answer what the files say.
-        report.published = publish(config, store, force=True) or PublishReport()
+        # Through the store, so web nodes serving from it answer what the files say. Feeds are
+        # rendered again only when items changed (the store knows), or the settings or feedhub
+        # changed, or a feed file is missing: a warm build renders nothing.
+        fingerprint = publish_fingerprint(config)
+        force = not _published_with(config, store, fingerprint)
+        published = publish(config, store, force=force)
+        report.published = published or PublishReport()
+        if force and published is not None:
+            _remember_published_with(config, fingerprint)
         report.publish_seconds = time.monotonic() - publishing
         report.seconds = time.monotonic() - clock
         store.record_build(now, datetime.now(UTC), report.ok,
@@ -257,6 +271,34 @@ def build_source(
         lap("store")
         result.seconds = time.monotonic() - clock
     return result
+
+
+PUBLISH_MARK = ".published-with"
+"""In the output folder: the fingerprint of the settings the files were last rendered with."""
+
+
+def publish_fingerprint(config: Config) -> str:
+    """Everything besides the items that shapes the published files."""
+    return hashlib.sha256(repr((config, __version__)).encode("utf-8")).hexdigest()
+
+
+def _published_with(config: Config, store: Store, fingerprint: str) -> bool:
+    """True when the output folder holds every published file, rendered with these settings."""
+    out = config.output_dir
+    try:
+        if (out / PUBLISH_MARK).read_text(encoding="utf-8") != fingerprint:
+            return False
+    except OSError:
+        return False
+    names = store.published_versions()
+    return bool(names) and all((out / name).exists() for name in names)
+
+
+def _remember_published_with(config: Config, fingerprint: str) -> None:
+    try:
+        (config.output_dir / PUBLISH_MARK).write_text(fingerprint, encoding="utf-8")
+    except OSError as exc:
+        raise PublishError(f"cannot write {config.output_dir / PUBLISH_MARK}: {exc}") from exc
 
 
 def validators_for(source: Source, state: SourceState, categories: CategoryMap) -> Validators:
