@@ -13,7 +13,10 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
 
 from ..errors import StoreError
 from .base import Dialect, Result
@@ -50,8 +53,9 @@ class PostgresConnection:
         self._errors: type[Exception] = psycopg.Error
         self._lock = threading.RLock()
         try:
-            self.db: Any = psycopg.connect(url.replace("postgres://", "postgresql://", 1),
-                                           autocommit=True, connect_timeout=10)
+            self.db: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
+                url.replace("postgres://", "postgresql://", 1), autocommit=True,
+                connect_timeout=10)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to the store at {self.where}: {exc}; check the "
                              "URL, that PostgreSQL is running and that the user may log in"
