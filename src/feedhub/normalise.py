@@ -190,7 +190,9 @@ def sanitise_html(fragment: str, base: str = "", limit: int = MAX_SUMMARY) -> st
     if not fragment.strip():
         return ""
     if "<" not in fragment and "&" not in fragment:
-        return html.escape(_SPACE.sub(" ", fragment).strip()[:limit], quote=False)
+        # Whitespace kept as is, like the HTML branch keeps it: cleaning a result again
+        # (which then takes this branch) must change nothing.
+        return html.escape(fragment.strip()[:limit], quote=False)
     cleaned = _IMG_WITHOUT_SRC.sub("", _absolutise(_CLEANER.clean(fragment), base)).strip()
     cut = limit
     while len(cleaned) > limit and cut > 0:
