@@ -32,6 +32,7 @@ def test_init_writes_a_valid_starter_and_refuses_to_overwrite(tmp_path: Path) ->
 
 
 def test_starter_explains_every_key_in_a_comment(tmp_path: Path) -> None:
+    """Every schema key appears (optional sections may be commented out) with a comment."""
     path = tmp_path / "sources.yaml"
     CliRunner().invoke(main, ["init", "-c", str(path)])
     lines = path.read_text().splitlines()
@@ -40,8 +41,18 @@ def test_starter_explains_every_key_in_a_comment(tmp_path: Path) -> None:
     for definition in schema["$defs"].values():
         keys |= set(definition.get("properties", {}))
     for key in keys:
-        pattern = re.compile(rf"^\s*(# )?(- )?{key}:")
+        pattern = re.compile(rf"^\s*(#\s*)?(- )?{key}:")
         at = [i for i, line in enumerate(lines) if pattern.match(line)]
         assert at, f"the starter does not show {key!r}"
         # Explained on its line, or on the comment line just above it.
         assert any("#" in lines[i] or lines[i - 1].lstrip().startswith("#") for i in at), key
+
+
+def test_starter_commented_sections_are_valid_when_uncommented(tmp_path: Path) -> None:
+    path = tmp_path / "sources.yaml"
+    CliRunner().invoke(main, ["init", "-c", str(path)])
+    text = re.sub(r"(?m)^( *)# (\s*[a-z_]+:)(?=\s)", r"\1\2", path.read_text())
+    assert "\nserve:\n  refresh: 15m" in text and "\n    path: press.xml" in text
+    text = text.replace("    url: https://www.example.org/press/feed.xml", "")
+    path.write_text(text)
+    assert load_config(path).serve.refresh == 900
