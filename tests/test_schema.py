@@ -80,17 +80,27 @@ TIED = {("source", "url"), ("source", "path")}
 
 
 def _objects_at(data: dict[str, Any], definition: str) -> list[dict[str, Any]]:
-    """Every mapping in a loaded config that the given $defs entry describes."""
-    sources = data.get("sources", [])
-    return {
-        "": [data],
-        "site": [data["site"]],
-        "category": data.get("categories", []),
-        "source": sources,
-        "selectors": [s["selectors"] for s in sources if "selectors" in s],
-        "serve": [data["serve"]] if "serve" in data else [],
-        "fetch": [data["fetch"]] if "fetch" in data else [],
-    }[definition]
+    """Every mapping in a loaded config that the given $defs entry ("" = top) describes, found
+    by walking the data along the schema, so a new section needs no change here."""
+    schema = json_schema()
+    found: dict[str, list[dict[str, Any]]] = {}
+
+    def walk(node: dict[str, Any], value: Any, name: str) -> None:
+        if "$ref" in node:
+            ref = node["$ref"].rsplit("/", 1)[1]
+            walk(schema["$defs"][ref], value, ref)
+            return
+        if isinstance(value, dict) and "properties" in node:
+            found.setdefault(name, []).append(value)
+            for key, sub in node["properties"].items():
+                if key in value:
+                    walk(sub, value[key], "")
+        elif isinstance(value, list) and "items" in node:
+            for element in value:
+                walk(node["items"], element, "")
+
+    walk(schema, data, "")
+    return found.get(definition, [])
 
 
 def test_full_sample_uses_every_key_of_the_schema() -> None:
