@@ -268,6 +268,62 @@ def _line(node: yaml.Node | None) -> int:
     return node.start_mark.line + 1 if node is not None else 0
 
 
+def _syntax_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> ConfigProblem:
+    """A YAML syntax error at its line, with the key written on that line when there is one,
+    and where the unfinished construct began."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    lines = text.splitlines()
+    key = ""
+    for at in (exc.problem_mark, exc.context_mark):
+        if at is not None and at.line < len(lines):
+            if found := re.match(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*)\s*:", lines[at.line]):
+                key, line = found.group(1), at.line + 1
+                break
+    message = f"not valid YAML: {exc.problem or exc}"
+    if exc.context and exc.context_mark and exc.context_mark is not exc.problem_mark:
+        message += (f" ({exc.context} at line {exc.context_mark.line + 1}, "
+                    f"column {exc.context_mark.column + 1})")
+    return ConfigProblem(file, line, key, message)
+
+
+def _check_expanded_size(root: yaml.Node, file: str) -> None:
+    """Refuse a document that has more than MAX_NODES values once its aliases are expanded (a
+    YAML alias bomb) or an alias inside itself, before anything walks it. Each distinct node is
+    sized once, so this costs the size of the text, not of the expansion."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node, path: str) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise ConfigError([ConfigProblem(file, _line(node), path,
+                                             "an alias refers to itself (recursive YAML)")])
+        active.add(key)
+        children: list[tuple[yaml.Node, str]] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = [(child, f"{path}[{i}]") for i, child in enumerate(node.value)]
+        elif isinstance(node, yaml.MappingNode):
+            for knode, vnode in node.value:
+                name = f"{path}.{knode.value}" if path else str(knode.value)
+                children += [(knode, name), (vnode, name)]
+        total = 1
+        for child, child_path in children:
+            total += size(child, child_path)
+            if total > MAX_NODES:
+                raise ConfigError([ConfigProblem(
+                    file, _line(node), path,
+                    f"more than {MAX_NODES} values once aliases are expanded; is this an "
+                    "alias bomb? Write the values out instead of nesting aliases")])
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root, "")
+
+
 def parse_config(text: str, path: Path) -> Config:
     """Validate ``text`` (the content of ``path``) and return the config, or raise ConfigError."""
     file = str(path)
@@ -275,15 +331,15 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        raise ConfigError(
-            [ConfigProblem(file, line, "", f"not valid YAML: {exc.problem or exc}")]
-        ) from exc
+        raise ConfigError([_syntax_problem(file, text, exc)]) from exc
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigProblem(file, 0, "", f"not valid YAML: {exc}")]) from exc
+    except RecursionError as exc:
+        raise ConfigError([ConfigProblem(file, 0, "", "not valid YAML: nested too deeply")]
+                          ) from exc
     if root is None:
         raise ConfigError([ConfigProblem(file, 0, "", "the file is empty")])
+    _check_expanded_size(root, file)
 
     top = walker.mapping(root, "", TOP_KEYS)
     if top is None:
