@@ -47,6 +47,7 @@ MAX_NODES = 20_000
 """More nodes than this (after alias expansion) is refused: it stops YAML alias bombs."""
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KEY_ON_LINE_RE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*)\s*:")
 SOURCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -276,10 +277,10 @@ def _syntax_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> ConfigPr
     lines = text.splitlines()
     key = ""
     for at in (exc.problem_mark, exc.context_mark):
-        if at is not None and at.line < len(lines):
-            if found := re.match(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*)\s*:", lines[at.line]):
-                key, line = found.group(1), at.line + 1
-                break
+        written = lines[at.line] if at is not None and at.line < len(lines) else ""
+        if at is not None and (found := KEY_ON_LINE_RE.match(written)):
+            key, line = found.group(1), at.line + 1
+            break
     message = f"not valid YAML: {exc.problem or exc}"
     if exc.context and exc.context_mark and exc.context_mark is not exc.problem_mark:
         message += (f" ({exc.context} at line {exc.context_mark.line + 1}, "
