@@ -49,7 +49,8 @@ def test_unknown_key_suggests() -> None:
 
 def test_yaml_syntax_error_has_line() -> None:
     found = problems(VALID_HEAD + "  - id: [unclosed\n")
-    assert found[0].startswith("/tmp/sources.yaml:9:")
+    # Reported where the unclosed list starts, not at the end of the file where YAML noticed.
+    assert found[0].startswith("/tmp/sources.yaml:8: id: not valid YAML:")
 
 
 def test_undefined_category_and_duplicate_id() -> None:
