@@ -352,6 +352,103 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
+@main.command("add")
+@config_option
+@click.argument("url")
+@click.option("--id", "source_id", default="", help="The new source's id (default: from the URL).")
+@click.option("--category", default="", help="Category slug for items whose label maps to none.")
+@click.option("--feed", "feed_choice", type=click.IntRange(0), default=None,
+              help="Which advertised feed to use (1 = first; 0 = read the page itself).")
+@click.option("-y", "--yes", is_flag=True, help="Append without asking (first feed, if any).")
+@click.option("--allow-private", is_flag=True,
+              help="Let the source reach a private address (an intranet page); it is written "
+                   "into the entry.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1),
+              help="Preview rows to print.")
+def add_command(config_path: Path, url: str, source_id: str, category: str,
+                feed_choice: int | None, yes: bool, allow_private: bool, limit: int) -> None:
+    """Add a source from a URL: use the feeds it advertises, or draft selectors for the page.
+
+    Fetches the page. If it advertises feeds (<link rel="alternate">), offers them; otherwise
+    finds the listing's items and drafts selectors. Shows a preview of the items, then appends
+    a commented entry to the end of the sources list, keeping the file's comments and order.
+    Nothing is written if the config would not pass `feedhub check`. Exit code 1 if the URL
+    cannot be read or holds no items.
+
+    \b
+    Example:
+      feedhub add https://www.example.org/news
+      feedhub add https://www.example.org/news --yes --category news
+    """
+    from datetime import UTC, datetime
+
+    from .add import draft, inspect_url, preview_target, suggest_id
+    from .config import append_source, parse_config
+    from .errors import SourceError
+    from .model import SourceKind
+    from .preview import render
+
+    if not url.startswith(("http://", "https://")):
+        fail(f"{url!r} is not an http(s) URL", EXIT_CONFIG)
+    if not config_path.exists():
+        fail(f"{config_path} does not exist", EXIT_CONFIG,
+             hint="Run `feedhub init` first, then `feedhub add` again.")
+    config = load(config_path)
+    root = config.root
+    try:
+        found = inspect_url(url, root, allow_private=allow_private)
+    except SourceError as exc:
+        fail(f"cannot read {url}: {exc.message}", EXIT_SOURCE_FAILED)
+    target, kind = found.url, SourceKind.FEED if found.is_feed else SourceKind.HTML
+    title = found.page_title
+    if found.feeds:
+        say(f"{found.url} advertises {len(found.feeds)} feed(s):")
+        for number, feed in enumerate(found.feeds, 1):
+            say(f"  {number}) {feed.title or '(untitled)'} [{feed.type}] {feed.url}")
+        say("  0) none: read the page itself with selectors")
+        choice = feed_choice
+        if choice is None:
+            choice = 1 if yes else click.prompt("Use which?", default=1,
+                                                type=click.IntRange(0, len(found.feeds)))
+        if choice > len(found.feeds):
+            fail(f"--feed {choice}: the page advertises {len(found.feeds)} feed(s)", EXIT_CONFIG)
+        if choice:
+            target, kind = found.feeds[choice - 1].url, SourceKind.FEED
+            title = found.feeds[choice - 1].title or found.page_title
+    elif not found.is_feed:
+        say(f"{found.url} advertises no feed: looking for its list of items.")
+    preview = preview_target(target, kind, root, allow_private=allow_private)
+    say(render(preview, limit))
+    if preview.error or not preview.rows:
+        fail(f"no items found at {target}", EXIT_SOURCE_FAILED,
+             hint="Nothing was added. Try another page (the news listing itself), or write "
+                  "the source's selectors by hand.")
+    taken = [s.id for s in config.sources]
+    if source_id and source_id in taken:
+        fail(f"a source {source_id!r} exists already; choose another --id", EXIT_CONFIG)
+    sid = source_id or suggest_id(target if kind is SourceKind.FEED else found.url, taken)
+    entry = draft(sid, target, kind, preview, page_url=url, title=title, category=category,
+                  categories=[c.slug for c in config.categories], allow_private=allow_private,
+                  now=datetime.now(UTC))
+    text = config_path.read_text(encoding="utf-8")
+    try:
+        new_text = append_source(text, entry)
+        parse_config(new_text, config_path)
+    except ConfigError as exc:
+        fail(f"the new entry would make {config_path} invalid: {exc}", EXIT_CONFIG,
+             hint="Nothing was written.")
+    say("\nThe new source:\n" + "\n".join(f"  {line}" for line in entry))
+    if not yes and not click.confirm(f"Append it to {config_path}?", default=True):
+        say("Nothing was written.")
+        return
+    try:
+        write_atomically(config_path, new_text)
+    except OSError as exc:
+        fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
+    say(f"Added source {sid!r} to {config_path}. Next: `feedhub preview {sid}`, "
+        "then `feedhub build`.")
+
+
 @main.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of sources.yaml, for editors to validate and complete it.

@@ -1,0 +1,147 @@
+"""`feedhub add URL`: from a web page to a drafted, commented source entry.
+
+Contract: :func:`inspect_url` fetches the URL once (same limits and address checks as a build)
+and says what it is: a feed, or a page with the feeds it advertises (``<link rel="alternate">``).
+:func:`draft` previews the chosen target (a feed, or the page read by automatic detection,
+whose selectors are pinned in the entry) and writes the entry's lines. The CLI asks which feed,
+shows the preview, and appends the entry with config.append_source after re-validating.
+
+Must not: write anything; it only reads the network through the given fetcher.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from .config import SOURCE_ID_RE, yaml_scalar
+from .extract.html import base_href, parse_page
+from .fetch import Fetcher, Validators, fetch
+from .model import Source, SourceKind
+from .preview import Preview, looks_like_feed, preview_source
+
+FEED_TYPES = {
+    "application/rss+xml": "RSS",
+    "application/atom+xml": "Atom",
+    "application/feed+json": "JSON Feed",
+    "application/json": "JSON Feed",
+    "application/rdf+xml": "RSS 1.0",
+    "text/xml": "XML feed",
+    "application/xml": "XML feed",
+}
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """A feed a page advertises."""
+
+    url: str
+    title: str = ""
+    type: str = ""
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What a URL turned out to be."""
+
+    url: str
+    """The final URL, after redirects."""
+    is_feed: bool
+    page_title: str = ""
+    feeds: tuple[FeedLink, ...] = ()
+
+
+def advertised_feeds(html: bytes, headers: dict[str, str], page_url: str) -> list[FeedLink]:
+    """The ``<link rel="alternate">`` feeds of a page, absolute, in page order, once each."""
+    from .model import FetchResult
+
+    page = parse_page(FetchResult(url=page_url, body=html, headers=headers))
+    base = urljoin(page_url, base_href(page))
+    found: list[FeedLink] = []
+    for node in page.css("link[rel][href]"):
+        rel = (node.attributes.get("rel") or "").lower().split()
+        kind = (node.attributes.get("type") or "").split(";")[0].strip().lower()
+        if "alternate" not in rel or kind not in FEED_TYPES:
+            continue
+        url = urljoin(base, (node.attributes.get("href") or "").strip())
+        if urlsplit(url).scheme in ("http", "https") and url not in {f.url for f in found}:
+            found.append(FeedLink(url, " ".join((node.attributes.get("title") or "").split()),
+                                  FEED_TYPES[kind]))
+    return found
+
+
+def inspect_url(url: str, root: Path, *, allow_private: bool = False,
+                fetcher: Fetcher = fetch) -> Inspection:
+    """Fetch ``url`` and tell a feed from a page; raises SourceError when it cannot be read."""
+    probe = Source(id="add", kind=SourceKind.HTML, location=url, allow_private=allow_private)
+    fetched = fetcher(probe, root, Validators())
+    if looks_like_feed(fetched.body):
+        return Inspection(fetched.url, True)
+    page = parse_page(fetched)
+    title_node = page.css_first("title")
+    title = " ".join(title_node.text().split()) if title_node is not None else ""
+    return Inspection(fetched.url, False, title,
+                      tuple(advertised_feeds(fetched.body, fetched.headers, fetched.url)))
+
+
+def suggest_id(url: str, taken: Iterable[str]) -> str:
+    """A readable, unused source id from a URL: host without www, then the last path part."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "source").removeprefix("www.")
+    host = host.rsplit(".", 1)[0] if host.count(".") >= 1 and not host[0].isdigit() else host
+    words = [w for w in re.split(r"[^a-z0-9]+", parts.path.lower()) if w]
+    last = [w for w in words if w not in {"index", "html", "htm", "php", "aspx", "xml", "en", "rss", "atom",
+                                            "feed", "feeds", "json"}]
+    base = "-".join([*re.split(r"[^a-z0-9]+", host.lower()), *last[-1:]]).strip("-") or "source"
+    base = re.sub(r"-+", "-", base)
+    if not SOURCE_ID_RE.match(base):
+        base = "source"
+    taken = set(taken)
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def preview_target(url: str, kind: SourceKind, root: Path, *, allow_private: bool = False,
+                   fetcher: Fetcher = fetch) -> Preview:
+    """Preview the chosen feed, or the page read by automatic detection."""
+    source = Source(id="add", kind=kind, location=url, allow_private=allow_private)
+    return preview_source(source, root, fetcher)
+
+
+def draft(source_id: str, url: str, kind: SourceKind, preview: Preview, *, page_url: str,
+          title: str = "", category: str = "", categories: Iterable[str] = (),
+          allow_private: bool = False, now: datetime) -> list[str]:
+    """The lines of a commented source entry (indent 0, starting with a comment then "- ")."""
+    how = "a feed" if kind is SourceKind.FEED else f"read by {preview.strategy}"
+    lines = [f"# Added by `feedhub add {page_url}` on {now:%Y-%m-%d}: "
+             f"{len(preview.rows)} item(s), {how}."]
+    if not preview.confident:
+        lines.append(f"# Not sure it found the right blocks: check `feedhub preview "
+                     f"{source_id}`.")
+    lines += [f"- id: {source_id}", f"  kind: {kind.value}", f"  url: {yaml_scalar(url)}"]
+    if title:
+        lines.append(f"  title: {yaml_scalar(title)}")
+    slugs = ", ".join(categories)
+    if category:
+        lines.append(f"  category: {yaml_scalar(category)}")
+    elif slugs:
+        lines.append(f"  # category: ...       # for items whose label maps to none: {slugs}")
+    if allow_private:
+        lines.append("  allow_private: true   # the address is private (an intranet, or local)")
+    if kind is SourceKind.HTML and preview.selectors:
+        lines.append("  selectors:            # drafted by feedhub add; edit them if items "
+                     "are missing")
+        lines += [f"    {name}: {yaml_scalar(rule)}" for name, rule in preview.selectors.items()]
+    elif kind is SourceKind.HTML:
+        lines.append(f"  # no selectors: each build finds the items itself ({preview.strategy})")
+    return lines
+
+
+__all__ = ["FeedLink", "Inspection", "advertised_feeds", "draft", "inspect_url",
+           "preview_target", "suggest_id"]
