@@ -88,14 +88,18 @@ def inspect_url(url: str, root: Path, *, allow_private: bool = False,
                       tuple(advertised_feeds(fetched.body, fetched.headers, fetched.url)))
 
 
+_NOT_NAMES = {"index", "html", "htm", "php", "aspx", "xml", "en", "rss", "atom", "feed", "feeds",
+              "json"}
+"""Path words that say nothing about what a source is."""
+
+
 def suggest_id(url: str, taken: Iterable[str]) -> str:
     """A readable, unused source id from a URL: host without www, then the last path part."""
     parts = urlsplit(url)
     host = (parts.hostname or "source").removeprefix("www.")
     host = host.rsplit(".", 1)[0] if host.count(".") >= 1 and not host[0].isdigit() else host
     words = [w for w in re.split(r"[^a-z0-9]+", parts.path.lower()) if w]
-    last = [w for w in words if w not in {"index", "html", "htm", "php", "aspx", "xml", "en", "rss", "atom",
-                                            "feed", "feeds", "json"}]
+    last = [w for w in words if w not in _NOT_NAMES]
     base = "-".join([*re.split(r"[^a-z0-9]+", host.lower()), *last[-1:]]).strip("-") or "source"
     base = re.sub(r"-+", "-", base)
     if not SOURCE_ID_RE.match(base):
