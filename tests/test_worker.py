@@ -125,3 +125,17 @@ def test_two_worker_threads_never_refresh_a_source_twice(
         thread.join(120)
     assert sum(counts) == len(names)
     assert [fetches(httpd, name) for name in names] == [1] * len(names)
+
+
+def test_a_worker_started_with_edited_settings_publishes_without_refetching(
+        store_url: str, tmp_path: Path, httpd: LocalServer) -> None:
+    serve_sources(httpd, NAMES)
+    path = write_config(tmp_path, httpd, NAMES, store_url)
+    run_worker(load_config(path), ONCE, log=lambda _: None)
+    path.write_text(path.read_text().replace("title: Test hub", "title: Renamed hub"))
+    config = load_config(path)
+    assert run_worker(config, ONCE, log=lambda _: None) == 0
+    assert len(httpd.requests) == len(NAMES)  # nothing was due: nothing fetched
+    with open_store(config.store, config.root) as store:
+        body, _, _ = store.published_file("all.atom") or (b"", 0, 0)
+    assert b"Renamed hub" in body

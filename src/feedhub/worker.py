@@ -25,7 +25,9 @@ from functools import partial
 from .fetch import Fetcher, fetch
 from .model import Config
 from .normalise import CategoryMap
-from .pipeline import SourceReport, build_source
+from .pipeline import SourceReport, build_source, publish_fingerprint
+from .pipeline import _published_with as published_with
+from .pipeline import _remember_published_with as remember_published_with
 from .store import Store, open_store
 from .sync import publish
 
@@ -75,6 +77,7 @@ def run_worker(
             source.id: int((settings.interval or config.refresh_of(source)).total_seconds())
             for source in config.sources})
         log(f"worker {owner}: {len(ids)} sources in {store.db.where}")
+        publish_if_settings_changed(config, store)
         while not stop.is_set():
             now = datetime.now(UTC)
             claimed = store.claim_source(ids, owner, now, settings.lease)
@@ -96,6 +99,12 @@ def run_worker(
                     continue
                 # Another worker is publishing it right now.
             pending = store.refresh_pending(ids, now)
+            if pass_started is not None and not pending and config.site.max_age_days:
+                with store.transaction() as db:
+                    pruned = store.prune(db, now - timedelta(days=config.site.max_age_days))
+                if pruned:
+                    log(f"worker {owner}: {pruned} item(s) older than site.max_age_days removed")
+                    continue  # the feeds are dirty now: publish first
             if pass_started is not None and not pending and store.dirty_since() is None:
                 # The pass this worker took part in is over and published: recorded like a
                 # build, so /healthz and the web's filtered-feed cache see it.
@@ -106,6 +115,14 @@ def run_worker(
                 break
             stop.wait(wait_seconds(store, ids, now, settings.poll))
     return done
+
+
+def publish_if_settings_changed(config: Config, store: Store) -> None:
+    """A worker started with edited settings (a new category, a new feedhub) publishes once
+    even though no item changed, as ``feedhub build`` does."""
+    fingerprint = publish_fingerprint(config)
+    if not published_with(config, store, fingerprint) and publish(config, store, force=True):
+        remember_published_with(config, fingerprint)
 
 
 def publish_now(store: Store, ids: list[str], now: datetime, delay: timedelta) -> bool:
