@@ -92,3 +92,23 @@ def test_a_page_without_items_says_what_it_looked_for() -> None:
     body = b"<html><body><p>Nothing to see here.</p></body></html>"
     with pytest.raises(Exception, match="found no items on this page without selectors"):
         extract(source, FetchResult(url="https://x.example/", body=body))
+
+
+def test_a_build_without_selectors_publishes_the_same_items(project: Path) -> None:
+    from feedhub.config import load_config
+    from feedhub.pipeline import build
+    from feedhub.store import open_store
+
+    text = project.read_text("utf-8")
+    start = text.index("    selectors:\n")
+    end = text.index("\n\n", start)
+    project.write_text(text[:start] + text[end + 1:], "utf-8")
+    config = load_config(project)
+    source = config.source("ilo-newsroom")
+    assert source is not None and source.selectors is None
+    report = build(config, only={"ilo-newsroom"})
+    assert report.ok, [s.error for s in report.sources]
+    assert report.sources[0].found == 10
+    with open_store(config.store, config.root) as store:
+        titles = {item.title for item in store.items_for("all", 50)}
+    assert {title for title, *_ in EXPECTED} <= titles
