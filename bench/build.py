@@ -409,6 +409,7 @@ def main() -> None:
         for n in sizes:
             print(f"N={n} ...", file=sys.stderr, flush=True)
             rows.append(bench_size(n, workdir))
+            print(table(rows[-1:]), file=sys.stderr, flush=True)  # partial results as they come
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
