@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import os
 import socket
+import threading
 import zlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -268,3 +269,31 @@ def test_fetch_config_keys_are_read() -> None:
     assert [parse_size(v) for v in (1000, "10MB", "512 KiB", "1GiB")] == [
         1000, 10_000_000, 524288, 1024**3]
     assert [parse_size(v) for v in (0, "10 mb", "lots", "0MB")] == [None] * 4
+
+
+def test_a_host_resolving_to_a_private_address_is_refused_by_its_address() -> None:
+    asked: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["169.254.169.254"]  # what a rebinding or hostile DNS answer looks like
+
+    with pytest.raises(FetchError, match=r"metadata\.example resolves to 169\.254\.169\.254, "
+                                         r"a link-local address"):
+        fetch_url("m", "http://metadata.example/latest/", limits=QUICK, resolve=resolve)
+    assert asked == ["metadata.example"]
+
+
+def test_a_hanging_resolver_cannot_stretch_the_deadline() -> None:
+    release = threading.Event()
+
+    def hang(host: str, port: int) -> list[str]:
+        release.wait(60)
+        return ["127.0.0.1"]
+
+    try:
+        with pytest.raises(FetchError, match=r"did not finish within the 1s deadline"):
+            fetch_url("dns", "http://slow-dns.example/", limits=FetchLimits(deadline=1),
+                      policy=LOCAL, resolve=hang)
+    finally:
+        release.set()

@@ -34,8 +34,9 @@ Traps, written down once:
 - httpx would decode Content-Encoding in whole network chunks (a 64 kB gzip chunk can inflate to
   64 MB at once), so feedhub reads ``iter_raw()`` and decodes with bounded output itself.
 - httpx's read timeout is per socket read; it does not bound a whole body.
-- getaddrinfo cannot be interrupted, so a hanging DNS server can delay a fetch beyond the deadline
-  by the resolver's own timeout (a few seconds by default, see resolv.conf).
+- getaddrinfo cannot be interrupted or given a timeout, so it runs in a helper thread that the
+  fetch waits for only until the deadline; a hanging DNS server costs that (daemon) thread
+  until the resolver's own timeout, never the build.
 - httpx.HTTPTransport offers no public hook for the network backend; feedhub swaps the
   transport's ``_pool`` for an httpcore ConnectionPool built with its own backend.
 """
@@ -47,6 +48,7 @@ import functools
 import random
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
@@ -210,13 +212,46 @@ class _GuardedStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
+Resolver = Callable[[str, int], list[str]]
+"""host, port -> the IP addresses to try, in order."""
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """The system resolver (getaddrinfo): IP addresses for ``host``, in its order."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def _resolve_within(resolve: Resolver, host: str, port: int, deadline: _Deadline) -> list[str]:
+    """``resolve`` in a daemon thread, waited for until the deadline at most."""
+    found: list[list[str]] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            found.append(resolve(host, port))
+        except BaseException as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=run, name=f"feedhub-resolve-{host}", daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline.remaining()))
+    if worker.is_alive():
+        raise httpcore.ConnectTimeout(f"resolving {host} took longer than the deadline")
+    if failed:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {failed[0]}") from failed[0]
+    return found[0]
+
+
 class _GuardedBackend(httpcore.NetworkBackend):
     """Resolves, checks the policy, connects to the checked IP; every socket op is capped."""
 
-    def __init__(self, policy: AddressPolicy, deadline: _Deadline) -> None:
+    def __init__(self, policy: AddressPolicy, deadline: _Deadline,
+                 resolve: Resolver = resolve_host) -> None:
         self._inner = httpcore.SyncBackend()
         self._policy = policy
         self._deadline = deadline
+        self._resolve = resolve
 
     def connect_tcp(
         self,
@@ -226,14 +261,9 @@ class _GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         allowed: list[str] = []
         refusals: list[str] = []
-        for info in infos:
-            ip = str(info[4][0])
+        for ip in _resolve_within(self._resolve, host, port, self._deadline):
             reason = self._policy.refusal(host, ip)
             if reason is None:
                 if ip not in allowed:
@@ -379,8 +409,11 @@ def fetch_url(
     policy: AddressPolicy = PUBLIC_ONLY,
     *,
     rand: Callable[[], float] = random.random,
+    resolve: Resolver = resolve_host,
 ) -> FetchResult:
-    """GET ``url`` within ``limits`` and ``policy``; see the module docstring."""
+    """GET ``url`` within ``limits`` and ``policy``; see the module docstring. ``rand`` draws
+    the retry jitter and ``resolve`` turns host names into addresses (both replaceable for
+    tests)."""
     if not url.lower().startswith(("http://", "https://")):
         raise FetchError(source_id, f"only http:// and https:// URLs are fetched, not {url!r}")
     deadline = _Deadline(limits.deadline)
@@ -389,7 +422,7 @@ def fetch_url(
         headers["If-None-Match"] = validators.etag
     if validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
-    transport = _GuardedTransport(_GuardedBackend(policy, deadline))
+    transport = _GuardedTransport(_GuardedBackend(policy, deadline, resolve))
     with httpx.Client(
         transport=transport,
         headers=headers,
