@@ -180,7 +180,9 @@ def safe_url(url: str, base: str = "") -> str:
     except ValueError:
         return ""
     if parts.scheme.lower() in {"http", "https"} and parts.hostname:
-        return absolute
+        # One spelling of the scheme, whichever path got here (urljoin lowercases it, a bare
+        # URL keeps it), so that normalising a result again changes nothing.
+        return urlunsplit(parts._replace(scheme=parts.scheme.lower()))
     return ""
 
 
