@@ -195,7 +195,10 @@ def sanitise_html(fragment: str, base: str = "", limit: int = MAX_SUMMARY) -> st
         # Whitespace kept as is, like the HTML branch keeps it: cleaning a result again
         # (which then takes this branch) must change nothing.
         return html.escape(fragment.strip()[:limit], quote=False)
-    cleaned = _IMG_WITHOUT_SRC.sub("", _absolutise(_CLEANER.clean(fragment), base)).strip()
+    # nh3 decodes character references, so "&#1;" becomes a control character: strip again.
+    cleaned = strip_xml_forbidden(
+        _IMG_WITHOUT_SRC.sub("", _absolutise(_CLEANER.clean(fragment), base))
+    ).strip()
     cut = limit
     while len(cleaned) > limit and cut > 0:
         # Cutting may split a tag; cleaning again closes what the cut left open.
