@@ -40,6 +40,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -140,6 +141,51 @@ def wrk(url: str, seconds: int, connections: int, etag: str = "") -> float:
     return float(match.group(1))
 
 
+def in_process(config_path: Path, ok: list[tuple[str, str]],
+               not_modified: list[tuple[str, str]], body: bytes, rounds: int
+               ) -> dict[tuple[str, str], float]:
+    """Microseconds per request with no server and no socket: the app's own cost."""
+    import io
+    import time
+
+    from feedhub.web import create_app
+
+    app = create_app({"FEEDHUB_CONFIG": str(config_path)})
+    etag = dict(ok)["ETag"]
+
+    def bare(environ: dict[str, object], start_response: Any) -> list[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH") == etag:
+            start_response("304 Not Modified", list(not_modified))
+            return []
+        start_response("200 OK", list(ok))
+        return [body]
+
+    def environ(conditional: bool) -> dict[str, object]:
+        env: dict[str, object] = {
+            "REQUEST_METHOD": "GET", "PATH_INFO": "/feeds/news.rss", "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr}
+        if conditional:
+            env["HTTP_IF_NONE_MATCH"] = etag
+        return env
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        pass
+
+    results: dict[tuple[str, str], list[float]] = {}
+    n = 20000
+    for _ in range(rounds):
+        for name, target in (("Flask app", app), ("bare WSGI", bare)):
+            for status, conditional in (("200", False), ("304", True)):
+                env = environ(conditional)
+                clock = time.perf_counter()
+                for _ in range(n):
+                    b"".join(target(dict(env), start_response))
+                elapsed = time.perf_counter() - clock
+                results.setdefault((name, status), []).append(elapsed / n * 1e6)
+    return {key: statistics.median(values) for key, values in results.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=4, help="length of one wrk run")
@@ -190,6 +236,7 @@ def main() -> None:
                 runs.setdefault((name, "304"), []).append(
                     wrk(url, args.seconds, args.connections, etags[name]))
         rps = {key: statistics.median(values) for key, values in runs.items()}
+        micro = in_process(config.path, ok, not_modified, feed.read_bytes(), args.rounds)
 
     print(f"feed: 50 items, {size} bytes; "
           f"wrk -t2 -c{args.connections} -d{args.seconds}s, median of {args.rounds}; "
@@ -206,6 +253,10 @@ def main() -> None:
         verdict = "meets" if min(ratios) >= target else "MISSES"
         print(f"{label:<26} 200: {ratios[0]:5.0%}   304: {ratios[1]:5.0%}   "
               f"({verdict} the {target:.0%} target)")
+    print()
+    print("in process, no server or socket (microseconds per request, median):")
+    for name in ("Flask app", "bare WSGI"):
+        print(f"  {name:<22} 200: {micro[(name, '200')]:6.1f}   304: {micro[(name, '304')]:6.1f}")
 
 
 if __name__ == "__main__":

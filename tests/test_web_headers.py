@@ -224,3 +224,20 @@ def test_filtered_answers_use_the_renderers(client: FlaskClient) -> None:
     assert rss.headers["Content-Type"] == "application/rss+xml; charset=utf-8"
     assert ET.fromstring(rss.data).tag == "rss"
     assert len(ET.fromstring(rss.data).findall("./channel/item")) == 1
+
+
+def test_fast_path_and_flask_route_answer_alike(client: FlaskClient) -> None:
+    """Feed URLs skip Flask's routing unless Flask must decide (here: Accept names text/html
+    but prefers the feed); both must send the very same answer."""
+    for headers in ({}, {"Accept-Encoding": "gzip"}):
+        fast = client.get("/feeds/news.rss", headers=headers)
+        routed = client.get("/feeds/news.rss", headers={
+            **headers, "Accept": "application/rss+xml, text/html;q=0.1"})
+        assert routed.data == fast.data
+        assert sorted(routed.headers.items()) == sorted(fast.headers.items())
+        etag = fast.headers["ETag"]
+        fast304 = client.get("/feeds/news.rss", headers={**headers, "If-None-Match": etag})
+        routed304 = client.get("/feeds/news.rss", headers={
+            **headers, "If-None-Match": etag, "Accept": "application/rss+xml, text/html;q=0.1"})
+        assert fast304.status_code == routed304.status_code == 304
+        assert sorted(routed304.headers.items()) == sorted(fast304.headers.items())

@@ -220,12 +220,13 @@ class Published:
 
     def __init__(self, config: Config) -> None:
         self.root = config.output_dir
+        self._root = str(config.output_dir)
         self.settings = config.serve
         self._files: OrderedDict[str, Ready] = OrderedDict()
 
     def get(self, relpath: str, content_type: str) -> Ready | None:
         """The file ready to answer, or None when it does not exist (not built yet)."""
-        path = self.root / relpath
+        path = os.path.join(self._root, relpath)  # a str: no Path object on the hot path
         try:
             stat = os.stat(path)
         except (FileNotFoundError, NotADirectoryError):
@@ -233,7 +234,7 @@ class Published:
         ready = self._files.get(relpath)
         if ready is not None and ready.version == (stat.st_mtime_ns, stat.st_size):
             return ready
-        return self._load(path, relpath, content_type)
+        return self._load(Path(path), relpath, content_type)
 
     def _load(self, path: Path, relpath: str, content_type: str) -> Ready | None:
         try:
