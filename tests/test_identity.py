@@ -274,3 +274,21 @@ def test_html_identity_rule_reads_the_guid_from_the_page(tmp_path: Path, policy:
         "    selectors:\n      item: li.i\n"))
     run(config)
     assert len(stored(config)) == (2 if policy == "guid" else 1)
+
+
+def test_status_lists_unmatched_labels(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from feedhub.cli import main
+
+    put(tmp_path, "wire-a.rss", "a.rss")
+    config = project(tmp_path, feed_source("wire-a", "a.rss"))
+    run(config)
+    table = CliRunner().invoke(main, ["status", "-c", str(config.path)])
+    assert table.exit_code == 0, table.output
+    assert "labels with no category (sent to the default): 'Labour', 'Transport'" in \
+        table.output
+    result = CliRunner().invoke(main, ["status", "--json", "-c", str(config.path)])
+    import json
+
+    assert json.loads(result.output)["sources"][0]["unmatched_labels"] == ["Labour", "Transport"]

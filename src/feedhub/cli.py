@@ -288,6 +288,9 @@ def status_command(config_path: Path, as_json: bool) -> None:
                 error = click.style(error, fg="red")
         say(f"{s.id:<{width}}  {s.items:>5}  {s.failures:>5}  {when(s.last_success):<20}  "
             f"{due:<20}  {error}")
+        if s.unmatched_labels:
+            say(f"{'':<{width}}  labels with no category (sent to the default): "
+                + ", ".join(repr(x) for x in s.unmatched_labels))
 
 
 @main.command("check")

@@ -111,6 +111,8 @@ class SourceStatus:
     """Items in the store that came from this source."""
     next_due: datetime | None
     """When `feedhub build` fetches it next (None: at the next build)."""
+    unmatched_labels: tuple[str, ...] = ()
+    """Labels of its last good fetch that no category matched (items went to the default)."""
 
 
 def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
@@ -127,5 +129,6 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
             failures=state.failures,
             items=state.item_count,
             next_due=due_at(state, config.refresh_of(source)),
+            unmatched_labels=state.unmatched_labels,
         ))
     return out
