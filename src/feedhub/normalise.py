@@ -202,7 +202,7 @@ def sanitise_html(fragment: str, base: str = "", limit: int = MAX_SUMMARY) -> st
     cut = limit
     while len(cleaned) > limit and cut > 0:
         # Cutting may split a tag; cleaning again closes what the cut left open.
-        cleaned = _CLEANER.clean(cleaned[:cut]).strip()
+        cleaned = strip_xml_forbidden(_CLEANER.clean(cleaned[:cut])).strip()
         cut -= max(len(cleaned) - limit, 16)
     return cleaned
 
