@@ -261,6 +261,7 @@ def test_fetch_config_keys_are_read() -> None:
                                               max_bytes=5 * 1024 * 1024, max_redirects=3,
                                               retries=2)
     assert (config.fetch.concurrency, config.fetch.per_host) == (4, 1)
+    assert config.fetch.max_items == 300
     listing, wire = config.sources
     assert listing.refresh == timedelta(minutes=90) and listing.allow_private
     assert wire.refresh is None and not wire.allow_private

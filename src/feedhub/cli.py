@@ -232,6 +232,8 @@ def print_report(report: BuildReport, config: Config) -> None:
         if s.unmatched_labels:
             click.echo(f"{'':<{width}}  labels with no category (sent to the default): "
                        + ", ".join(repr(x) for x in s.unmatched_labels))
+        if s.over_cap:
+            click.echo(f"{'':<{width}}  {s.over_cap} entries past fetch.max_items ignored")
         if s.unparsed_dates:
             click.echo(f"{'':<{width}}  dates that did not parse (first seen used): "
                        + ", ".join(repr(x) for x in s.unparsed_dates[:5]))

@@ -401,6 +401,7 @@ def _parse_fetch(walker: _Walker, top: Fields) -> FetchSettings:
         refresh=default.refresh if refresh is None else refresh,
         concurrency=walker.number(fields, "concurrency", "fetch", default.concurrency, 1, 64),
         per_host=walker.number(fields, "per_host", "fetch", default.per_host, 1, 16),
+        max_items=walker.number(fields, "max_items", "fetch", default.max_items, 1, 100_000),
     )
 
 

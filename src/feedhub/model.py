@@ -174,6 +174,9 @@ class FetchSettings:
     """Sources fetched at once."""
     per_host: int = 2
     """Sources fetched at once from one host."""
+    max_items: int = 1000
+    """Entries read from one source per build; the rest (a runaway or hostile document) is
+    ignored and counted in the report."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from .errors import FeedhubError, PublishError, SourceError
 from .extract import PageFetcher, extract
 from .fetch import Fetcher, Validators, fetch
 from .logs import log_source
-from .model import Config, FetchResult, Item, Site, Source
+from .model import Config, FetchResult, FetchSettings, Item, Site, Source
 from .normalise import CategoryMap, NormaliseReport, item_id, merge, normalise_entries
 from .publish import PublishReport
 from .schedule import due_at, fetch_all, is_due
@@ -52,6 +52,8 @@ class SourceReport:
     """Dates too far ahead, clamped to the time feedhub first saw the item."""
     next_due: datetime | None = None
     """Set when the source was skipped because it is not due until then."""
+    over_cap: int = 0
+    """Entries past ``fetch.max_items``, ignored."""
     too_old: int = 0
     """New items older than the store's max age, not stored."""
 
@@ -154,7 +156,8 @@ def build(
             waited = time.monotonic() - waiting
             report.sources.append(
                 build_source(source, config.root, store, categories, now,
-                             prefetched(source, outcome, real_fetcher), site=config.site)
+                             prefetched(source, outcome, real_fetcher), site=config.site,
+                             max_items=config.fetch.max_items)
             )
             # The fetch ran in a thread: what this thread spent waiting for it is its cost here.
             stages = report.sources[-1].stages
@@ -195,8 +198,10 @@ def build_source(
     now: datetime,
     fetcher: Fetcher = fetch,
     site: Site | None = None,
+    max_items: int = FetchSettings().max_items,
 ) -> SourceReport:
-    """Fetch, extract, normalise and store one source; never raises a SourceError."""
+    """Fetch, extract, normalise and store one source; never raises a SourceError. Only the
+    first ``max_items`` entries are read (documents list their newest first)."""
     result = SourceReport(source.id)
     clock = mark = time.monotonic()
 
@@ -226,6 +231,9 @@ def build_source(
             return result
         entries = extract(source, fetched, page_fetcher(source, root, fetcher))
         lap("extract")
+        if len(entries) > max_items:
+            result.over_cap = len(entries) - max_items
+            entries = entries[:max_items]
         notes = NormaliseReport()
         items = normalise_entries(entries, source, categories, fetched.url, now, notes)
         lap("normalise")

@@ -85,7 +85,7 @@ def run_worker(
                 source = config.source(claimed)
                 assert source is not None
                 report = build_source(source, config.root, store, categories, now, fetcher,
-                                      site=config.site)
+                                      site=config.site, max_items=config.fetch.max_items)
                 done += 1
                 pass_started = pass_started or now
                 refreshed += 1

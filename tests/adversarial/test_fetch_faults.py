@@ -22,6 +22,7 @@ the fetch deadline, with memory bounded; nothing here is mocked.
 |                               |                                      | apart (lower bound)    |
 | 429 + Retry-After: 3600       | FetchError at once                   | message, 1 request     |
 | connection dropped mid-body   | retried, then FetchError             | message, 2 requests    |
+| 5000 entries, max_items: 100  | first 100 stored, 4900 counted       | store count, summary   |
 
 Every test uses a deadline of at most 2 s, so a broken guard shows up as a hang of the
 server's full 60 s (or a memory blow-up), never as a flaky timing threshold.
@@ -39,12 +40,15 @@ from pathlib import Path
 
 import brotli
 import pytest
+from click.testing import CliRunner
 
+from feedhub.cli import main
 from feedhub.config import load_config
 from feedhub.errors import FetchError
 from feedhub.fetch import AddressPolicy, FetchLimits, fetch_url
 from feedhub.model import FetchResult
 from feedhub.pipeline import build
+from feedhub.store import open_store
 
 from ..support.httpd import LocalServer, Reply, Request
 from ..support.sources import rss
@@ -226,11 +230,11 @@ def test_connection_dropped_mid_body(httpd: LocalServer) -> None:
 # -- through a build: the error lands on the source, the others build ------------------------
 
 
-def write_config(folder: Path, httpd: LocalServer, names: list[str]) -> Path:
+def write_config(folder: Path, httpd: LocalServer, names: list[str], fetch: str = "") -> Path:
     lines = ["site: {title: T, base_url: 'https://hub.example.org'}", "sources:"]
     lines += [f"  - {{id: {n}, kind: feed, url: '{httpd.url(f'/{n}.rss')}', allow_private: true}}"
               for n in names]
-    lines += ["fetch: {deadline: 2s, retries: 0}"]
+    lines += ["fetch: {deadline: 2s, retries: 0" + (f", {fetch}" if fetch else "") + "}"]
     path = folder / "sources.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -252,3 +256,13 @@ def test_a_200_that_is_not_a_feed_is_a_clear_source_error(
     good, broken = report.sources
     assert good.ok and good.new == 2
     assert not broken.ok and message in broken.error
+
+
+def test_items_per_source_are_capped(httpd: LocalServer, tmp_path: Path) -> None:
+    httpd.route("/flood.rss", rss("flood", 5000))
+    path = write_config(tmp_path, httpd, ["flood"], "max_items: 100")
+    result = CliRunner().invoke(main, ["build", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "4900 entries past fetch.max_items ignored" in result.stdout
+    with open_store("sqlite:///feedhub.db", tmp_path) as store:
+        assert store.count_items() == 100
