@@ -93,3 +93,30 @@ def test_second_build_changes_nothing(built: Config) -> None:
     assert all(s.new == 0 and s.updated == 0 for s in report.sources)
     assert report.published.written == []
     assert {p.name: p.stat().st_mtime_ns for p in built.output_dir.glob("*.*")} == stamps
+
+
+def test_ids_do_not_depend_on_which_source_answers_first(project: Path, tmp_path: Path) -> None:
+    """Two sources carry the same stories; whichever server is slower, the ids are the same."""
+    import shutil
+    import time
+    from functools import partial
+
+    from feedhub.fetch import fetch
+
+    def ids_when_slow(slow: str, folder: Path) -> dict[str, str]:
+        shutil.copytree(project.parent, folder)
+        config = load_config(folder / "sources.yaml")
+
+        def fetcher(source, root, validators):  # type: ignore[no-untyped-def]
+            if source.id == slow:
+                time.sleep(0.3)
+            return partial(fetch, limits=config.fetch.limits)(source, root, validators)
+
+        assert build(config, fetcher=fetcher).ok
+        with open_store(config.store, config.root) as store:
+            return {item.title: item.id for item in store.items_for("all", 100)}
+
+    newsroom_slow = ids_when_slow("ilo-newsroom", tmp_path / "a")
+    feeds_slow = ids_when_slow("ilo-press", tmp_path / "b")
+    assert newsroom_slow == feeds_slow
+    assert len(newsroom_slow) == 14

@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -65,7 +65,11 @@ def fetch_all(
     settings: FetchSettings,
 ) -> Iterator[tuple[Source, FetchResult | SourceError]]:
     """Fetch every source concurrently within the bounds; yield (source, result or error) in
-    completion order, on the calling thread."""
+    the order of ``sources``, on the calling thread.
+
+    The order is the config's, not completion order, so that the first build to meet a story
+    on two sources always stores it from the same one: its id is then the same whichever
+    server answered first. Fetches go on in the background while an earlier one is awaited."""
     if not sources:
         return
     gates: dict[str, threading.Semaphore] = defaultdict(
@@ -91,8 +95,9 @@ def fetch_all(
         futures: dict[Future[FetchResult | SourceError], Source] = {
             pool.submit(run, source): source for source in interleave_hosts(sources)
         }
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        by_source = {source.id: future for future, source in futures.items()}
+        for source in sources:
+            yield source, by_source[source.id].result()
 
 
 @dataclass(frozen=True)
