@@ -43,7 +43,10 @@ def format_date(value: datetime) -> str:
 
 
 def parse_stored_date(text: str) -> datetime:
-    return datetime.strptime(text, _DATE_FORMAT).replace(tzinfo=UTC)
+    # Only format_date writes these. fromisoformat reads them ~100x faster than strptime
+    # (Python 3.11 takes the "Z"): publishing reads every item's dates (bench/build.py).
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def content_hash(item: Item) -> str:
