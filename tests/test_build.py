@@ -120,3 +120,13 @@ def test_ids_do_not_depend_on_which_source_answers_first(project: Path, tmp_path
     feeds_slow = ids_when_slow("ilo-press", tmp_path / "b")
     assert newsroom_slow == feeds_slow
     assert len(newsroom_slow) == 14
+
+
+def test_first_build_dates_merged_stories_by_their_sources_not_the_build(built: Config) -> None:
+    with open_store(built.store, built.root) as store:
+        items = {i.title: i for i in store.items_for("all", 100)}
+    jpm = items["ILO teams with J.P Morgan to support women entrepreneurs"]
+    assert len(jpm.sources) == 2
+    # The RSS copy says 09:00 +0200 on the 18th; the listing says the 18th. Never build time.
+    assert jpm.updated == datetime(2021, 5, 18, 7, 0, tzinfo=UTC)
+    assert max(i.updated for i in items.values()) < datetime(2022, 1, 1, tzinfo=UTC)

@@ -100,11 +100,20 @@ _CLEANER = nh3.Cleaner(
     attributes=ALLOWED_ATTRIBUTES,
     url_schemes=URL_SCHEMES,
     link_rel="noopener noreferrer",
-    set_tag_attribute_values={"img": {"loading": "lazy", "referrerpolicy": "no-referrer"}},
     strip_comments=True,
 )
 """The one allowlist, built once: everything else (script, style, iframe, form, svg, object,
 event handlers, style attributes and so CSS expressions) is dropped."""
+
+# nh3's set_tag_attribute_values writes the attributes it adds in a per-process random order,
+# which would change a story's bytes (and content hash) from one build to the next: feedhub
+# adds them itself, in one order, to every <img> nh3 let through (quoted values may hold ">").
+_IMG_TAG = re.compile(r'<img((?:\s+[^\s=>/]+(?:="[^"]*")?)*)\s*/?>')
+_IMG_ATTRS = ' loading="lazy" referrerpolicy="no-referrer"'
+
+
+def _lazy_images(cleaned: str) -> str:
+    return _IMG_TAG.sub(lambda m: f"<img{m.group(1)}{_IMG_ATTRS}>", cleaned)
 
 
 def strip_xml_forbidden(text: str) -> str:
@@ -197,12 +206,12 @@ def sanitise_html(fragment: str, base: str = "", limit: int = MAX_SUMMARY) -> st
         return html.escape(fragment.strip()[:limit], quote=False)
     # nh3 decodes character references, so "&#1;" becomes a control character: strip again.
     cleaned = strip_xml_forbidden(
-        _IMG_WITHOUT_SRC.sub("", _absolutise(_CLEANER.clean(fragment), base))
+        _lazy_images(_IMG_WITHOUT_SRC.sub("", _absolutise(_CLEANER.clean(fragment), base)))
     ).strip()
     cut = limit
     while len(cleaned) > limit and cut > 0:
         # Cutting may split a tag; cleaning again closes what the cut left open.
-        cleaned = strip_xml_forbidden(_CLEANER.clean(cleaned[:cut])).strip()
+        cleaned = strip_xml_forbidden(_lazy_images(_CLEANER.clean(cleaned[:cut]))).strip()
         cut -= max(len(cleaned) - limit, 16)
     return cleaned
 

@@ -412,7 +412,11 @@ def remember(old: Item | None, new: Item, now: datetime) -> Item:
                      keys=tuple(sorted(set(old.keys) | set(new.keys))))
     if content_hash(merged) == content_hash(old):
         return replace(merged, updated=old.updated)
-    # Changed: trust the source's own updated date when it moved forward, else it is now.
+    if not set(old.sources) <= set(new.sources):
+        # Another source's copy joined the story: it changed as of the newer of the two
+        # sources' own dates, not as of this build (which would make feeds date by builds).
+        return replace(merged, updated=max(old.updated, new.updated))
+    # The same source changed it: trust its updated date when it moved forward, else now.
     return replace(merged, updated=new.updated if new.updated > old.updated else now)
 
 
