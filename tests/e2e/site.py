@@ -238,7 +238,8 @@ class Site:
         return lines
 
     def get(self, path: str) -> httpx.Response:
-        response = httpx.get(self.url(path), headers={"User-Agent": CHECKER_AGENT}, timeout=10)
+        response = httpx.get(self.url(path), headers={"User-Agent": CHECKER_AGENT},
+                             timeout=60)
         response.raise_for_status()
         return response
 
