@@ -104,6 +104,7 @@ def chromium(profile: Path) -> Iterator[Browser]:
         context = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=executable, headless=True, args=FLAGS,
             viewport={"width": 1024, "height": 768})
+        context.set_default_timeout(60_000)  # a busy CI machine, not a slow page
         try:
             yield Browser(context)
         finally:

@@ -202,7 +202,7 @@ class Site:
                  "--access-logfile", str(self.access_log), "--access-logformat", LOG_FORMAT,
                  "wsgi:app"],
                 env=env, stdout=errors, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError("gunicorn exited:\n" + self.error_log.read_text())
@@ -211,7 +211,7 @@ class Site:
                 return
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise AssertionError("gunicorn did not answer in 30 s:\n" + self.error_log.read_text())
+        raise AssertionError("gunicorn did not answer in 60 s:\n" + self.error_log.read_text())
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
