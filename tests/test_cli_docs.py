@@ -121,3 +121,29 @@ def test_build_text_logs_failures_by_default_and_every_source_with_v(project: Pa
     assert "ilo-newsroom" in result.stdout  # the table
     result = CliRunner().invoke(main, ["-v", "build", "-c", str(project)])
     assert len(result.stderr.splitlines()) == 3
+
+
+JSON_RUNS = {"check": [], "status": [], "preview": ["ilo-press"]}
+"""Arguments that make each --json command succeed on the bundled project."""
+
+
+def test_json_commands_are_the_expected_ones() -> None:
+    with_json = {name for name, command in main.commands.items()
+                 if any(getattr(p, "name", "") == "as_json" for p in command.params)}
+    assert with_json == set(JSON_RUNS), "add the new --json command to JSON_RUNS"
+
+
+@pytest.mark.parametrize("name", sorted(JSON_RUNS))
+def test_json_output_is_one_document_on_stdout(name: str, project: Path) -> None:
+    result = CliRunner().invoke(main, [name, "-c", str(project), "--json", *JSON_RUNS[name]])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # nothing else on stdout
+    assert isinstance(data, dict) and data
+
+
+def test_a_command_option_reads_its_feedhub_command_option_variable(project: Path) -> None:
+    args = ["preview", "-c", str(project), "ilo-newsroom"]
+    assert "more (--limit)" not in CliRunner().invoke(main, args).output
+    result = CliRunner().invoke(main, args, env={"FEEDHUB_PREVIEW_LIMIT": "2"})
+    assert result.exit_code == 0, result.output
+    assert "... and 8 more (--limit)" in result.output
