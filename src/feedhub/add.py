@@ -111,10 +111,10 @@ def suggest_id(url: str, taken: Iterable[str]) -> str:
     return candidate
 
 
-def preview_target(url: str, kind: SourceKind, root: Path, *, allow_private: bool = False,
-                   fetcher: Fetcher = fetch) -> Preview:
+def preview_target(url: str, kind: SourceKind, root: Path, *, source_id: str = "add",
+                   allow_private: bool = False, fetcher: Fetcher = fetch) -> Preview:
     """Preview the chosen feed, or the page read by automatic detection."""
-    source = Source(id="add", kind=kind, location=url, allow_private=allow_private)
+    source = Source(id=source_id, kind=kind, location=url, allow_private=allow_private)
     return preview_source(source, root, fetcher)
 
 

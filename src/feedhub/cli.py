@@ -422,16 +422,16 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
             title = found.feeds[choice - 1].title or found.page_title
     elif not found.is_feed:
         say(f"{found.url} advertises no feed: looking for its list of items.")
-    preview = preview_target(target, kind, root, allow_private=allow_private)
+    taken = [s.id for s in config.sources]
+    if source_id and source_id in taken:
+        fail(f"a source {source_id!r} exists already; choose another --id", EXIT_CONFIG)
+    sid = source_id or suggest_id(target if kind is SourceKind.FEED else found.url, taken)
+    preview = preview_target(target, kind, root, source_id=sid, allow_private=allow_private)
     say(render(preview, limit))
     if preview.error or not preview.rows:
         fail(f"no items found at {target}", EXIT_SOURCE_FAILED,
              hint="Nothing was added. Try another page (the news listing itself), or write "
                   "the source's selectors by hand.")
-    taken = [s.id for s in config.sources]
-    if source_id and source_id in taken:
-        fail(f"a source {source_id!r} exists already; choose another --id", EXIT_CONFIG)
-    sid = source_id or suggest_id(target if kind is SourceKind.FEED else found.url, taken)
     entry = draft(sid, target, kind, preview, page_url=url, title=title, category=category,
                   categories=[c.slug for c in config.categories], allow_private=allow_private,
                   now=datetime.now(UTC))

@@ -66,7 +66,8 @@ def schema_keys(definition: str = "") -> frozenset[str]:
     return frozenset(node["properties"])
 
 
-# To add a key, add it to data/sources.schema.json; these follow.
+# To add a key, add it to data/sources.schema.json (these follow), read it below, show it in
+# data/starter.yaml and the full sample, and run `python -m feedhub.docs` for the README.
 TOP_KEYS = schema_keys()
 SITE_KEYS = schema_keys("site")
 CATEGORY_KEYS = schema_keys("category")
