@@ -127,3 +127,13 @@ def test_background_thread_builds_and_readers_never_see_half_a_file(config: Conf
         assert reads > 0
     finally:
         refresher.stop()
+
+
+def test_serve_refuses_a_bad_refresh_interval(config: Config) -> None:
+    from click.testing import CliRunner
+
+    from feedhub.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "-c", str(config.path), "--refresh", "soon"])
+    assert result.exit_code == 2
+    assert "--refresh" in result.output and "15m" in result.output
