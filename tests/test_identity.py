@@ -292,3 +292,23 @@ def test_status_lists_unmatched_labels(tmp_path: Path) -> None:
     import json
 
     assert json.loads(result.output)["sources"][0]["unmatched_labels"] == ["Labour", "Transport"]
+
+
+@pytest.mark.parametrize(("url", "canonical"), [
+    ("HTTP://News.Example.ORG:80/a/b/?utm_source=x&b=2&a=1#frag",
+     "https://news.example.org/a/b?a=1&b=2"),
+    ("https://news.example.org:443/a%2db%7e?fbclid=1&gclid=2&mc_cid=3&mc_eid=4",
+     "https://news.example.org/a-b~"),
+    ("https://user:pw@news.example.org:8443/x/", "https://news.example.org:8443/x"),
+    ("https://news.example.org", "https://news.example.org/"),
+    ("https://news.example.org/caf%c3%a9", "https://news.example.org/caf%C3%A9"),
+    ("https://bücher.example/a", "https://xn--bcher-kva.example/a"),
+    ("http://[::1]:80/a", "https://[::1]/a"),
+    ("https://news.example.org:99999/a", "https://news.example.org:99999/a"),  # bad port: kept
+    ("tag:example.org,2026:1", "tag:example.org,2026:1"),
+])
+def test_canonical_url_rules(url: str, canonical: str) -> None:
+    from feedhub.normalise import canonical_url
+
+    assert canonical_url(url) == canonical
+    assert canonical_url(canonical) == canonical
