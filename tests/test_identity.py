@@ -312,3 +312,20 @@ def test_canonical_url_rules(url: str, canonical: str) -> None:
 
     assert canonical_url(url) == canonical
     assert canonical_url(canonical) == canonical
+
+
+def test_stories_a_source_still_lists_unchanged_are_never_pruned(tmp_path: Path) -> None:
+    """An unchanged body skips parsing, yet its stories are still listed: pruning keeps them."""
+    put(tmp_path, "wire-a.rss", "a.rss")
+    config = project(tmp_path, feed_source("wire-a", "a.rss"), site="  max_age_days: 30\n")
+    run(config)
+    assert len(stored(config)) == 2
+    for days in (20, 40, 70):
+        report = run(config, NOW + timedelta(days=days))
+        assert report.sources[0].unchanged_body
+        assert report.pruned == 0
+    assert len(stored(config)) == 2
+    # Once the source stops listing them, they go after max_age.
+    (tmp_path / "a.rss").write_text((DATA / "tracking-v1.rss").read_text())
+    run(config, NOW + timedelta(days=71))
+    assert run(config, NOW + timedelta(days=102)).pruned == 2

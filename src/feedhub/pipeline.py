@@ -228,6 +228,9 @@ def build_source(
                                      last_modified=fetched.last_modified or state.last_modified,
                                      body_hash=state.body_hash,
                                      unmatched_labels=state.unmatched_labels)
+                if site is not None and site.max_age_days and state.last_success is not None:
+                    # Still listed, so not to be pruned (only pruning reads last_seen).
+                    store.touch_listed(db, source.id, state.last_success, now)
             return result
         entries = extract(source, fetched, page_fetcher(source, root, fetcher))
         lap("extract")

@@ -253,6 +253,21 @@ class Store:
         db.executemany("UPDATE items SET last_seen = ? WHERE id = ?",
                        [(format_date(now), item_id) for item_id in ids])
 
+    def touch_listed(
+        self, db: Connection, source_id: str, since: datetime, now: datetime
+    ) -> None:
+        """Mark as seen ``now`` the items a source listed at its last success (``since``).
+
+        For a source whose body did not change: its items were not re-read, but they are still
+        listed, and pruning (by ``last_seen``) must not take them. Every read of a source sets
+        ``last_seen`` of the items it lists to the time it records as its success, so the
+        items it still lists are those its own or a later read touched."""
+        db.execute(
+            "UPDATE items SET last_seen = ? WHERE last_seen >= ? AND id IN "
+            "(SELECT item_id FROM item_sources WHERE source_id = ?)",
+            (format_date(now), format_date(since), source_id),
+        )
+
     def find_keys(self, keys: Iterable[str]) -> dict[str, list[str]]:
         """Identity key -> ids of the stored items that carry it (oldest first_seen first)."""
         keys = list(dict.fromkeys(keys))
