@@ -214,7 +214,7 @@ def write_config(corpus: Corpus, server: LocalServer, folder: Path) -> Path:
         entry: dict[str, Any] = {"id": s.id, "kind": "html" if s.kind == "html" else "feed",
                                  "url": server.url(s.path), "category": "news"}
         if s.kind == "html":
-            entry["selectors"] = SELECTORS
+            entry["selectors"] = dict(SELECTORS)  # no YAML aliases in the config
         if "allow_private" in source_keys:
             entry["allow_private"] = True  # the corpus is on 127.0.0.1
         entries.append(entry)
