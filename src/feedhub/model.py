@@ -265,6 +265,9 @@ class RawEntry:
     """One entry as a source gave it: untrusted text, not yet normalised."""
 
     title: str = ""
+    title_html: bool = False
+    """The title is markup (Atom type="html", an RSS title with tags, a `@html` rule), whose
+    tags are dropped; otherwise it is plain text, and ``<`` in it is a character to keep."""
     link: str = ""
     guid: str = ""
     """The source's own id for the entry (RSS guid / Atom id), if any."""

@@ -121,15 +121,17 @@ def strip_xml_forbidden(text: str) -> str:
     return _XML_FORBIDDEN.sub("", text)
 
 
-def plain_text(text: str, limit: int = MAX_TITLE) -> str:
+def plain_text(text: str, limit: int = MAX_TITLE, *, markup: bool = True) -> str:
     """Markup and entities gone, whitespace collapsed, capped: for titles, names and labels.
 
     Entities are decoded until none is left (feeds double-escape titles often enough), so
-    applying this twice changes nothing.
+    applying this twice changes nothing. With ``markup=False`` the text is known to be plain
+    (an Atom type="text" title, a JSON Feed title): "a <b> c" keeps its "<b>" as characters.
     """
     text = strip_xml_forbidden(text[: limit * 8])
     while "<" in text or "&" in text:
-        decoded = strip_xml_forbidden(html.unescape(_TAG.sub(" ", _CODE.sub(" ", text))))
+        stripped = _TAG.sub(" ", _CODE.sub(" ", text)) if markup else text
+        decoded = strip_xml_forbidden(html.unescape(stripped))
         if decoded == text:
             break
         text = decoded
@@ -403,7 +405,7 @@ def normalise_entries(
     all_keys = identity_keys(entries, source, links, page_url)
     items: dict[str, Item] = {}
     for entry, link, keys in zip(entries, links, all_keys, strict=True):
-        title = plain_text(entry.title)
+        title = plain_text(entry.title, markup=entry.title_html)
         if not keys:
             report.dropped.append(title or "(untitled)")
             continue
@@ -423,7 +425,7 @@ def normalise_entry(
     report: NormaliseReport,
 ) -> Item:
     """One entry with known identity keys -> an Item seen first at ``now``."""
-    title = plain_text(entry.title)
+    title = plain_text(entry.title, markup=entry.title_html)
     published = to_utc(entry.published, source.timezone)
     if published is None and (entry.date_text or entry.published is not None):
         report.unparsed_dates.append(plain_text(entry.date_text or str(entry.published), 100))

@@ -33,7 +33,7 @@ from tests.support.httpd import LocalServer, Reply, Request
 
 SOURCES = 4
 ITEMS = 25
-DELAY = 0.15
+DELAY = 0.5
 """Seconds each feed takes to answer, so a build spends a while in every stage."""
 TIMEOUT = 60
 
@@ -75,7 +75,10 @@ def write_project(folder: Path, server: LocalServer) -> Path:
     for n in range(SOURCES):
         lines += [f"  - id: s{n}", "    kind: feed", f"    url: {server.url(f'/s{n}.rss')}",
                   "    category: news", "    allow_private: true"]
-    lines += ["store: sqlite:///feedhub.db", "output: feeds", ""]
+    # One fetch at a time, so a build spends SOURCES * DELAY in fetching however fast the rest
+    # of feedhub gets: the fixed kill delays below then land inside a running build.
+    lines += ["fetch:", "  concurrency: 1",
+              "store: sqlite:///feedhub.db", "output: feeds", ""]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "sources.yaml"
     path.write_text("\n".join(lines), encoding="utf-8")

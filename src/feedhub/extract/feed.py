@@ -18,6 +18,7 @@ Traps, written down once:
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -124,6 +125,23 @@ def parse_feed_bytes(source_id: str, result: FetchResult) -> Any:
     )
 
 
+_HTML_TAG = re.compile(
+    r"</?(?:a|abbr|b|big|br|cite|code|del|em|font|h[1-6]|i|iframe|img|ins|object|p|q|s|"
+    r"script|small|span|strike|strong|style|sub|sup|svg|u)\b[^>]*>|&(?:[a-z]+|#\d+);",
+    re.IGNORECASE)
+
+
+def _is_markup(detail: Any, atom: bool) -> bool:
+    """Is a title markup? Atom says so with its type. RSS cannot, and feedparser calls most
+    RSS titles text/plain even when they hold escaped HTML: there a known HTML tag or an
+    entity left after unescaping marks markup, while "3 < 5" or "<on the rise>" stay text."""
+    if not isinstance(detail, dict):
+        return False
+    if str(detail.get("type", "")) in ("text/html", "application/xhtml+xml"):
+        return True
+    return not atom and bool(_HTML_TAG.search(str(detail.get("value", ""))))
+
+
 def extract_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
     """Entries of an RSS, Atom or JSON Feed document (JSON Feed is recognised by its ``{``)."""
     if not result.body.strip():
@@ -135,7 +153,8 @@ def extract_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
         raise ExtractError(source_id, f"not an RSS, Atom or JSON feed ({reason})")
     # Atom: an entry without an author has the feed's (RFC 4287 4.2.1); RSS has no such rule.
-    feed_author = _author(parsed.feed) if str(parsed.get("version", "")).startswith("atom") else ""
+    atom = str(parsed.get("version", "")).startswith("atom")
+    feed_author = _author(parsed.feed) if atom else ""
     entries = []
     for entry in parsed.entries:
         summary = str(entry.get("summary") or "")
@@ -148,6 +167,7 @@ def extract_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
         updated = _datetime(dict.get(entry, "updated_parsed"))
         entries.append(RawEntry(
             title=str(entry.get("title") or ""),
+            title_html=_is_markup(entry.get("title_detail"), atom),
             link=str(entry.get("link") or ""),
             guid=str(entry.get("id") or ""),
             summary=summary,
