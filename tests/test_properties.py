@@ -82,7 +82,9 @@ def normalise_one(entry: RawEntry) -> list[Item]:
 
 
 def as_raw(item: Item, guid: str) -> RawEntry:
-    return RawEntry(title=item.title, link=item.link, guid=guid, summary=item.summary,
+    # A published title is plain text, and says so (as an Atom type="text" title would).
+    return RawEntry(title=item.title, title_html=False, link=item.link, guid=guid,
+                    summary=item.summary,
                     content=item.content, published=item.published, updated=item.updated,
                     labels=item.labels, image=item.image, author=item.author,
                     enclosures=item.enclosures)

@@ -40,5 +40,5 @@ def test_atom_text_titles_keep_angle_brackets_and_html_titles_lose_tags() -> Non
     assert titles(ATOM) == ["Heat stress <on the rise> & more", "A bold move", "Safe"]
 
 
-def test_rss_titles_follow_feedparser_verdict() -> None:
+def test_rss_titles_keep_lone_angle_brackets_and_lose_tags() -> None:
     assert titles(RSS) == ["Wages: 3 < 5 and x > y", "Care work matters"]

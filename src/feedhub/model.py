@@ -265,9 +265,10 @@ class RawEntry:
     """One entry as a source gave it: untrusted text, not yet normalised."""
 
     title: str = ""
-    title_html: bool = False
-    """The title is markup (Atom type="html", an RSS title with tags, a `@html` rule), whose
-    tags are dropped; otherwise it is plain text, and ``<`` in it is a character to keep."""
+    title_html: bool | None = None
+    """True: the title is markup (Atom type="html", a `@html` rule), its tags are dropped.
+    False: the source says it is plain text (Atom type="text"): "<" in it is a character.
+    None: nobody says (RSS, listing text, JSON Feed): tag-like text is taken as markup."""
     link: str = ""
     guid: str = ""
     """The source's own id for the entry (RSS guid / Atom id), if any."""

@@ -139,6 +139,18 @@ def plain_text(text: str, limit: int = MAX_TITLE, *, markup: bool = True) -> str
     return text[:limit].rstrip() if len(text) > limit else text
 
 
+_TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
+
+
+def title_is_markup(entry: RawEntry) -> bool:
+    """Whether a title's tags are to be dropped. When the source does not say (RSS, listing
+    text, JSON Feed), anything tag-like counts as markup, so that no title can carry a tag
+    into a partner page that misuses it as HTML; "3 < 5" stays text either way."""
+    if entry.title_html is not None:
+        return entry.title_html
+    return bool(_TAG_LIKE.search(entry.title))
+
+
 def canonical_url(url: str) -> str:
     """The form of a URL used for identity (not for display: the scheme is always https).
 
@@ -405,7 +417,7 @@ def normalise_entries(
     all_keys = identity_keys(entries, source, links, page_url)
     items: dict[str, Item] = {}
     for entry, link, keys in zip(entries, links, all_keys, strict=True):
-        title = plain_text(entry.title, markup=entry.title_html)
+        title = plain_text(entry.title, markup=title_is_markup(entry))
         if not keys:
             report.dropped.append(title or "(untitled)")
             continue
@@ -425,7 +437,7 @@ def normalise_entry(
     report: NormaliseReport,
 ) -> Item:
     """One entry with known identity keys -> an Item seen first at ``now``."""
-    title = plain_text(entry.title, markup=entry.title_html)
+    title = plain_text(entry.title, markup=title_is_markup(entry))
     published = to_utc(entry.published, source.timezone)
     if published is None and (entry.date_text or entry.published is not None):
         report.unparsed_dates.append(plain_text(entry.date_text or str(entry.published), 100))

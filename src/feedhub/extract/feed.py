@@ -18,7 +18,6 @@ Traps, written down once:
 from __future__ import annotations
 
 import calendar
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -125,21 +124,11 @@ def parse_feed_bytes(source_id: str, result: FetchResult) -> Any:
     )
 
 
-_HTML_TAG = re.compile(
-    r"</?(?:a|abbr|b|big|br|cite|code|del|em|font|h[1-6]|i|iframe|img|ins|object|p|q|s|"
-    r"script|small|span|strike|strong|style|sub|sup|svg|u)\b[^>]*>|&(?:[a-z]+|#\d+);",
-    re.IGNORECASE)
-
-
-def _is_markup(detail: Any, atom: bool) -> bool:
-    """Is a title markup? Atom says so with its type. RSS cannot, and feedparser calls most
-    RSS titles text/plain even when they hold escaped HTML: there a known HTML tag or an
-    entity left after unescaping marks markup, while "3 < 5" or "<on the rise>" stay text."""
-    if not isinstance(detail, dict):
-        return False
-    if str(detail.get("type", "")) in ("text/html", "application/xhtml+xml"):
-        return True
-    return not atom and bool(_HTML_TAG.search(str(detail.get("value", ""))))
+def _title_is_markup(detail: Any, atom: bool) -> bool | None:
+    """Atom says what its titles are; RSS cannot (feedparser guesses, often wrongly)."""
+    if not atom or not isinstance(detail, dict):
+        return None
+    return str(detail.get("type", "")) in ("text/html", "application/xhtml+xml")
 
 
 def extract_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
@@ -167,7 +156,7 @@ def extract_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
         updated = _datetime(dict.get(entry, "updated_parsed"))
         entries.append(RawEntry(
             title=str(entry.get("title") or ""),
-            title_html=_is_markup(entry.get("title_detail"), atom),
+            title_html=_title_is_markup(entry.get("title_detail"), atom),
             link=str(entry.get("link") or ""),
             guid=str(entry.get("id") or ""),
             summary=summary,

@@ -147,7 +147,7 @@ def extract_items(
         image = image_field(block, sel.image) if sel.image else ""
         entries.append(RawEntry(
             title=field(block, sel.title),
-            title_html=sel.title.rstrip().endswith("@html"),
+            title_html=True if sel.title.rstrip().endswith("@html") else None,
             link=urljoin(base, link) if link else "",
             guid=field(block, guid_rule),
             summary=field(block, sel.summary),
