@@ -372,3 +372,26 @@ def test_relax_ng_check_can_fail(tmp_path: Path) -> None:
     bad.write_text('<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
                    "<updated>2021-01-01T00:00:00Z</updated></feed>", encoding="utf-8")
     assert atom_schema_problems([bad])
+
+
+def test_a_publish_flushes_to_disk_once_not_once_per_file(
+        config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    calls = {"sync": 0, "fsync": 0}
+    real_sync, real_fsync = os.sync, os.fsync
+
+    def count_sync() -> None:
+        calls["sync"] += 1
+        real_sync()
+
+    def count_fsync(fd: int) -> None:
+        calls["fsync"] += 1
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "sync", count_sync)
+    monkeypatch.setattr(os, "fsync", count_fsync)
+    report = build(config)
+    assert report.ok and len(report.published.written) > 20
+    assert calls == {"sync": 1, "fsync": 0}  # every file made durable before any rename
+    assert not list(config.output_dir.rglob("*.tmp"))
