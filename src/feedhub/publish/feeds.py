@@ -1,19 +1,52 @@
-"""FeedDoc -> RSS 2.0 and Atom 1.0 bytes, built with lxml's element API.
+"""FeedDoc -> RSS 2.0 and Atom 1.0 bytes, written with feedgen (the only feedgen importer).
 
-Built by hand rather than with feedgen because feedgen cannot write what valid, rich feeds
-need here (an xml-stylesheet instruction, RFC 5005 archive markers, atom:source, WebSub and
-paging links on RSS) and raises on control characters, which would abort a whole file.
+Each render builds its own ``FeedGenerator`` (RSS and Atom differ in what one call means: a
+category's text, how many enclosures, where a source goes), fills it from the FeedDoc, and
+serialises with feedgen's public ``rss_str`` / ``atom_str``. What feedgen does not write comes
+from feedgen's own extension mechanism (``register_extension``): the built-in ``dc``
+(dc:creator) and ``media`` (media:thumbnail) extensions, and :class:`_FeedExtension` /
+:class:`_EntryExtension` here for the RFC 5005 ``fh:archive`` marker, the hub and paging
+atom:links of an RSS channel, Atom enclosure links and a full atom:source.
 
-Contract: every text and attribute goes through :func:`~.document.clean`, so the output is
-well-formed for any input; the caller parses it back before writing. Dates: RSS in RFC 822
-(``email.utils``, so the weekday is right), Atom in RFC 3339, all UTC.
+The xml-stylesheet instruction is spliced into the serialised bytes right after the XML
+declaration (:func:`_with_stylesheet`): feedgen has no hook for a node before the root, and
+its ``_create_rss`` / ``_create_atom`` tree builders are private API that may change.
+
+Contract: every text and attribute goes through :func:`~.document.clean` before it reaches
+feedgen, so the output is well-formed for any input; the caller parses it back before writing.
+Dates: RSS in RFC 822 (``+0000``), Atom in RFC 3339, all UTC; no build time anywhere, so the
+bytes only change when the items do.
+
+feedgen's traps (1.0), each handled below:
+
+- Datetimes must be timezone-aware (a naive one raises ``ValueError``); ours are UTC.
+- ``add_entry`` prepends unless ``order="append"``: we append, items are newest first already.
+- Required fields (title, link, description / id, title, updated; an entry's alternate link or
+  content) are only checked at serialisation, where a gap raises ``ValueError``.
+- A new ``FeedGenerator`` defaults ``lastBuildDate`` / ``updated`` to *now* and the generator
+  to python-feedgen: both are always set here, or the bytes would change on every build.
+- feedgen and lxml raise on XML-forbidden characters (controls, lone surrogates): every text
+  goes through ``clean`` first, so one bad field can never abort a file.
+- The RSS channel ``<link>`` is the LAST link added, whatever its rel: the alternate (page)
+  link is added last. Only the first rel=self link reaches an RSS channel; other atom:links
+  on RSS come from :class:`_FeedExtension`.
+- An entry's Atom links lose their rel/type/length (a loop variable in ``atom_entry`` shadows
+  the link dict), so the alternate link is written as a bare ``<link href>`` (alternate is
+  Atom's default) and enclosure links come from :class:`_EntryExtension`.
+- content:encoded is a CDATA section (``type="CDATA"``), which cannot hold ``]]>``: it is
+  written ``]]&gt;``, the same HTML. With no summary, feedgen puts content in <description>.
+- feedgen builds Atom elements without a namespace under a literal ``xmlns`` attribute, so
+  extension elements in the Atom namespace are made the same way (no prefix appears).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Any
 
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from .. import __version__
@@ -31,14 +64,13 @@ from .document import (
 )
 
 ATOM = "http://www.w3.org/2005/Atom"
-CONTENT = "http://purl.org/rss/1.0/modules/content/"
-MEDIA = "http://search.yahoo.com/mrss/"
 HISTORY = "http://purl.org/syndication/history/1.0"
-DC = "http://purl.org/dc/elements/1.1/"
 
 RSS_TYPE = "application/rss+xml"
 ATOM_TYPE = "application/atom+xml"
 JSON_TYPE = "application/feed+json"
+
+_EXTENSION = "feedhub"
 
 
 def rfc822(when: datetime) -> str:
@@ -49,102 +81,105 @@ def rfc3339(when: datetime) -> str:
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None,
-         **attrs: str) -> etree._Element:
-    element = etree.SubElement(parent, tag, {k: clean(v) for k, v in attrs.items()})
-    if text is not None:
-        element.text = clean(text)
-    return element
+def _utc(when: datetime) -> datetime:
+    return when.astimezone(UTC)
 
 
-def _serialise(root: etree._Element, doc: FeedDoc) -> bytes:
-    tree = etree.ElementTree(root)
-    pi = etree.ProcessingInstruction(
-        "xml-stylesheet", f'type="text/xsl" href="{doc.stylesheet_url}"')
-    root.addprevious(pi)
-    data: bytes = etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    return data
+# -- extensions ----------------------------------------------------------------------------------
+
+class _FeedExtension(BaseExtension):  # type: ignore[misc]
+    """Channel/feed level: RFC 5005 ``fh:archive`` and, on RSS, the atom:links feedgen drops."""
+
+    def __init__(self) -> None:
+        self.archive = False
+        self.rss_links: list[tuple[str, str, str]] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": HISTORY} if self.archive else {}
+
+    def extend_rss(self, feed: etree._Element) -> etree._Element:
+        channel = feed[0]
+        for rel, href, mime in self.rss_links:
+            link = etree.SubElement(channel, f"{{{ATOM}}}link", rel=rel, href=href)
+            if mime:
+                link.set("type", mime)
+        if self.archive:
+            etree.SubElement(channel, f"{{{HISTORY}}}archive")
+        return feed
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        if self.archive:
+            etree.SubElement(feed, f"{{{HISTORY}}}archive")
+        return feed
+
+
+class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
+    """Atom entry level: enclosure links and atom:source (id, title, updated, link)."""
+
+    def __init__(self) -> None:
+        self.enclosures: list[dict[str, str]] = []
+        self.source: tuple[SourceRef, str] | None = None
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        return item
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        # Un-namespaced like feedgen's own elements: they serialise into Atom's default namespace.
+        for attrs in self.enclosures:
+            etree.SubElement(entry, "link", attrs)
+        if self.source is not None:
+            ref, updated = self.source
+            source = etree.SubElement(entry, "source")
+            etree.SubElement(source, "id").text = ref.url
+            etree.SubElement(source, "title").text = ref.title
+            # The source's own feed date is not kept; the entry's change is when we last saw it.
+            etree.SubElement(source, "updated").text = updated
+            etree.SubElement(source, "link", rel="self" if ref.is_feed else "alternate",
+                             href=ref.url)
+        return entry
+
+
+def _text(*choices: str) -> str:
+    """The first choice with visible text once cleaned: feedgen drops or refuses empty fields."""
+    for choice in choices:
+        if clean(choice).strip():
+            return clean(choice)
+    return "Untitled"
+
+
+def _generator(doc: FeedDoc) -> tuple[Any, _FeedExtension]:
+    fg = FeedGenerator()
+    fg.load_extension("media")
+    fg.register_extension(_EXTENSION, _FeedExtension, _EntryExtension)
+    ext: _FeedExtension = getattr(fg, _EXTENSION)
+    ext.archive = bool(doc.archive)
+    fg.id(clean(doc.feed_id))
+    fg.title(_text(doc.title, doc.slug))
+    fg.language(clean(doc.site.language))
+    return fg, ext
 
 
 def _paging_links(doc: FeedDoc, ext: str, mime: str) -> list[tuple[str, str, str]]:
     """(rel, href, type) of the self, hub and RFC 5005 links of a document."""
     links = [("self", doc.self_url(ext), mime)]
-    if doc.site.websub_hub:
-        links.append(("hub", doc.site.websub_hub, ""))
+    hub = safe_url(doc.site.websub_hub or "")
+    if hub:
+        links.append(("hub", hub, ""))
     if doc.archive:
         links.append(("current", doc.url(ext), mime))
     if doc.prev_archive:
         links.append(("prev-archive", doc.archive_url(doc.prev_archive, ext), mime))
     if doc.next_archive:
         links.append(("next-archive", doc.archive_url(doc.next_archive, ext), mime))
-    return links
+    return [(rel, clean(href), mime) for rel, href, mime in links]
 
 
-# -- RSS 2.0 -------------------------------------------------------------------------------------
-
-def render_rss(doc: FeedDoc) -> bytes:
-    nsmap = {"atom": ATOM, "content": CONTENT, "media": MEDIA, "dc": DC}
-    if doc.archive:
-        nsmap["fh"] = HISTORY
-    rss = etree.Element("rss", {"version": "2.0"}, nsmap=nsmap)
-    channel = _sub(rss, "channel")
-    _sub(channel, "title", doc.title)
-    _sub(channel, "link", doc.page_url)
-    _sub(channel, "description", doc.site.description or doc.title)
-    for rel, href, mime in _paging_links(doc, "rss", RSS_TYPE):
-        attrs = {"rel": rel, "href": href}
-        if mime:
-            attrs["type"] = mime
-        _sub(channel, f"{{{ATOM}}}link", **attrs)
-    if doc.archive:
-        _sub(channel, f"{{{HISTORY}}}archive")
-    _sub(channel, "language", doc.site.language)
-    _sub(channel, "lastBuildDate", rfc822(doc.updated))
-    _sub(channel, "generator", f"{GENERATOR_NAME} {__version__}")
-    _sub(channel, "docs", "https://www.rssboard.org/rss-specification")
-    _sub(channel, "ttl", str(doc.ttl_minutes))
-    image = doc.site.logo or doc.site.icon
-    if image:
-        img = _sub(channel, "image")
-        _sub(img, "url", image)
-        _sub(img, "title", doc.title)
-        _sub(img, "link", doc.page_url)
-    for item in doc.items:
-        _rss_item(channel, doc, item)
-    return _serialise(rss, doc)
+def _link(fg: Any, rel: str, href: str, mime: str) -> None:
+    fg.link(href=href, rel=rel, **({"type": mime} if mime else {}))
 
 
-def _rss_item(channel: etree._Element, doc: FeedDoc, item: Item) -> None:
-    entry = _sub(channel, "item")
-    _sub(entry, "title", title_of(item))
-    link = safe_url(item.link)
-    if link:
-        _sub(entry, "link", link)
-    if item.summary:
-        _sub(entry, "description", item.summary)
-    if item.content:
-        _sub(entry, f"{{{CONTENT}}}encoded", item.content)
-    if item.author:
-        # RSS <author> must be an e-mail address; a name goes in dc:creator.
-        _sub(entry, f"{{{DC}}}creator", item.author)
-    for slug in item.categories:
-        _sub(entry, "category", slug, domain=f"{doc.base}/c/")
-    for label in item.labels:
-        if clean(label).strip():
-            _sub(entry, "category", label)
-    _sub(entry, "guid", f"urn:uuid:{item.id}", isPermaLink="false")
-    _sub(entry, "pubDate", rfc822(item.published))
-    for enclosure in item.enclosures[:1]:  # RSS allows one enclosure per item
-        url = safe_url(enclosure.url)
-        if url:
-            _sub(entry, "enclosure", url=url, length=str(max(enclosure.length, 0)),
-                 type=mime_type(enclosure.type, "application/octet-stream"))
-    image = safe_url(item.image)
-    if image:
-        _sub(entry, f"{{{MEDIA}}}thumbnail", url=image)
-    source = _first_source(doc, item)
-    if source is not None and source.is_feed:
-        _sub(entry, "source", source.title, url=source.url)
+def _labels(item: Item) -> list[str]:
+    return [clean(label) for label in item.labels if clean(label).strip()]
 
 
 def _first_source(doc: FeedDoc, item: Item) -> SourceRef | None:
@@ -154,54 +189,101 @@ def _first_source(doc: FeedDoc, item: Item) -> SourceRef | None:
     return None
 
 
+def _with_stylesheet(data: bytes, doc: FeedDoc) -> bytes:
+    """``data`` with an xml-stylesheet instruction after its XML declaration."""
+    declaration, _, body = data.partition(b"\n")
+    href = clean(doc.stylesheet_url).replace('"', "%22")
+    pi = f'<?xml-stylesheet type="text/xsl" href="{href}"?>'.encode()
+    return b"\n".join((declaration, pi, body))
+
+
+# -- RSS 2.0 -------------------------------------------------------------------------------------
+
+def render_rss(doc: FeedDoc) -> bytes:
+    fg, ext = _generator(doc)
+    fg.load_extension("dc", atom=False)
+    fg.description(_text(doc.site.description, doc.title, doc.slug))
+    links = _paging_links(doc, "rss", RSS_TYPE)
+    _link(fg, *links[0])  # feedgen writes the rel=self atom:link of a channel itself
+    ext.rss_links = links[1:]
+    fg.lastBuildDate(_utc(doc.updated))
+    fg.generator(f"{GENERATOR_NAME} {__version__}")
+    fg.docs("https://www.rssboard.org/rss-specification")
+    fg.ttl(doc.ttl_minutes)
+    image = safe_url(doc.site.logo or doc.site.icon or "")
+    if image:
+        fg.image(url=image, title=_text(doc.title, doc.slug), link=clean(doc.page_url))
+    for item in doc.items:
+        _rss_item(fg.add_entry(order="append"), doc, item)
+    fg.link(href=clean(doc.page_url), rel="alternate")  # last: it becomes the channel <link>
+    return _with_stylesheet(fg.rss_str(pretty=True), doc)
+
+
+def _rss_item(entry: Any, doc: FeedDoc, item: Item) -> None:
+    entry.title(title_of(item))
+    link = safe_url(item.link)
+    if link:
+        entry.link(href=link)
+    if item.summary:
+        entry.summary(clean(item.summary))
+    if item.content:
+        entry.content(clean(item.content).replace("]]>", "]]&gt;"), type="CDATA")
+    if clean(item.author).strip():
+        # RSS <author> must be an e-mail address; a name goes in dc:creator.
+        entry.dc.dc_creator(clean(item.author))
+    categories = [{"term": clean(slug), "scheme": clean(f"{doc.base}/c/")}
+                  for slug in item.categories]
+    categories += [{"term": label} for label in _labels(item)]
+    if categories:
+        entry.category(categories)
+    entry.guid(f"urn:uuid:{clean(item.id)}", permalink=False)
+    entry.pubDate(_utc(item.published))
+    for enclosure in item.enclosures[:1]:  # RSS allows one enclosure per item
+        url = safe_url(enclosure.url)
+        if url:
+            entry.enclosure(url, max(enclosure.length, 0),
+                            mime_type(enclosure.type, "application/octet-stream"))
+    image = safe_url(item.image)
+    if image:
+        entry.media.thumbnail(url=image, group=None)
+    source = _first_source(doc, item)
+    if source is not None and source.is_feed:
+        entry.source(url=source.url, title=source.title)
+
+
 # -- Atom 1.0 ------------------------------------------------------------------------------------
 
 def render_atom(doc: FeedDoc) -> bytes:
-    nsmap: dict[str | None, str] = {None: ATOM, "media": MEDIA}
-    if doc.archive:
-        nsmap["fh"] = HISTORY
-    feed = etree.Element(f"{{{ATOM}}}feed", nsmap=nsmap)
-    feed.set("{http://www.w3.org/XML/1998/namespace}lang", clean(doc.site.language))
-    a = f"{{{ATOM}}}"
+    fg, _ = _generator(doc)
     updated = atom_updated(doc.items)
-    _sub(feed, a + "id", doc.feed_id)
-    _sub(feed, a + "title", doc.title)
-    if doc.site.description:
-        _sub(feed, a + "subtitle", doc.site.description)
-    _sub(feed, a + "updated", rfc3339(max(updated.values(), default=doc.updated)))
-    author = _sub(feed, a + "author")
-    _sub(author, a + "name", doc.author)
-    _sub(feed, a + "link", rel="alternate", type="text/html", href=doc.page_url)
+    if clean(doc.site.description).strip():
+        fg.subtitle(clean(doc.site.description))
+    fg.updated(_utc(max(updated.values(), default=doc.updated)))
+    fg.author(name=_text(doc.author, doc.site.title, doc.title))
     for rel, href, mime in _paging_links(doc, "atom", ATOM_TYPE):
-        attrs = {"rel": rel, "href": href}
-        if mime:
-            attrs["type"] = mime
-        _sub(feed, a + "link", **attrs)
-    if doc.archive:
-        _sub(feed, f"{{{HISTORY}}}archive")
-    _sub(feed, a + "generator", GENERATOR_NAME, uri=GENERATOR_URI, version=__version__)
-    if doc.site.icon:
-        _sub(feed, a + "icon", doc.site.icon)
-    if doc.site.logo:
-        _sub(feed, a + "logo", doc.site.logo)
+        _link(fg, rel, href, mime)
+    fg.link(href=clean(doc.page_url), rel="alternate", type="text/html")
+    fg.generator(GENERATOR_NAME, version=__version__, uri=GENERATOR_URI)
+    if safe_url(doc.site.icon or ""):
+        fg.icon(safe_url(doc.site.icon or ""))
+    if safe_url(doc.site.logo or ""):
+        fg.logo(safe_url(doc.site.logo or ""))
     for item in doc.items:
-        _atom_entry(feed, doc, item, updated[item.id])
-    return _serialise(feed, doc)
+        _atom_entry(fg.add_entry(order="append"), doc, item, updated[item.id])
+    return _with_stylesheet(fg.atom_str(pretty=True), doc)
 
 
-def _atom_entry(feed: etree._Element, doc: FeedDoc, item: Item, updated: datetime) -> None:
-    a = f"{{{ATOM}}}"
-    entry = _sub(feed, a + "entry")
-    _sub(entry, a + "id", f"urn:uuid:{item.id}")
-    _sub(entry, a + "title", title_of(item), type="text")
-    _sub(entry, a + "updated", rfc3339(updated))
-    _sub(entry, a + "published", rfc3339(item.published))
-    if item.author and clean(item.author).strip():
-        author = _sub(entry, a + "author")
-        _sub(author, a + "name", item.author)
+def _atom_entry(entry: Any, doc: FeedDoc, item: Item, updated: datetime) -> None:
+    entry.id(f"urn:uuid:{clean(item.id)}")
+    entry.title(title_of(item))
+    entry.updated(_utc(updated))
+    entry.published(_utc(item.published))
+    if clean(item.author).strip():
+        entry.author(name=clean(item.author))
     link = safe_url(item.link)
     if link:
-        _sub(entry, a + "link", rel="alternate", type="text/html", href=link)
+        entry.link(href=link, rel="alternate", type="text/html")
+    ext: _EntryExtension = getattr(entry, _EXTENSION)
     for enclosure in item.enclosures:
         url = safe_url(enclosure.url)
         if url:
@@ -210,29 +292,23 @@ def _atom_entry(feed: etree._Element, doc: FeedDoc, item: Item, updated: datetim
                 attrs["type"] = mime_type(enclosure.type)
             if enclosure.length > 0:
                 attrs["length"] = str(enclosure.length)
-            _sub(entry, a + "link", **attrs)
-    for slug in item.categories:
-        _sub(entry, a + "category", term=slug, scheme=f"{doc.base}/c/",
-             label=doc.category_title(slug))
-    for label in item.labels:
-        if clean(label).strip():
-            _sub(entry, a + "category", term=label)
+            ext.enclosures.append(attrs)
+    categories = [{"term": clean(slug), "scheme": clean(f"{doc.base}/c/"),
+                   "label": clean(doc.category_title(slug))} for slug in item.categories]
+    categories += [{"term": label} for label in _labels(item)]
+    if categories:
+        entry.category(categories)
     if item.summary:
-        _sub(entry, a + "summary", item.summary, type="html")
+        entry.summary(clean(item.summary), type="html")
     if item.content:
-        _sub(entry, a + "content", item.content, type="html")
+        entry.content(clean(item.content), type="html")
     elif not link:
         # Atom: an entry without an alternate link must have content.
-        _sub(entry, a + "content", item.summary or title_of(item), type="html")
+        entry.content(clean(item.summary) or title_of(item), type="html")
     image = safe_url(item.image)
     if image:
-        _sub(entry, f"{{{MEDIA}}}thumbnail", url=image)
+        entry.media.thumbnail(url=image, group=None)
     source = _first_source(doc, item)
     if source is not None:
         # For a merged item this names the first of its sources (Atom allows one).
-        src = _sub(entry, a + "source")
-        _sub(src, a + "id", source.url)
-        _sub(src, a + "title", source.title)
-        # The source's own feed date is not kept; the entry's change is when we last saw it.
-        _sub(src, a + "updated", rfc3339(updated))
-        _sub(src, a + "link", rel="self" if source.is_feed else "alternate", href=source.url)
+        ext.source = (source, rfc3339(updated))
