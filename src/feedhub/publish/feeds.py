@@ -35,6 +35,9 @@ feedgen's traps (1.0), each handled below:
   Atom's default) and enclosure links come from :class:`_EntryExtension`.
 - content:encoded is a CDATA section (``type="CDATA"``), which cannot hold ``]]>``: it is
   written ``]]&gt;``, the same HTML. With no summary, feedgen puts content in <description>.
+- feedgen formats RFC 822 dates by switching the process locale to C and back around
+  ``strftime`` (``feedgen.util.formatRFC2822``): harmless for our C-locale processes, but it is
+  a process-wide switch, so nothing locale-sensitive should run in parallel with a render.
 - feedgen builds Atom elements without a namespace under a literal ``xmlns`` attribute, so
   extension elements in the Atom namespace are made the same way (no prefix appears).
 """
