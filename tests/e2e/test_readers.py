@@ -33,6 +33,13 @@ def published_titles(site: Site, path: str) -> list[str]:
     return [clean(e.title) for e in site.entries(path)]
 
 
+def polite(site: Site, feeds: list[str]) -> bool:
+    """Has every feed had at least one conditional repeat poll yet?"""
+    log = site.log()
+    return all(any(line.conditional for line in [x for x in log if x.path == path][1:])
+               for path in feeds)
+
+
 def assert_polite(name: str, site: Site, feeds: list[str]) -> None:
     """Every repeat poll of an unchanged feed was conditional and answered 304."""
     for path in feeds:
@@ -63,9 +70,13 @@ def test_reader_holds_the_published_items_polls_with_304_then_gets_one_new_item(
     assert "Minimum wages rise in 40 countries" in first[site.url(feeds[0])]
 
     # 2. Nothing changed: repeat polls are conditional and answered 304, and add nothing.
-    # newsboat 2.21 keeps the validators only from its second fetch of a feed on.
-    for _ in range(2 if name == "newsboat" else 1):
+    # newsboat 2.21 keeps the validators only from its second fetch of a feed on, and on a
+    # busy machine now and then from its third: it gets up to four repeat polls to be polite.
+    for attempt in range(4 if name == "newsboat" else 1):
         assert reader.poll() == first, f"{name} saw new items although nothing changed"
+        if name == "newsboat" and attempt < 3 and not polite(site, feeds):
+            continue
+        break
     assert_polite(name, site, feeds)
 
     # 3. A source gains one story and feedhub rebuilds: exactly one new item where it belongs.
