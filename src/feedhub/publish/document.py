@@ -46,10 +46,13 @@ def plain(html_text: str, limit: int = 0) -> str:
     return text
 
 
+_HTTP_URL = re.compile(r"^https?://[^\s/]+[^\s]*$", re.IGNORECASE)
+
+
 def safe_url(url: str) -> str:
     """``url`` if it is an absolute http(s) URL without spaces or controls, else ""."""
     url = clean(url).strip()
-    if re.match(r"^https?://[^\s/]+[^\s]*$", url, re.IGNORECASE) and '"' not in url:
+    if _HTTP_URL.match(url) and '"' not in url:
         return url
     return ""
 
