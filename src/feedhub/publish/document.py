@@ -35,6 +35,8 @@ _SPACE = re.compile(r"\s+")
 
 def clean(text: str) -> str:
     """``text`` without the characters XML 1.0 (and so every feed format) cannot carry."""
+    if text.isascii() and text.isprintable():  # the common case, twice as fast as the regex
+        return text
     return _NOT_XML.sub("", text)
 
 
