@@ -147,8 +147,19 @@ def feed_title(site: Site, slug: str, category_title: str | None) -> str:
     return clean(f"{site.title}: {category_title}" if category_title else f"{site.title}: all news")
 
 
-def make_doc(config: Config, slug: str, items: Sequence[Item], **paging: int) -> FeedDoc:
-    category = config.category(slug) if slug != ALL_SLUG else None
+@dataclass(frozen=True)
+class Catalogue:
+    """What every document of one configuration shares: category titles and source refs.
+
+    Built once per publish (:func:`catalogue`): making it walks every configured source, so a
+    publish that built it per document (thousands of archive documents times thousands of
+    sources) grew with the square of the number of sources."""
+
+    categories: Mapping[str, str]
+    sources: Mapping[str, SourceRef]
+
+
+def catalogue(config: Config) -> Catalogue:
     sources: dict[str, SourceRef] = {}
     for source in config.sources:
         url = source.location if source.is_remote else source.base_url
@@ -156,13 +167,23 @@ def make_doc(config: Config, slug: str, items: Sequence[Item], **paging: int) ->
             sources[source.id] = SourceRef(
                 id=source.id, title=clean(source.title or source.id), url=url,
                 is_feed=source.is_remote and source.kind == "feed")
+    return Catalogue(categories={c.slug: clean(c.title) for c in config.categories},
+                     sources=sources)
+
+
+def make_doc(config: Config, slug: str, items: Sequence[Item], *,
+             shared: Catalogue | None = None, **paging: int) -> FeedDoc:
+    """The document of ``slug`` holding ``items`` (newest first). Pass ``shared`` (from
+    :func:`catalogue`) when making many documents of one configuration."""
+    shared = shared or catalogue(config)
+    category = config.category(slug) if slug != ALL_SLUG else None
     return FeedDoc(
         slug=slug,
         title=feed_title(config.site, slug, category.title if category else None),
         site=config.site,
         items=tuple(items),
-        categories={c.slug: clean(c.title) for c in config.categories},
-        sources=sources,
+        categories=shared.categories,
+        sources=shared.sources,
         **paging,
     )
 

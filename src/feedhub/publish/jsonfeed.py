@@ -73,5 +73,6 @@ def render_json(doc: FeedDoc) -> bytes:
     if doc.site.websub_hub:
         feed["hubs"] = [{"type": "WebSub", "url": doc.site.websub_hub}]
     feed["items"] = [_item(doc, item) for item in doc.items]
-    text = json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
+    # Compact: with ``indent`` Python's json leaves its C encoder (3x slower on archives).
+    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n"
     return text.encode("utf-8")

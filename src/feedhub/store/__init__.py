@@ -171,6 +171,34 @@ class Store:
             )
         return self._items(rows.fetchall())
 
+    def archive_rows(self, slug: str) -> list[tuple[str, str]]:
+        """(id, what its published form depends on) of every item of a category (``all``
+        for every item), OLDEST first: exactly the reverse of :meth:`items_for`'s order.
+
+        The second part covers every stored field a feed renders (content_hash covers title,
+        link, summary, content, image, author, categories and enclosures) and the item's
+        sources, so the publisher can tell which archive documents changed, and page through
+        a long history, without loading every item."""
+        if slug == ALL_SLUG:
+            rows = self.db.execute(
+                "SELECT id, published, updated, labels, content_hash FROM items "
+                "ORDER BY published, id DESC")
+            sources = self.db.execute("SELECT item_id, source_id FROM item_sources")
+        else:
+            rows = self.db.execute(
+                "SELECT id, published, updated, labels, content_hash FROM items "
+                "JOIN item_categories c ON c.item_id = items.id WHERE c.slug = ? "
+                "ORDER BY published, id DESC", (slug,))
+            sources = self.db.execute(
+                "SELECT s.item_id, s.source_id FROM item_sources s JOIN item_categories c "
+                "ON c.item_id = s.item_id WHERE c.slug = ?", (slug,))
+        by_item: dict[str, list[str]] = {}
+        for item_id, source_id in sources:
+            by_item.setdefault(str(item_id), []).append(str(source_id))
+        return [(str(item_id), f"{published} {updated} {content} {labels} "
+                 f"{' '.join(sorted(by_item.get(str(item_id), ())))}")
+                for item_id, published, updated, labels, content in rows]
+
     def count_items(self, slug: str = ALL_SLUG) -> int:
         if slug == ALL_SLUG:
             return int(self.db.execute("SELECT COUNT(*) FROM items").scalar())
