@@ -94,6 +94,25 @@ def test_items_for_is_newest_first_per_category_with_paging(store: Store) -> Non
     assert store.count_items() == 7 and store.count_items("features") == 3
 
 
+def test_archive_rows_are_items_for_reversed_and_change_with_what_feeds_show(
+        store: Store) -> None:
+    # Items 3 and 4 share a published date: ties must order exactly as items_for reversed.
+    with store.transaction() as db:
+        store.save_items(db, [item(n, categories=("news",) if n % 2 else ("features",),
+                                   published=NOW - timedelta(hours=min(n, 4)))
+                              for n in range(1, 8)], NOW)
+    for slug in ("all", "news", "features"):
+        newest_first = [i.id for i in store.items_for(slug, 100)]
+        assert [row[0] for row in store.archive_rows(slug)] == newest_first[::-1]
+    before = dict(store.archive_rows("all"))
+    with store.transaction() as db:
+        store.save_items(db, [item(2, categories=("features",), sources=("src-b",))], NOW)
+        store.save_items(db, [item(5, categories=("news",), labels=("Statement",))], NOW)
+    after = dict(store.archive_rows("all"))
+    changed = {item_id for item_id in before if before[item_id] != after[item_id]}
+    assert changed == {item(2).id, item(5).id}
+
+
 def test_saving_again_updates_in_place_and_replaces_categories(store: Store) -> None:
     with store.transaction() as db:
         store.save_items(db, [item(1, categories=("news",))], NOW)
