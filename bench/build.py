@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -285,19 +286,50 @@ class Run:
     result: dict[str, Any]
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants (a build's worker processes)."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
 def measure(kind: str, arg: str, cwd: Path) -> Run:
-    """Run one child in a fresh interpreter; wall clock, CPU and peak RSS from wait4."""
+    """Run one child in a fresh interpreter: wall clock and CPU time (its worker processes'
+    included) from wait4; peak memory as the larger of the child's own peak (wait4) and the
+    largest sum over the child and its workers, sampled every 50 ms."""
     out = cwd / f".{kind}.json"
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, __file__, "--child", kind, arg, str(out)],
                                cwd=cwd)
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss_mb(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
+    stop.set()
+    sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{kind} child failed with exit code {process.returncode}")
     result = json.loads(out.read_text())
-    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, result)
+    return Run(wall, usage.ru_utime + usage.ru_stime, max(usage.ru_maxrss / 1024, peak[0]),
+               result)
 
 
 # --- the table ------------------------------------------------------------------------------

@@ -1,0 +1,181 @@
+"""RFC 5005 archive documents: which ones to render, and rendering them on every core.
+
+Archive n of a category holds the items at chronological positions [(n-1)*size, n*size),
+complete pages only, counted from the oldest item, so an archive's items stay put as news
+arrives; the subscription document links the newest archive, each archive its neighbours.
+
+Archives are most of the files of a long-lived feed, and most of a cold build's publish time.
+:func:`plan` decides from light store rows (no item bodies) which archives changed since the
+last publish: their fingerprints are kept in ``archive/<slug>/index.json``. :func:`render_all`
+renders the changed ones, one archive's items in memory at a time per process, in worker
+processes when there are enough of them (each worker opens the store itself and stages its
+files; the publishing process adopts them into its batch). A worker that dies costs time, not
+files: what it had not handed back is rendered again here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..model import Config
+from ..processes import process_pool
+from ..store import Store, open_store
+from .document import EPOCH, Catalogue, FeedDoc, catalogue, make_doc
+from .files import Batch, PublishReport, Staged, Writer
+from .formats import FORMATS, render
+
+INDEX = "archive/{slug}/index.json"
+"""Fingerprints of the archive documents last written: unchanged archives are not rendered."""
+
+PARALLEL_MIN = 48
+"""Archives to render before worker processes pay for their start."""
+JOBS_PER_TASK = 8
+"""Archives sent to a worker at once (fewer round trips, still an even spread)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One archive document to render (in every format)."""
+
+    slug: str
+    number: int
+    archives: int
+    """How many archives the category has (the newest has no next-archive link)."""
+    ids: tuple[str, ...]
+    """Its items, oldest first."""
+
+
+@dataclass
+class Plan:
+    jobs: list[Job] = field(default_factory=list)
+    indexes: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Index file name -> archive number -> fingerprint, to write once the archives are."""
+
+
+def _context(head: FeedDoc) -> str:
+    """What every document of a feed is rendered from besides its items and paging."""
+    return repr((__version__, sorted(FORMATS), head.slug, head.title, head.site,
+                 sorted(head.categories.items()), sorted(head.sources.items())))
+
+
+def _fingerprint(context: str, number: int, archives: int,
+                 rows: Sequence[tuple[str, str]]) -> str:
+    """Everything archive ``number`` is rendered from: the feed's context, its paging links and
+    each of its items (rows from :meth:`Store.archive_rows`: no item is loaded for this)."""
+    digest = hashlib.sha256(f"{context}\n{number}/{archives}\n".encode("utf-8", "replace"))
+    for item_id, parts in rows:
+        digest.update(f"{item_id} {parts}\n".encode("utf-8", "replace"))
+    return digest.hexdigest()
+
+
+def names(slug: str, number: int) -> list[str]:
+    return [f"archive/{slug}/{number}.{ext}" for ext in FORMATS]
+
+
+def plan(out: Path, head: FeedDoc, rows: Sequence[tuple[str, str]], size: int,
+         into: Plan, report: PublishReport) -> None:
+    """Add to ``into`` the archives of ``head.slug`` (``rows``: its items, oldest first) whose
+    inputs changed since the last publish, or whose files are missing; report the others."""
+    slug, archives = head.slug, head.prev_archive
+    index_name = INDEX.format(slug=slug)
+    try:
+        known = json.loads((out / index_name).read_bytes())
+    except (OSError, ValueError):
+        known = {}
+    context = _context(head)
+    fingerprints: dict[str, str] = {}
+    for number in range(1, archives + 1):
+        chunk = rows[(number - 1) * size:number * size]
+        fingerprint = fingerprints[str(number)] = _fingerprint(context, number, archives, chunk)
+        files = names(slug, number)
+        if known.get(str(number)) == fingerprint and all((out / n).is_file() for n in files):
+            report.unchanged.extend(files)
+            continue
+        into.jobs.append(Job(slug, number, archives, tuple(item_id for item_id, _ in chunk)))
+    if archives or known:
+        into.indexes[index_name] = fingerprints
+
+
+def render_one(config: Config, store: Store, shared: Catalogue, job: Job,
+               write: Writer) -> None:
+    """Render archive ``job`` in every format and hand each file to ``write``."""
+    found = store.get_items(job.ids)
+    # Newest first; an item deleted since the rows were read (pruned by another worker) is
+    # left out, and the next publish sees the changed rows.
+    items = [found[item_id] for item_id in reversed(job.ids) if item_id in found]
+    doc = make_doc(config, job.slug, items, shared=shared, archive=job.number,
+                   prev_archive=job.number - 1,
+                   next_archive=job.number + 1 if job.number < job.archives else 0)
+    for name in names(job.slug, job.number):
+        write(name, render(name, doc), doc.updated)
+
+
+Renderer = Callable[[Sequence[Job]], Staged]
+
+
+def render_all(config: Config, store: Store, shared: Catalogue, work: Plan, write: Writer,
+               processes: int, *, task: Renderer | None = None) -> None:
+    """Render every planned archive, then stage the index files. With ``processes`` > 1 and
+    enough archives, worker processes render them; ``task`` replaces the worker's function
+    (tests make one that dies)."""
+    left = list(work.jobs)
+    if processes > 1 and len(left) >= PARALLEL_MIN:
+        left = _render_in_workers(config, left, write, processes, task or render_jobs)
+    for job in left:
+        render_one(config, store, shared, job, write)
+    for index_name, fingerprints in work.indexes.items():
+        data = json.dumps(fingerprints, indent=0, sort_keys=True).encode("ascii")
+        write(index_name, data, EPOCH)
+
+
+def _render_in_workers(config: Config, jobs: list[Job], write: Writer, processes: int,
+                       task: Renderer) -> list[Job]:
+    """Render ``jobs`` in worker processes; returns the jobs no worker handed back (all of
+    them when the pool broke before, none when it went well)."""
+    tasks = [jobs[start:start + JOBS_PER_TASK] for start in range(0, len(jobs), JOBS_PER_TASK)]
+    done = 0
+    try:
+        with process_pool(processes, _start_worker, (config, write.out)) as pool:
+            for staged in pool.map(task, tasks):
+                write.adopt(staged)
+                done += 1
+    except Exception as exc:  # any failure out there is retried here, where it tells
+        # A worker died (killed, out of memory: BrokenProcessPool), could not start, or raised:
+        # this process renders what was not handed back (an error in the items raises again,
+        # here). Files a worker staged and did not hand back stay as temp files that the next
+        # publish removes.
+        write.report.worker_errors.append(
+            f"archive worker processes failed ({type(exc).__name__}: {exc}); "
+            f"{len(tasks) - done} of {len(tasks)} batches were rendered in the main process")
+    return [job for chunk in tasks[done:] for job in chunk]
+
+
+# -- in a worker process ---------------------------------------------------------------------
+
+_worker: tuple[Config, Store, Catalogue, Path] | None = None
+
+
+def _start_worker(config: Config, out: Path) -> None:
+    global _worker
+    _worker = (config, open_store(config.store, config.root), catalogue(config), out)
+
+
+def render_jobs(jobs: Sequence[Job]) -> Staged:
+    """A worker's task: render ``jobs`` and hand back the files it staged."""
+    if _worker is None:
+        raise RuntimeError("render_jobs runs in a worker started by _start_worker")
+    config, store, shared, out = _worker
+    write = Writer(out, PublishReport(), Batch())
+    try:
+        for job in jobs:
+            render_one(config, store, shared, job, write)
+    except BaseException:
+        write.batch.abort()
+        raise
+    return write.staged()
+

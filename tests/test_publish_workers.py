@@ -1,0 +1,78 @@
+"""Archives rendered in worker processes: the same files as rendering them here, and a worker
+that dies costs time, never files (publish/archives.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from feedhub.config import load_config
+from feedhub.model import Config
+from feedhub.pipeline import build
+from feedhub.publish import archives, publish_all
+from feedhub.publish.files import Staged
+from feedhub.store import open_store
+
+
+def die(jobs: Sequence[archives.Job]) -> Staged:
+    """A worker task that kills its process, as the OOM killer or a SIGKILL would."""
+    os._exit(9)
+
+
+def _tree(out: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p.relative_to(out)): (p.read_bytes(), int(p.stat().st_mtime))
+            for p in sorted(out.rglob("*")) if p.is_file() and p.name != ".build.lock"}
+
+
+@pytest.fixture
+def many_archives(config: Config, monkeypatch: pytest.MonkeyPatch) -> Config:
+    """The bundled sources built with one item per document: dozens of archives, published
+    by worker processes as soon as there are two archives to render."""
+    data = yaml.safe_load(config.path.read_text(encoding="utf-8"))
+    data["site"]["feed_size"] = 1
+    config.path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    monkeypatch.setenv("FEEDHUB_PROCESSES", "1")
+    config = load_config(config.path)
+    assert build(config).ok
+    monkeypatch.setattr(archives, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(archives, "JOBS_PER_TASK", 3)
+    return config
+
+
+def _publish_elsewhere(config: Config, name: str, processes: int,
+                       **kwargs: object) -> tuple[Config, archives.PublishReport]:
+    other = replace(config, output=str(config.root / name))
+    with open_store(config.store, config.root) as store:
+        report = publish_all(other, store, processes=processes, **kwargs)  # type: ignore[arg-type]
+    return other, report
+
+
+def test_workers_write_exactly_what_one_process_writes(many_archives: Config) -> None:
+    inline, inline_report = _publish_elsewhere(many_archives, "inline", 1)
+    workers, report = _publish_elsewhere(many_archives, "workers", 2)
+    archive_files = [n for n in report.written if n.startswith("archive/")]
+    assert len(archive_files) > 60, "expected dozens of archives in three formats"
+    assert report.worker_errors == []
+    assert sorted(report.written) == sorted(inline_report.written)
+    assert _tree(workers.output_dir) == _tree(inline.output_dir)
+    assert not list(workers.output_dir.rglob("*.tmp"))
+
+
+def test_a_worker_that_dies_costs_time_not_files(many_archives: Config,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    inline, _ = _publish_elsewhere(many_archives, "inline", 1)
+    real_render_all = archives.render_all
+
+    def render_all_with_dying_workers(*args: object, **kwargs: object) -> None:
+        real_render_all(*args, task=die, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(archives, "render_all", render_all_with_dying_workers)
+    crashed, report = _publish_elsewhere(many_archives, "crashed", 2)
+    [error] = report.worker_errors
+    assert "BrokenProcessPool" in error, error
+    assert _tree(crashed.output_dir) == _tree(inline.output_dir)
