@@ -254,23 +254,26 @@ def build_source(
         window = timedelta(days=site.merge_window_days)
         oldest = now - timedelta(days=site.max_age_days) if site.max_age_days else None
         to_save: list[Item] = []
+        hashes: dict[str, str] = {}
         seen: list[str] = []
         for item, old in zip(items, find_stored(store, items, window), strict=True):
             if old is None and oldest is not None and item.published < oldest:
                 result.too_old += 1
                 continue
-            merged = remember(old, item, now)
+            remembered = remember(old, item, now)
+            merged = remembered.item
             if old is None:
                 result.new += 1
-                to_save.append(merged)
-            elif (content_hash(merged) != content_hash(old) or merged.sources != old.sources
+            elif (remembered.changed or merged.sources != old.sources
                   or not set(merged.keys) <= set(old.keys)):
                 result.updated += 1
-                to_save.append(merged)
             else:
                 seen.append(old.id)
+                continue
+            to_save.append(merged)
+            hashes[merged.id] = remembered.content_hash
         with store.transaction() as db:
-            store.save_items(db, to_save, now)
+            store.save_items(db, to_save, now, hashes)
             store.touch_items(db, seen, now)
             store.record_success(db, source.id, now, etag=fetched.etag,
                                  last_modified=fetched.last_modified, body_hash=body_hash,
@@ -359,13 +362,23 @@ def find_stored(store: Store, items: Sequence[Item], window: timedelta) -> list[
 
     A story is found by any of its guid/link keys (from any source), then, failing that, by its
     normalised title on another source within ``window`` of its date. Each stored item answers
-    for one fresh item at most: stories a source tells apart stay apart. Rows written before
-    identity keys were stored are found by their id, which was derived from the link key.
+    for one fresh item at most: stories a source tells apart stay apart; when a key names
+    several stored items, the one first seen earliest (then the smallest id) answers. Rows
+    written before identity keys were stored are found by their id, which was derived from the
+    link key (looked for only while the store holds such rows).
     """
     keys = [key for item in items for key in item.keys]
     by_key = store.find_keys(keys)
-    legacy = {item_id(key) for key in keys if not key.startswith("title:")}
-    stored = store.get_items({i for ids in by_key.values() for i in ids} | legacy)
+    legacy = store.has_unkeyed_items()
+    wanted = {i for ids in by_key.values() for i in ids}
+    if legacy:
+        wanted |= {item_id(key) for key in keys if not key.startswith("title:")}
+    stored = store.get_items(wanted) if wanted else {}
+    # Oldest first: the first build to meet a story keeps answering for it.
+    first_seen = {i: (old.first_seen or datetime.min.replace(tzinfo=UTC), i)
+                  for i, old in stored.items()}
+    for ids in by_key.values():
+        ids.sort(key=lambda i: first_seen.get(i, (datetime.max.replace(tzinfo=UTC), i)))
     claimed: set[str] = set()
     found: list[Item | None] = []
     for item in items:
@@ -379,7 +392,9 @@ def find_stored(store: Store, items: Sequence[Item], window: timedelta) -> list[
                               and not set(old.sources) & set(item.sources)
                               and abs(old.published - item.published) <= window), None)
             else:
-                ids = [*by_key.get(key, ()), item_id(key)]
+                ids = by_key.get(key, [])
+                if legacy:
+                    ids = [*ids, item_id(key)]
                 match = next((stored[i] for i in ids if i in stored and i not in claimed),
                              None)
             if match is not None:
@@ -397,14 +412,26 @@ def _remove_stale_temp_files(output: Path) -> None:
             tmp.unlink(missing_ok=True)
 
 
-def remember(old: Item | None, new: Item, now: datetime) -> Item:
+@dataclass(frozen=True)
+class Remembered:
+    """A fresh item combined with its stored self (see :func:`remember`)."""
+
+    item: Item
+    content_hash: str
+    """:func:`~feedhub.store.content_hash` of ``item``, computed once and stored with it."""
+    changed: bool
+    """What a reader sees differs from the stored self (always True for a new story)."""
+
+
+def remember(old: Item | None, new: Item, now: datetime) -> Remembered:
     """Combine a freshly normalised item with its stored self.
 
     first_seen is set once; the published date never moves later (an undated story keeps the
     time it was first seen); a changed story gets a new ``updated`` but keeps its id.
     """
     if old is None:
-        return replace(new, first_seen=now)
+        merged = replace(new, first_seen=now)
+        return Remembered(merged, content_hash(merged), True)
     if set(old.sources) <= set(new.sources):
         # The same source said it again: its current text wins.
         merged = replace(new, sources=tuple(sorted(set(old.sources) | set(new.sources))))
@@ -413,14 +440,17 @@ def remember(old: Item | None, new: Item, now: datetime) -> Item:
     merged = replace(merged, id=old.id, first_seen=old.first_seen or now,
                      published=min(old.published, new.published),
                      keys=tuple(sorted(set(old.keys) | set(new.keys))))
-    if content_hash(merged) == content_hash(old):
-        return replace(merged, updated=old.updated)
+    # ``updated`` is not part of the hash: the replacements below keep it.
+    digest = content_hash(merged)
+    if digest == content_hash(old):
+        return Remembered(replace(merged, updated=old.updated), digest, False)
     if not set(old.sources) <= set(new.sources):
         # Another source's copy joined the story: it changed as of the newer of the two
         # sources' own dates, not as of this build (which would make feeds date by builds).
-        return replace(merged, updated=max(old.updated, new.updated))
+        return Remembered(replace(merged, updated=max(old.updated, new.updated)), digest, True)
     # The same source changed it: trust its updated date when it moved forward, else now.
-    return replace(merged, updated=new.updated if new.updated > old.updated else now)
+    return Remembered(replace(merged, updated=new.updated if new.updated > old.updated else now),
+                      digest, True)
 
 
 def default_config_path() -> Path:

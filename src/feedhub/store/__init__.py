@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -88,6 +88,7 @@ class Store:
 
     def __init__(self, db: Connection) -> None:
         self.db = db
+        self._unkeyed: bool | None = None
         try:
             self._migrate()
         except BaseException:
@@ -244,38 +245,48 @@ class Store:
             ))
         return items
 
-    def save_items(self, db: Connection, items: Iterable[Item], now: datetime) -> None:
-        """Insert or replace items (inside :meth:`transaction`). ``first_seen`` must be set."""
+    def save_items(self, db: Connection, items: Iterable[Item], now: datetime,
+                   hashes: Mapping[str, str] | None = None) -> None:
+        """Insert or replace items (inside :meth:`transaction`). ``first_seen`` must be set.
+
+        ``hashes`` maps item id -> :func:`content_hash` for callers that computed it already
+        (the pipeline does, once per item). Every statement runs once over all the items
+        (executemany), not once per item. An id given twice keeps its last copy."""
         stamp = format_date(now)
-        items = list(items)
-        if items:
-            self._mark_dirty(db, now)
-        for item in items:
+        batch = list({item.id: item for item in items}.values())
+        if not batch:
+            return
+        self._mark_dirty(db, now)
+        rows = []
+        for item in batch:
             if item.first_seen is None:
                 raise ValueError(f"item {item.id} has no first_seen")
-            db.execute(
-                "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                "ON CONFLICT (id) DO UPDATE SET title=excluded.title, link=excluded.link, "
-                "summary=excluded.summary, content=excluded.content, "
-                "published=excluded.published, updated=excluded.updated, "
-                "last_seen=excluded.last_seen, image=excluded.image, author=excluded.author, "
-                "labels=excluded.labels, enclosures=excluded.enclosures, "
-                "content_hash=excluded.content_hash",
-                (item.id, item.title, item.link, item.summary, item.content,
-                 format_date(item.published), format_date(item.updated),
-                 format_date(item.first_seen), stamp, item.image, item.author,
-                 json.dumps(list(item.labels), ensure_ascii=False),
-                 json.dumps([[e.url, e.type, e.length] for e in item.enclosures]),
-                 content_hash(item)),
-            )
-            db.execute("DELETE FROM item_categories WHERE item_id = ?", (item.id,))
-            db.executemany("INSERT INTO item_categories VALUES (?, ?)",
-                           [(item.id, slug) for slug in item.categories])
-            db.executemany("INSERT INTO item_sources VALUES (?, ?) "
-                           "ON CONFLICT DO NOTHING",
-                           [(item.id, sid) for sid in item.sources])
-            db.executemany("INSERT INTO item_keys VALUES (?, ?) ON CONFLICT DO NOTHING",
-                           [(key, item.id) for key in item.keys])
+            if not item.keys:
+                self._unkeyed = None
+            digest = hashes.get(item.id) if hashes is not None else None
+            rows.append((
+                item.id, item.title, item.link, item.summary, item.content,
+                format_date(item.published), format_date(item.updated),
+                format_date(item.first_seen), stamp, item.image, item.author,
+                json.dumps(list(item.labels), ensure_ascii=False),
+                json.dumps([[e.url, e.type, e.length] for e in item.enclosures]),
+                digest or content_hash(item)))
+        db.executemany(
+            "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT (id) DO UPDATE SET title=excluded.title, link=excluded.link, "
+            "summary=excluded.summary, content=excluded.content, "
+            "published=excluded.published, updated=excluded.updated, "
+            "last_seen=excluded.last_seen, image=excluded.image, author=excluded.author, "
+            "labels=excluded.labels, enclosures=excluded.enclosures, "
+            "content_hash=excluded.content_hash", rows)
+        db.executemany("DELETE FROM item_categories WHERE item_id = ?",
+                       [(item.id,) for item in batch])
+        db.executemany("INSERT INTO item_categories VALUES (?, ?)",
+                       [(item.id, slug) for item in batch for slug in item.categories])
+        db.executemany("INSERT INTO item_sources VALUES (?, ?) ON CONFLICT DO NOTHING",
+                       [(item.id, sid) for item in batch for sid in item.sources])
+        db.executemany("INSERT INTO item_keys VALUES (?, ?) ON CONFLICT DO NOTHING",
+                       [(key, item.id) for item in batch for key in item.keys])
 
     def touch_items(self, db: Connection, ids: Iterable[str], now: datetime) -> None:
         db.executemany("UPDATE items SET last_seen = ? WHERE id = ?",
@@ -297,18 +308,29 @@ class Store:
         )
 
     def find_keys(self, keys: Iterable[str]) -> dict[str, list[str]]:
-        """Identity key -> ids of the stored items that carry it (oldest first_seen first)."""
+        """Identity key -> ids of the stored items that carry it, in no particular order (the
+        caller orders them by the rows it loads anyway)."""
         keys = list(dict.fromkeys(keys))
         found: dict[str, list[str]] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for key, item_id in self.db.execute(
-                f"SELECT k.key, k.item_id FROM item_keys k JOIN items i ON i.id = k.item_id "
-                f"WHERE k.key IN ({marks}) ORDER BY i.first_seen, i.id", chunk
+                f"SELECT key, item_id FROM item_keys WHERE key IN ({marks})", chunk
             ):
-                found.setdefault(key, []).append(item_id)
+                found.setdefault(str(key), []).append(str(item_id))
         return found
+
+    def has_unkeyed_items(self) -> bool:
+        """Whether any stored item has no identity key (rows written before keys were stored,
+        found only by their id). Asked once per Store: rows only ever gain keys, and
+        :meth:`save_items` asks again after it stores an item without any."""
+        if self._unkeyed is None:
+            self._unkeyed = self.db.execute(
+                "SELECT id FROM items WHERE NOT EXISTS "
+                "(SELECT 1 FROM item_keys k WHERE k.item_id = items.id) LIMIT 1"
+            ).fetchone() is not None
+        return self._unkeyed
 
     def prune(self, db: Connection, before: datetime) -> int:
         """Delete items published before ``before`` that no source has listed since then
@@ -353,18 +375,18 @@ class Store:
         body_hash: str,
         unmatched_labels: Iterable[str] = (),
     ) -> None:
-        count = db.execute("SELECT COUNT(*) FROM item_sources WHERE source_id = ?",
-                           (source_id,)).scalar()
         stamp = format_date(now)
+        # The item count is counted by the database in the same statement (one round trip).
         db.execute(
             "INSERT INTO sources (id, etag, last_modified, body_hash, last_attempt, "
             "last_success, failures, item_count, unmatched_labels) "
-            "VALUES (?,?,?,?,?,?,0,?,?) ON CONFLICT (id) DO UPDATE SET etag=excluded.etag, "
+            "VALUES (?,?,?,?,?,?,0,(SELECT COUNT(*) FROM item_sources WHERE source_id = ?),?) "
+            "ON CONFLICT (id) DO UPDATE SET etag=excluded.etag, "
             "last_modified=excluded.last_modified, body_hash=excluded.body_hash, "
             "last_attempt=excluded.last_attempt, last_success=excluded.last_success, "
             "failures=0, item_count=excluded.item_count, "
             "unmatched_labels=excluded.unmatched_labels",
-            (source_id, etag, last_modified, body_hash, stamp, stamp, count,
+            (source_id, etag, last_modified, body_hash, stamp, stamp, source_id,
              json.dumps(sorted(set(unmatched_labels)), ensure_ascii=False)),
         )
         self._finish_refresh(db, source_id, now)

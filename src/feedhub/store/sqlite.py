@@ -3,7 +3,8 @@
 Traps: ``isolation_level=None`` is needed for explicit BEGIN/COMMIT (the module's implicit
 transactions would otherwise commit behind our back). BEGIN IMMEDIATE takes the write lock at the
 start, so two processes never both read-then-write and deadlock; ``timeout`` makes the second
-one wait instead of failing at once. WAL lets readers (the web app) read while a build writes.
+one wait instead of failing at once. WAL lets readers (the web app) read while a build writes;
+it is checkpointed every 10000 pages rather than 1000 (far fewer fsyncs in a build).
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ class SQLiteConnection:
                                       check_same_thread=False)
             self._set_wal()
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # A build commits once per source, and each commit rewrites the index pages it
+            # touched: checkpointing every 1000 pages (the default) copied the same pages to
+            # the database and fsynced some 200 times in a cold 1000-source build. Every
+            # 10000 pages (~40 MiB of WAL) does far fewer of both, and the WAL file is cut
+            # back to 16 MiB after each.
+            self.db.execute("PRAGMA wal_autocheckpoint=10000")
+            self.db.execute(f"PRAGMA journal_size_limit={16 * 2**20}")
             self.db.execute("PRAGMA foreign_keys=ON")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}; check that the folder "
