@@ -327,12 +327,27 @@ def _check_expanded_size(root: yaml.Node, file: str) -> None:
     size(root, "")
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+"""LibYAML's loader when PyYAML has it (its wheels do): about 15x faster on a config of 1,000
+sources, with the same nodes and line marks. Its error messages are terser: a document it
+refuses is read again with the Python loader, whose message is the one reported."""
+
+
+def _compose(text: str) -> yaml.Node | None:
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass  # explained by the Python loader below (or refused there too)
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def parse_config(text: str, path: Path) -> Config:
     """Validate ``text`` (the content of ``path``) and return the config, or raise ConfigError."""
     file = str(path)
     walker = _Walker(file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
     except yaml.MarkedYAMLError as exc:
         raise ConfigError([_syntax_problem(file, text, exc)]) from exc
     except yaml.YAMLError as exc:
