@@ -102,3 +102,19 @@ def test_serve_section_durations_and_origins(tmp_path: Path) -> None:
         parse_config(base + "\nserve:\n  max_age: soon\n  cors_origins: [a.example/x]\n", path)
     text = str(info.value)
     assert "serve.max_age" in text and "15m" in text and "serve.cors_origins[0]" in text
+
+
+VALID = sorted((Path(__file__).parent / "data" / "config" / "valid").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", [*VALID, Path("sources.yaml")], ids=lambda p: p.name)
+def test_libyaml_reads_every_config_as_the_python_loader_does(
+        path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import feedhub.config
+
+    assert feedhub.config._FAST_LOADER is not None, "PyYAML was installed without LibYAML"
+    path = path if path.is_absolute() else Path(__file__).parent.parent / path
+    text = path.read_text(encoding="utf-8")
+    fast = parse_config(text, path)
+    monkeypatch.setattr(feedhub.config, "_FAST_LOADER", None)
+    assert parse_config(text, path) == fast
