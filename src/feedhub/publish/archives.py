@@ -66,8 +66,11 @@ def _context(head: FeedDoc) -> str:
 def _fingerprint(context: str, number: int, archives: int,
                  rows: Sequence[tuple[str, str]]) -> str:
     """Everything archive ``number`` is rendered from: the feed's context, its paging links and
-    each of its items (rows from :meth:`Store.archive_rows`: no item is loaded for this)."""
-    digest = hashlib.sha256(f"{context}\n{number}/{archives}\n".encode("utf-8", "replace"))
+    each of its items (rows from :meth:`Store.archive_rows`: no item is loaded for this). Only
+    the newest archive depends on how many there are (it has no next-archive link), so a new
+    archive changes its older neighbour's fingerprint and no other."""
+    newest = number == archives
+    digest = hashlib.sha256(f"{context}\n{number} {newest}\n".encode("utf-8", "replace"))
     for item_id, parts in rows:
         digest.update(f"{item_id} {parts}\n".encode("utf-8", "replace"))
     return digest.hexdigest()
@@ -95,6 +98,7 @@ def plan(out: Path, head: FeedDoc, rows: Sequence[tuple[str, str]], size: int,
         files = names(slug, number)
         if known.get(str(number)) == fingerprint and all((out / n).is_file() for n in files):
             report.unchanged.extend(files)
+            report.skipped.extend(files)
             continue
         into.jobs.append(Job(slug, number, archives, tuple(item_id for item_id, _ in chunk)))
     if archives or known:

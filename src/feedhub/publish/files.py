@@ -41,6 +41,8 @@ class PublishReport:
     written: list[str] = field(default_factory=list)
     """Files (relative to the output folder) whose bytes changed."""
     unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """Unchanged archive files that were not even rendered (their inputs had not changed)."""
     hub_notified: list[str] = field(default_factory=list)
     """Feed URLs the WebSub hub accepted a publish notification for."""
     hub_errors: list[str] = field(default_factory=list)
