@@ -5,7 +5,8 @@
 
 For each N it generates a corpus (half RSS/Atom feeds of 50 items with HTML summaries and
 categories, half listing pages of 20 items; some stories appear on several sources), serves it
-from a real HTTP server on 127.0.0.1 that answers ETag/Last-Modified with 304, and measures, each
+from nginx on 127.0.0.1 as static files, which answers conditional GETs with 304 as a real
+site would (``--server python``: the tests' Python server instead), and measures, each
 in a fresh subprocess (wall time, CPU time and peak RSS from wait4):
 
 - cold: a build into an empty store;        - warm: the same build again, nothing changed;
@@ -41,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.support.httpd import LocalServer, Reply, Request  # noqa: E402
+from tests.support.nginx import NGINX, Nginx, free_port  # noqa: E402
 
 LABELS = ["Press release", "News", "Feature", "Statement", "Comment", "Video", "Report"]
 CATEGORIES = [
@@ -204,7 +206,33 @@ def serve(corpus: Corpus, server: LocalServer) -> None:
         server.route(source.path, handler=handler)
 
 
-def write_config(corpus: Corpus, server: LocalServer, folder: Path) -> Path:
+class Static:
+    """The corpus as files under nginx: what a real site's server does, conditional GETs
+    included (ETag and Last-Modified from the file), at a cost that is not Python's."""
+
+    def __init__(self, docs: Path, prefix: Path) -> None:
+        self.docs = docs
+        self.port = free_port()
+        block = f"""server {{
+    listen 127.0.0.1:{self.port};
+    root {docs};
+    charset utf-8;
+    types {{ application/xml xml atom; text/html html; }}
+}}"""
+        self.nginx = Nginx(prefix, block, self.port)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> Static:
+        self.nginx.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.nginx.__exit__(None, None, None)
+
+
+def write_config(corpus: Corpus, server: LocalServer | Static, folder: Path) -> Path:
     import yaml
 
     from feedhub.config import json_schema
@@ -369,7 +397,7 @@ class Row:
     grown: int
 
 
-def bench_size(n: int, workdir: Path) -> Row:
+def bench_size(n: int, workdir: Path, use_nginx: bool) -> Row:
     folder = workdir / f"n{n}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -379,8 +407,13 @@ def bench_size(n: int, workdir: Path) -> Row:
     for s in corpus.sources:
         (docs / s.path.lstrip("/")).write_bytes(s.body)
     runs: dict[str, Run] = {}
-    with LocalServer() as server:
+    server: LocalServer | Static
+    if use_nginx:
+        server = Static(docs, folder / "nginx")
+    else:
+        server = LocalServer()
         serve(corpus, server)
+    with server:
         config = write_config(corpus, server, folder)
         urls = folder / "feed-urls.txt"
         urls.write_text("\n".join(server.url(s.path) for s in corpus.feeds))
@@ -389,6 +422,10 @@ def bench_size(n: int, workdir: Path) -> Row:
         runs["cold"] = measure("build", str(config), folder)
         runs["warm"] = measure("build", str(config), folder)
         grown = corpus.grow(0.05, EPOCH + timedelta(days=1))
+        for source in corpus.sources:  # what nginx serves; the Python server reads bodies
+            path = docs / source.path.lstrip("/")
+            if path.read_bytes() != source.body:
+                path.write_bytes(source.body)
         runs["5%"] = measure("build", str(config), folder)
     for name in ("cold", "warm", "5%"):
         failed = runs[name].result["failed"]
@@ -456,6 +493,10 @@ def main() -> None:
                         help="comma-separated source counts (default 250,1000,4000)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where corpora and stores go (default: a temp folder, removed)")
+    parser.add_argument("--server", choices=("nginx", "python"),
+                        default="nginx" if NGINX else "python",
+                        help="what serves the corpus: nginx (the default where it is "
+                             "installed; ./test.sh installs it) or the tests' Python server")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -468,12 +509,13 @@ def main() -> None:
     try:
         for n in sizes:
             print(f"N={n} ...", file=sys.stderr, flush=True)
-            rows.append(bench_size(n, workdir))
+            rows.append(bench_size(n, workdir, args.server == "nginx"))
             print(table(rows[-1:]), file=sys.stderr, flush=True)  # partial results as they come
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     print(f"machine: {machine()}")
+    print(f"corpus served by: {args.server} on 127.0.0.1")
     print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
     print(table(rows))
     print()
