@@ -250,7 +250,7 @@ def print_report(report: BuildReport, config: Config) -> None:
                f"in {config.output_dir} ({report.seconds:.2f}s)")
     if pub.hub_notified:
         click.echo(f"WebSub hub notified of {len(pub.hub_notified)} changed feed(s)")
-    for problem in pub.hub_errors + pub.worker_errors:
+    for problem in report.worker_errors + pub.hub_errors + pub.worker_errors:
         click.echo(click.style(f"warning: {problem}", fg="yellow"), err=True)
 
 

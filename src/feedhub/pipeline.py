@@ -1,5 +1,8 @@
 """build(): config -> fetch -> extract -> normalise -> store -> publish, one source at a time.
 
+Large builds extract and normalise in worker processes (feedhub.parsing) while this thread
+stores; items are still stored one source at a time, in config order.
+
 A failing source is recorded (error, time, consecutive failures) and skipped: the other sources
 build, and its last good items stay in the store and so in the feeds. Only a store or publish
 failure stops the build, and then the previous feed files stay as they were.
@@ -11,7 +14,9 @@ import fcntl
 import hashlib
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -22,11 +27,13 @@ from urllib.request import url2pathname
 
 from . import __version__
 from .errors import FeedhubError, PublishError, SourceError
-from .extract import PageFetcher, extract
+from .extract import PageFetcher
 from .fetch import Fetcher, Validators, fetch
-from .logs import log_source
+from .logs import LOGGER, log_source
 from .model import Config, FetchResult, FetchSettings, Item, Site, Source
-from .normalise import CategoryMap, NormaliseReport, item_id, merge, normalise_entries
+from .normalise import CategoryMap, item_id, merge
+from .parsing import Parsed, ParsePool, parse_body
+from .processes import default_processes
 from .publish import PublishReport
 from .schedule import due_at, fetch_all, is_due
 from .store import SourceState, Store, content_hash, open_store
@@ -45,7 +52,9 @@ class SourceReport:
     error: str = ""
     seconds: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
-    """Seconds spent per stage (fetch, extract, normalise, store), for bench/build.py."""
+    """Seconds spent per stage (fetch, extract, normalise, store), for bench/build.py. Extract
+    and normalise are measured where they ran (a worker process, see feedhub.parsing);
+    ``parse_wait`` is what the build's thread then waited for that worker."""
     unmatched_labels: list[str] = field(default_factory=list)
     unparsed_dates: list[str] = field(default_factory=list)
     future_dates: list[str] = field(default_factory=list)
@@ -56,6 +65,9 @@ class SourceReport:
     """Entries past ``fetch.max_items``, ignored."""
     too_old: int = 0
     """New items older than the store's max age, not stored."""
+    parsed_by: int = 0
+    """Process id of the worker process that extracted and normalised it (0: the build's own
+    process did, or nothing was parsed)."""
 
     @property
     def ok(self) -> bool:
@@ -80,6 +92,8 @@ class BuildReport:
         return total
     pruned: int = 0
     """Items removed from the store for being older than ``site.max_age_days``."""
+    worker_errors: list[str] = field(default_factory=list)
+    """Why parse worker processes stopped early (the build went on without them)."""
 
     @property
     def ok(self) -> bool:
@@ -119,6 +133,7 @@ def build(
     wait_for_lock: bool = True,
     due_only: bool = False,
     progress: Callable[[SourceReport, int, int], None] | None = None,
+    processes: int | None = None,
 ) -> BuildReport:
     """Run a full build. ``now`` is injectable so tests control first-seen dates.
 
@@ -126,16 +141,21 @@ def build(
     holds the lock (the server's background refresh skips a turn then). With ``due_only``
     (`feedhub build` without --force), a source fetched less than its ``refresh`` ago is
     skipped and reported with its ``next_due``. Sources are fetched concurrently (within
-    ``config.fetch``); everything after the fetch runs on this thread, one source at a time,
-    and ``progress(report, done, total)`` is called after each."""
+    ``config.fetch``). When many bodies need parsing, up to ``processes`` worker processes
+    (default :func:`~feedhub.processes.default_processes`, ``FEEDHUB_PROCESSES``) extract and
+    normalise them (:mod:`feedhub.parsing`); the store is written on this thread only, one
+    source at a time in config order, and ``progress(report, done, total)`` is called after
+    each."""
     now = now or datetime.now(UTC)
     report = BuildReport(started=now)
     clock = time.monotonic()
     categories = CategoryMap.from_categories(config.categories)
+    processes = default_processes() if processes is None else processes
     with build_lock(config, wait=wait_for_lock), open_store(config.store, config.root) as store:
         _remove_stale_temp_files(config.output_dir)
         real_fetcher = fetcher or partial(fetch, limits=config.fetch.limits)
         due: list[Source] = []
+        validators: dict[str, Validators] = {}
         for source in config.sources:
             if only is not None and source.id not in only:
                 continue
@@ -146,25 +166,66 @@ def build(
                                                                    config.refresh_of(source))))
                 continue
             due.append(source)
-        # Validators are read here: the store is used from this thread only.
-        validators = {s.id: validators_for(s, store.source_state(s.id), categories)
-                      for s in due}
+            # Read here: the store is used from this thread only.
+            validators[source.id] = validators_for(source, state, categories)
         fetched = fetch_all(
             due, lambda s: real_fetcher(s, config.root, validators[s.id]), config.fetch)
-        waiting = time.monotonic()
-        for done, (source, outcome) in enumerate(fetched, start=1):
-            waited = time.monotonic() - waiting
-            report.sources.append(
-                build_source(source, config.root, store, categories, now,
-                             prefetched(source, outcome, real_fetcher), site=config.site,
-                             max_items=config.fetch.max_items)
-            )
-            # The fetch ran in a thread: what this thread spent waiting for it is its cost here.
-            stages = report.sources[-1].stages
-            stages["fetch"] = stages.get("fetch", 0.0) + waited
-            waiting = time.monotonic()
+        own_fetcher = fetcher is not None
+        pool = ParsePool(categories, processes,
+                         expected=sum(ParsePool.eligible(s, own_fetcher) for s in due))
+        # Sources between their fetch and their store write, oldest first: with worker
+        # processes, later bodies are parsed while this thread stores earlier ones, and every
+        # store write still happens in config order (ids never depend on who finishes first).
+        pending: deque[Begun | SourceReport] = deque()
+
+        def finish_oldest() -> None:
+            begun = pending.popleft()
+            if isinstance(begun, SourceReport):
+                done_report = begun
+            else:
+                source = begun.source
+
+                def here(source: Source = source, begun: Begun = begun) -> Parsed:
+                    return parse_body(source, begun.fetched, categories, now,
+                                      config.fetch.max_items,
+                                      page_fetcher(source, config.root, prefetched(
+                                          source, begun.fetched, real_fetcher)))
+
+                waiting = time.monotonic()
+                parsed = pool.result(begun.parsing, here)
+                if parsed.worker:
+                    begun.report.stages["parse_wait"] = time.monotonic() - waiting
+                done_report = finish_source(begun, parsed, store, now, site=config.site)
+            report.sources.append(done_report)
             if progress is not None:
-                progress(report.sources[-1], done, len(due))
+                progress(done_report, len(report.sources) - skipped, len(due))
+
+        skipped = len(report.sources)
+        with pool:
+            waiting = time.monotonic()
+            for source, outcome in fetched:
+                # The fetch ran in a thread: what this thread waited for it is its cost here.
+                waited = time.monotonic() - waiting
+                begun = begin_source(source, config.root, store, categories, now,
+                                     prefetched(source, outcome, real_fetcher),
+                                     site=config.site)
+                begun_report = begun if isinstance(begun, SourceReport) else begun.report
+                begun_report.stages["fetch"] = begun_report.stages.get("fetch", 0.0) + waited
+                if ParsePool.eligible(source, own_fetcher):
+                    if isinstance(begun, SourceReport):
+                        pool.skipped()
+                    else:
+                        begun.parsing = pool.submit(source, begun.fetched, now,
+                                                    config.fetch.max_items)
+                pending.append(begun)
+                while len(pending) > pool.ahead:
+                    finish_oldest()
+                waiting = time.monotonic()
+            while pending:
+                finish_oldest()
+        report.worker_errors = pool.errors
+        for problem in pool.errors:
+            LOGGER.getChild("build").warning(problem)
         # Fetches finish in any order; reports and logs follow the config's.
         order = {source.id: i for i, source in enumerate(config.sources)}
         report.sources.sort(key=lambda r: order.get(r.source_id, len(order)))
@@ -202,45 +263,103 @@ def build_source(
 ) -> SourceReport:
     """Fetch, extract, normalise and store one source; never raises a SourceError. Only the
     first ``max_items`` entries are read (documents list their newest first)."""
-    result = SourceReport(source.id)
-    clock = mark = time.monotonic()
+    begun = begin_source(source, root, store, categories, now, fetcher, site=site)
+    if isinstance(begun, SourceReport):
+        return begun
+    parsed = parse_body(source, begun.fetched, categories, now, max_items,
+                        page_fetcher(source, root, fetcher))
+    return finish_source(begun, parsed, store, now, site=site)
 
-    def lap(stage: str) -> None:
-        nonlocal mark
+
+class _Stopwatch:
+    """Adds the seconds since the last lap to a stage of ``stages``."""
+
+    def __init__(self, stages: dict[str, float]) -> None:
+        self.stages = stages
+        self.mark = time.monotonic()
+
+    def lap(self, stage: str) -> None:
         now = time.monotonic()
-        result.stages[stage] = result.stages.get(stage, 0.0) + now - mark
-        mark = now
+        self.stages[stage] = self.stages.get(stage, 0.0) + now - self.mark
+        self.mark = now
 
+
+@dataclass
+class Begun:
+    """A source fetched, with a body that must be parsed before its items are stored."""
+
+    source: Source
+    report: SourceReport
+    state: SourceState
+    fetched: FetchResult
+    body_hash: str
+    started: float
+    """time.monotonic() when the source began."""
+    parsing: Future[Parsed] | None = None
+    """The worker process parsing its body (None: it is parsed in this process)."""
+
+
+def begin_source(
+    source: Source,
+    root: Path,
+    store: Store,
+    categories: CategoryMap,
+    now: datetime,
+    fetcher: Fetcher = fetch,
+    site: Site | None = None,
+) -> Begun | SourceReport:
+    """Fetch one source. Done already (a SourceReport) when the fetch failed or the body did
+    not change since the last success (recorded in the store); else the body to parse."""
+    result = SourceReport(source.id)
+    clock = time.monotonic()
+    watch = _Stopwatch(result.stages)
     try:
         state = store.source_state(source.id)
         settings = settings_hash(source, categories)
-        lap("store")
+        watch.lap("store")
         fetched = fetcher(source, root, validators_for(source, state, categories))
-        lap("fetch")
+        watch.lap("fetch")
         body_hash = "" if fetched.not_modified else (
             f"{settings}:{hashlib.sha256(fetched.body).hexdigest()}")
-        if fetched.not_modified or (body_hash and body_hash == state.body_hash
-                                    and state.last_success is not None):
-            result.unchanged_body = True
-            result.found = state.item_count
-            with store.transaction() as db:
-                store.record_success(db, source.id, now, etag=fetched.etag or state.etag,
-                                     last_modified=fetched.last_modified or state.last_modified,
-                                     body_hash=state.body_hash,
-                                     unmatched_labels=state.unmatched_labels)
-                if site is not None and site.max_age_days and state.last_success is not None:
-                    # Still listed, so not to be pruned (only pruning reads last_seen).
-                    store.touch_listed(db, source.id, state.last_success, now)
-            return result
-        entries = extract(source, fetched, page_fetcher(source, root, fetcher))
-        lap("extract")
-        if len(entries) > max_items:
-            result.over_cap = len(entries) - max_items
-            entries = entries[:max_items]
-        notes = NormaliseReport()
-        items = normalise_entries(entries, source, categories, fetched.url, now, notes)
-        lap("normalise")
-        if entries and not items:
+        if not (fetched.not_modified or (body_hash and body_hash == state.body_hash
+                                         and state.last_success is not None)):
+            watch.lap("store")
+            return Begun(source, result, state, fetched, body_hash, clock)
+        result.unchanged_body = True
+        result.found = state.item_count
+        with store.transaction() as db:
+            store.record_success(db, source.id, now, etag=fetched.etag or state.etag,
+                                 last_modified=fetched.last_modified or state.last_modified,
+                                 body_hash=state.body_hash,
+                                 unmatched_labels=state.unmatched_labels)
+            if site is not None and site.max_age_days and state.last_success is not None:
+                # Still listed, so not to be pruned (only pruning reads last_seen).
+                store.touch_listed(db, source.id, state.last_success, now)
+    except SourceError as exc:
+        result.error = exc.message
+        store.record_failure(source.id, now, exc.message)
+    watch.lap("store")
+    result.seconds = time.monotonic() - clock
+    return result
+
+
+def finish_source(
+    begun: Begun, parsed: Parsed, store: Store, now: datetime, site: Site | None = None
+) -> SourceReport:
+    """Store the parsed items of a begun source (one transaction) and record its success, or
+    record its failure; never raises a SourceError."""
+    source, result, state, fetched = begun.source, begun.report, begun.state, begun.fetched
+    watch = _Stopwatch(result.stages)
+    for stage, seconds in parsed.stages.items():
+        result.stages[stage] = result.stages.get(stage, 0.0) + seconds
+    result.parsed_by = parsed.worker
+    try:
+        if parsed.error:
+            raise SourceError(source.id, parsed.error)
+        result.over_cap = parsed.over_cap
+        notes = parsed.notes
+        items = parsed.items
+        if parsed.entries and not items:
             raise SourceError(source.id, "entries were found but none had a link or id")
         if not items and state.item_count:
             raise SourceError(source.id, f"no items found, where the last good fetch had "
@@ -276,14 +395,13 @@ def build_source(
             store.save_items(db, to_save, now, hashes)
             store.touch_items(db, seen, now)
             store.record_success(db, source.id, now, etag=fetched.etag,
-                                 last_modified=fetched.last_modified, body_hash=body_hash,
+                                 last_modified=fetched.last_modified, body_hash=begun.body_hash,
                                  unmatched_labels=notes.unmatched_labels)
     except SourceError as exc:
         result.error = exc.message
         store.record_failure(source.id, now, exc.message)
-    finally:
-        lap("store")
-        result.seconds = time.monotonic() - clock
+    watch.lap("store")
+    result.seconds = time.monotonic() - begun.started
     return result
 
 

@@ -1,0 +1,187 @@
+"""Fetched bytes -> normalised items (extract + normalise), here or in worker processes.
+
+Contract:
+- :func:`parse_body` is pure given (source, fetched result, categories, now): it runs extract
+  and normalise, measures each, and returns a :class:`Parsed` record; a
+  :class:`~feedhub.errors.SourceError` becomes ``Parsed.error`` (its message), never a raise.
+  Only pagination (``fetch_page``) does I/O, and only in the build's own process.
+- :class:`ParsePool` runs :func:`parse_body` in worker processes (:mod:`feedhub.processes`,
+  forkserver) once a build has enough bodies to parse to pay for starting them, so both cores
+  parse while the build's thread stores. It hands back futures; the caller waits for them in
+  config order and stores in that order, so which worker finishes first never matters.
+- Sources that need more than their own body (``max_pages`` > 1) or that a caller-supplied
+  fetcher fetched stay with the caller (the pool answers None: parse it yourself). So do all
+  sources after a worker died (``BrokenProcessPool``): the pool stops, says why in
+  :attr:`ParsePool.errors`, and the build goes on inline. It never raises for a dead worker.
+- The pool is shut down (workers joined) when its ``with`` block ends.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from .errors import SourceError
+from .extract import PageFetcher, extract
+from .model import FetchResult, Item, Source
+from .normalise import CategoryMap, NormaliseReport, normalise_entries
+from .processes import process_pool
+
+START_AFTER = 8
+"""Bodies parsed in the build's own process before a pool may start (it needs a sample)."""
+PARALLEL_MIN = 32
+"""Bodies still expected to need parsing before worker processes pay for their start (about
+half a second of importing feedhub each; a body takes ~10-25 ms to parse)."""
+AHEAD_PER_PROCESS = 4
+"""Bodies handed to workers ahead of the one the build is storing, per worker."""
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What extract and normalise made of one source's body."""
+
+    items: tuple[Item, ...] = ()
+    entries: int = 0
+    """Entries extracted (after the ``max_items`` cap)."""
+    over_cap: int = 0
+    """Entries past ``max_items``, ignored."""
+    notes: NormaliseReport = field(default_factory=NormaliseReport)
+    error: str = ""
+    """The SourceError's message when extracting failed ("" when it did not)."""
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds of extract and normalise, measured in the process that ran them."""
+    worker: int = 0
+    """Process id of the worker that parsed it; 0 when the build's own process did."""
+
+
+def parse_body(
+    source: Source,
+    fetched: FetchResult,
+    categories: CategoryMap,
+    now: datetime,
+    max_items: int,
+    fetch_page: PageFetcher | None = None,
+) -> Parsed:
+    """Extract the first ``max_items`` entries of ``fetched`` and normalise them."""
+    stages: dict[str, float] = {}
+    mark = time.monotonic()
+    entries = []
+    try:
+        entries = extract(source, fetched, fetch_page)
+        stages["extract"] = time.monotonic() - mark
+        over_cap = max(0, len(entries) - max_items)
+        entries = entries[:max_items]
+        mark = time.monotonic()
+        notes = NormaliseReport()
+        items = normalise_entries(entries, source, categories, fetched.url, now, notes)
+        stages["normalise"] = time.monotonic() - mark
+    except SourceError as exc:
+        stages["extract" if "extract" not in stages else "normalise"] = time.monotonic() - mark
+        return Parsed(error=exc.message, stages=stages)
+    return Parsed(tuple(items), len(entries), over_cap, notes, stages=stages)
+
+
+# -- in a worker process ---------------------------------------------------------------------
+
+_categories: CategoryMap | None = None
+
+
+def _start_worker(categories: CategoryMap) -> None:
+    global _categories
+    _categories = categories
+
+
+def _parse_in_worker(source: Source, fetched: FetchResult, now: datetime,
+                     max_items: int) -> Parsed:
+    if _categories is None:  # pragma: no cover - the initializer always runs first
+        raise RuntimeError("parse worker started without its categories")
+    return replace(parse_body(source, fetched, _categories, now, max_items),
+                   worker=os.getpid())
+
+
+# -- in the build's process ------------------------------------------------------------------
+
+class ParsePool:
+    """Worker processes for a build's parsing, started once enough bodies come.
+
+    ``expected`` is how many sources of the build the pool may take (see :meth:`eligible`);
+    with ``processes`` < 2 it never starts. Use it as a context manager."""
+
+    def __init__(self, categories: CategoryMap, processes: int, expected: int) -> None:
+        self.categories = categories
+        self.processes = processes
+        self.expected = expected
+        self.errors: list[str] = []
+        """Why the pool stopped early (a worker died); the build went on inline."""
+        self._seen = 0
+        self._bodies = 0
+        self._executor: ProcessPoolExecutor | None = None
+        self._stopped = processes < 2
+
+    @staticmethod
+    def eligible(source: Source, own_fetcher: bool) -> bool:
+        """Whether a worker may parse ``source``: only its own body is needed (no further
+        listing pages) and it was fetched by feedhub's fetcher, not one the caller gave."""
+        return source.max_pages <= 1 and not own_fetcher
+
+    @property
+    def ahead(self) -> int:
+        """How many sources the build may have in flight before it stores the oldest."""
+        return AHEAD_PER_PROCESS * self.processes if self._executor is not None else 0
+
+    def skipped(self) -> None:
+        """An eligible source needed no parsing (unchanged body, failed fetch)."""
+        self._seen += 1
+
+    def submit(self, source: Source, fetched: FetchResult, now: datetime,
+               max_items: int) -> Future[Parsed] | None:
+        """Start parsing an eligible source's body in a worker; None means parse it here."""
+        self._seen += 1
+        self._bodies += 1
+        if self._stopped:
+            return None
+        if self._executor is None:
+            left = self.expected - self._seen
+            if (self._bodies < START_AFTER
+                    or self._bodies / self._seen * left < PARALLEL_MIN):
+                return None
+            self._executor = process_pool(self.processes, _start_worker, (self.categories,))
+        try:
+            return self._executor.submit(_parse_in_worker, source, fetched, now, max_items)
+        except BrokenProcessPool as exc:
+            self._stop(exc)
+            return None
+
+    def result(self, future: Future[Parsed] | None, here: Callable[[], Parsed]) -> Parsed:
+        """The parsed body: the worker's, or ``here()`` when there is none (not submitted, or
+        the worker died)."""
+        if future is None:
+            return here()
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            self._stop(exc)
+            return here()
+
+    def _stop(self, exc: BrokenProcessPool) -> None:
+        if not self._stopped:
+            self.errors.append(f"a parse worker process died ({type(exc).__name__}: {exc}); "
+                               "the rest of the build parsed in the build's own process")
+        self._stopped = True
+        self.close()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
