@@ -11,6 +11,7 @@ Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import re
@@ -37,11 +38,15 @@ def clean(text: str) -> str:
     """``text`` without the characters XML 1.0 (and so every feed format) cannot carry."""
     if text.isascii() and text.isprintable():  # the common case, twice as fast as the regex
         return text
+    if _NOT_XML.search(text) is None:  # non-ASCII or multi-line, and nothing to remove
+        return text
     return _NOT_XML.sub("", text)
 
 
+@functools.lru_cache(maxsize=8192)
 def plain(html_text: str, limit: int = 0) -> str:
-    """Sanitised HTML -> one line of plain text (for pages, embeds and titles)."""
+    """Sanitised HTML -> one line of plain text (for pages, embeds and titles). Cached: each
+    item's title is made plain for every format of every document it is in."""
     text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", clean(html_text)))).strip()
     if limit and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
