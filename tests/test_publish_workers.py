@@ -76,3 +76,24 @@ def test_a_worker_that_dies_costs_time_not_files(many_archives: Config,
     [error] = report.worker_errors
     assert "BrokenProcessPool" in error, error
     assert _tree(crashed.output_dir) == _tree(inline.output_dir)
+
+
+def test_entries_shared_between_documents_change_no_byte(many_archives: Config,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from feedhub.publish import document
+
+    hits: list[int] = []
+    real_get = document.EntryCache.get
+
+    def counting_get(self: document.EntryCache, key: object) -> object | None:
+        found = real_get(self, key)  # type: ignore[arg-type]
+        hits.append(found is not None)
+        return found
+
+    monkeypatch.setattr(document.EntryCache, "get", counting_get)
+    shared, _ = _publish_elsewhere(many_archives, "shared", 1)
+    # Every item is in `all` and in its category: about half the entries are reused.
+    assert sum(hits) > len(hits) / 3, (sum(hits), len(hits))
+    monkeypatch.setattr(document.EntryCache, "get", lambda self, key: None)
+    alone, _ = _publish_elsewhere(many_archives, "alone", 1)
+    assert _tree(shared.output_dir) == _tree(alone.output_dir)

@@ -48,6 +48,10 @@ class Job:
     """How many archives the category has (the newest has no next-archive link)."""
     ids: tuple[str, ...]
     """Its items, oldest first."""
+    since: str = ""
+    """When its oldest item was published (stored form): jobs are rendered in time order, so
+    an item's archive in `all` and in its category are rendered close together and the second
+    reuses the first one's entries (:class:`~.document.EntryCache`)."""
 
 
 @dataclass
@@ -100,7 +104,8 @@ def plan(out: Path, head: FeedDoc, rows: Sequence[tuple[str, str]], size: int,
             report.unchanged.extend(files)
             report.skipped.extend(files)
             continue
-        into.jobs.append(Job(slug, number, archives, tuple(item_id for item_id, _ in chunk)))
+        into.jobs.append(Job(slug, number, archives, tuple(item_id for item_id, _ in chunk),
+                             since=chunk[0][1].split(" ", 1)[0] if chunk else ""))
     if archives or known:
         into.indexes[index_name] = fingerprints
 
@@ -127,7 +132,7 @@ def render_all(config: Config, store: Store, shared: Catalogue, work: Plan, writ
     """Render every planned archive, then stage the index files. With ``processes`` > 1 and
     enough archives, worker processes render them; ``task`` replaces the worker's function
     (tests make one that dies)."""
-    left = list(work.jobs)
+    left = sorted(work.jobs, key=lambda job: (job.since, job.slug, job.number))
     if processes > 1 and len(left) >= PARALLEL_MIN:
         left = _render_in_workers(config, left, write, processes, task or render_jobs)
     for job in left:

@@ -15,7 +15,7 @@ import functools
 import hashlib
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -89,6 +89,32 @@ class SourceRef:
     is_feed: bool = False
 
 
+class EntryCache:
+    """Entries already made for a publish, so an item in two documents (its category's archive
+    and the `all` archive) is filled in once per format. Bounded: the oldest go first.
+
+    Keys hold the whole :class:`Item` (compared by value), the format and whatever else the
+    entry depends on; values are whatever a renderer made (a feedgen entry, a JSON object),
+    never to be changed once stored. Everything else an entry shows comes from the
+    configuration, which is the same for every document of one publish."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: dict[Hashable, object] = {}
+        self.hits = 0
+
+    def get(self, key: Hashable) -> object | None:
+        found = self._entries.get(key)
+        if found is not None:
+            self.hits += 1
+        return found
+
+    def put(self, key: Hashable, value: object) -> None:
+        if len(self._entries) >= self.size:
+            del self._entries[next(iter(self._entries))]
+        self._entries[key] = value
+
+
 @dataclass(frozen=True)
 class FeedDoc:
     """One published document of one category feed."""
@@ -107,6 +133,8 @@ class FeedDoc:
     categories: Mapping[str, str] = field(default_factory=dict)
     """Category slug -> title, for item categories."""
     sources: Mapping[str, SourceRef] = field(default_factory=dict)
+    entries: EntryCache | None = field(default=None, compare=False, repr=False)
+    """Entries shared with the other documents of the same publish (see :class:`EntryCache`)."""
 
     @property
     def base(self) -> str:
@@ -162,6 +190,7 @@ class Catalogue:
 
     categories: Mapping[str, str]
     sources: Mapping[str, SourceRef]
+    entries: EntryCache | None = field(default=None, compare=False, repr=False)
 
 
 def catalogue(config: Config) -> Catalogue:
@@ -173,7 +202,7 @@ def catalogue(config: Config) -> Catalogue:
                 id=source.id, title=clean(source.title or source.id), url=url,
                 is_feed=source.is_remote and source.kind == "feed")
     return Catalogue(categories={c.slug: clean(c.title) for c in config.categories},
-                     sources=sources)
+                     sources=sources, entries=EntryCache())
 
 
 def make_doc(config: Config, slug: str, items: Sequence[Item], *,
@@ -189,6 +218,7 @@ def make_doc(config: Config, slug: str, items: Sequence[Item], *,
         items=tuple(items),
         categories=shared.categories,
         sources=shared.sources,
+        entries=shared.entries,
         **paging,
     )
 

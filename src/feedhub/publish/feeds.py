@@ -24,6 +24,8 @@ feedgen's traps (1.0), each handled below:
 
 - Datetimes must be timezone-aware (a naive one raises ``ValueError``); ours are UTC.
 - ``add_entry`` prepends unless ``order="append"``: we append, items are newest first already.
+  Given an entry filled for another generator, it adds it as is (the extensions it carries
+  stay): an item in two documents of one publish is filled once per format (EntryCache).
 - Required fields (title, link, description / id, title, updated; an entry's alternate link or
   content) are only checked at serialisation, where a gap raises ``ValueError``.
 - A new ``FeedGenerator`` defaults ``lastBuildDate`` / ``updated`` to *now* and the generator
@@ -237,7 +239,15 @@ def render_rss(doc: FeedDoc) -> bytes:
     if image:
         fg.image(url=image, title=_text(doc.title, doc.slug), link=clean(doc.page_url))
     for item in doc.items:
-        _rss_item(fg.add_entry(order="append"), doc, item)
+        key = ("rss", item)
+        known = doc.entries.get(key) if doc.entries is not None else None
+        if known is not None:
+            fg.add_entry(known, order="append")  # filled for another document already
+            continue
+        entry = fg.add_entry(order="append")
+        _rss_item(entry, doc, item)
+        if doc.entries is not None:
+            doc.entries.put(key, entry)
     fg.link(href=clean(doc.page_url), rel="alternate")  # last: it becomes the channel <link>
     return _with_stylesheet(fg.rss_str(pretty=True), doc)
 
@@ -291,7 +301,15 @@ def render_atom(doc: FeedDoc) -> bytes:
     if safe_url(doc.site.logo or ""):
         fg.logo(safe_url(doc.site.logo or ""))
     for item in doc.items:
-        _atom_entry(fg.add_entry(order="append"), doc, item, updated[item.id])
+        key = ("atom", item, updated[item.id])
+        known = doc.entries.get(key) if doc.entries is not None else None
+        if known is not None:
+            fg.add_entry(known, order="append")  # filled for another document already
+            continue
+        entry = fg.add_entry(order="append")
+        _atom_entry(entry, doc, item, updated[item.id])
+        if doc.entries is not None:
+            doc.entries.put(key, entry)
     return _with_stylesheet(fg.atom_str(pretty=True), doc)
 
 

@@ -53,6 +53,17 @@ def _item(doc: FeedDoc, item: Item) -> dict[str, Any]:
     return out
 
 
+def _cached_item(doc: FeedDoc, item: Item) -> dict[str, Any]:
+    if doc.entries is None:
+        return _item(doc, item)
+    key = ("json", item)
+    known = doc.entries.get(key)
+    if known is None:
+        known = _item(doc, item)
+        doc.entries.put(key, known)
+    return known  # type: ignore[return-value]
+
+
 def render_json(doc: FeedDoc) -> bytes:
     feed: dict[str, Any] = {
         "version": VERSION,
@@ -72,7 +83,7 @@ def render_json(doc: FeedDoc) -> bytes:
     feed["language"] = clean(doc.site.language)
     if doc.site.websub_hub:
         feed["hubs"] = [{"type": "WebSub", "url": doc.site.websub_hub}]
-    feed["items"] = [_item(doc, item) for item in doc.items]
+    feed["items"] = [_cached_item(doc, item) for item in doc.items]
     # Compact: with ``indent`` Python's json leaves its C encoder (3x slower on archives).
     text = json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n"
     return text.encode("utf-8")
