@@ -27,6 +27,7 @@ absolute; titles and names are plain text; every field is capped and free of cha
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import re
 import unicodedata
@@ -151,6 +152,7 @@ def title_is_markup(entry: RawEntry) -> bool:
     return bool(_TAG_LIKE.search(entry.title))
 
 
+@functools.lru_cache(maxsize=8192)
 def canonical_url(url: str) -> str:
     """The form of a URL used for identity (not for display: the scheme is always https).
 
@@ -183,6 +185,7 @@ def canonical_url(url: str) -> str:
     return urlunsplit(("https", netloc, path, query, ""))
 
 
+@functools.lru_cache(maxsize=8192)
 def safe_url(url: str, base: str = "") -> str:
     """An absolute http(s) URL, or "" for anything else (javascript:, vbscript:, data:, ...).
 
@@ -247,6 +250,7 @@ def _absolutise(cleaned: str, base: str) -> str:
     return _URL_ATTR.sub(fix, cleaned)
 
 
+@functools.lru_cache(maxsize=4096)
 def label_key(label: str) -> str:
     """Case-, accent- and whitespace-insensitive form of a label."""
     decomposed = unicodedata.normalize("NFKD", label)
@@ -456,8 +460,9 @@ def normalise_entry(
     if not summary and content:
         summary = html.escape(plain_text(content, DERIVED_SUMMARY), quote=False)
     title = title or plain_text(summary, 80) or "(untitled)"
-    slugs, unmatched = categories.slugs(labels, source.default_category,
-                                        f"{title} {plain_text(summary, MAX_SUMMARY)}")
+    # Only keyword rules read the text: no need to strip every summary's tags without them.
+    text = f"{title} {plain_text(summary, MAX_SUMMARY)}" if categories.keywords else ""
+    slugs, unmatched = categories.slugs(labels, source.default_category, text)
     report.unmatched_labels.update(unmatched)
     tkey = title_key(title)
     return Item(
