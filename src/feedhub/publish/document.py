@@ -15,6 +15,7 @@ import functools
 import hashlib
 import html
 import re
+from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -93,26 +94,33 @@ class EntryCache:
     """Entries already made for a publish, so an item in two documents (its category's archive
     and the `all` archive) is filled in once per format. Bounded: the oldest go first.
 
-    Keys hold the whole :class:`Item` (compared by value), the format and whatever else the
-    entry depends on; values are whatever a renderer made (a feedgen entry, a JSON object),
-    never to be changed once stored. Everything else an entry shows comes from the
-    configuration, which is the same for every document of one publish."""
+    An entry is found by its format, the item and whatever else it depends on (``extra``), and
+    only returned for an item equal to the one it was made from (a whole-value comparison, so
+    an item changed meanwhile is made again; the lookup itself hashes only its id and dates,
+    not its text). Values are whatever a renderer made (a feedgen entry, a JSON object), never
+    to be changed once stored. Everything else an entry shows comes from the configuration,
+    which is the same for every document of one publish."""
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._entries: dict[Hashable, object] = {}
+        self._entries: OrderedDict[Hashable, tuple[Item, object]] = OrderedDict()
         self.hits = 0
 
-    def get(self, key: Hashable) -> object | None:
-        found = self._entries.get(key)
-        if found is not None:
-            self.hits += 1
-        return found
+    @staticmethod
+    def _key(kind: str, item: Item, extra: Hashable) -> Hashable:
+        return (kind, item.id, item.updated, item.published, extra)
 
-    def put(self, key: Hashable, value: object) -> None:
+    def get(self, kind: str, item: Item, extra: Hashable = None) -> object | None:
+        found = self._entries.get(self._key(kind, item, extra))
+        if found is None or found[0] != item:
+            return None
+        self.hits += 1
+        return found[1]
+
+    def put(self, kind: str, item: Item, value: object, extra: Hashable = None) -> None:
         if len(self._entries) >= self.size:
-            del self._entries[next(iter(self._entries))]
-        self._entries[key] = value
+            self._entries.popitem(last=False)
+        self._entries[self._key(kind, item, extra)] = (item, value)
 
 
 @dataclass(frozen=True)

@@ -239,15 +239,14 @@ def render_rss(doc: FeedDoc) -> bytes:
     if image:
         fg.image(url=image, title=_text(doc.title, doc.slug), link=clean(doc.page_url))
     for item in doc.items:
-        key = ("rss", item)
-        known = doc.entries.get(key) if doc.entries is not None else None
+        known = doc.entries.get("rss", item) if doc.entries is not None else None
         if known is not None:
             fg.add_entry(known, order="append")  # filled for another document already
             continue
         entry = fg.add_entry(order="append")
         _rss_item(entry, doc, item)
         if doc.entries is not None:
-            doc.entries.put(key, entry)
+            doc.entries.put("rss", item, entry)
     fg.link(href=clean(doc.page_url), rel="alternate")  # last: it becomes the channel <link>
     return _with_stylesheet(fg.rss_str(pretty=True), doc)
 
@@ -301,15 +300,15 @@ def render_atom(doc: FeedDoc) -> bytes:
     if safe_url(doc.site.logo or ""):
         fg.logo(safe_url(doc.site.logo or ""))
     for item in doc.items:
-        key = ("atom", item, updated[item.id])
-        known = doc.entries.get(key) if doc.entries is not None else None
+        known = (doc.entries.get("atom", item, updated[item.id]) if doc.entries is not None
+                 else None)
         if known is not None:
             fg.add_entry(known, order="append")  # filled for another document already
             continue
         entry = fg.add_entry(order="append")
         _atom_entry(entry, doc, item, updated[item.id])
         if doc.entries is not None:
-            doc.entries.put(key, entry)
+            doc.entries.put("atom", item, entry, updated[item.id])
     return _with_stylesheet(fg.atom_str(pretty=True), doc)
 
 

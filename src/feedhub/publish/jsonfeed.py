@@ -56,11 +56,10 @@ def _item(doc: FeedDoc, item: Item) -> dict[str, Any]:
 def _cached_item(doc: FeedDoc, item: Item) -> dict[str, Any]:
     if doc.entries is None:
         return _item(doc, item)
-    key = ("json", item)
-    known = doc.entries.get(key)
+    known = doc.entries.get("json", item)
     if known is None:
         known = _item(doc, item)
-        doc.entries.put(key, known)
+        doc.entries.put("json", item, known)
     return known  # type: ignore[return-value]
 
 
