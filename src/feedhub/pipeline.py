@@ -239,11 +239,11 @@ def build(
         # rendered again only when items changed (the store knows), or the settings or feedhub
         # changed, or a feed file is missing: a warm build renders nothing.
         fingerprint = publish_fingerprint(config)
-        force = not _published_with(config, store, fingerprint)
+        force = not published_with(config, store, fingerprint)
         published = publish(config, store, force=force)
         report.published = published or PublishReport()
         if force and published is not None:
-            _remember_published_with(config, fingerprint)
+            remember_published_with(config, fingerprint)
         report.publish_seconds = time.monotonic() - publishing
         report.seconds = time.monotonic() - clock
         store.record_build(now, datetime.now(UTC), report.ok,
@@ -414,7 +414,7 @@ def publish_fingerprint(config: Config) -> str:
     return hashlib.sha256(repr((config, __version__)).encode("utf-8")).hexdigest()
 
 
-def _published_with(config: Config, store: Store, fingerprint: str) -> bool:
+def published_with(config: Config, store: Store, fingerprint: str) -> bool:
     """True when the output folder holds every published file, rendered with these settings."""
     out = config.output_dir
     try:
@@ -426,7 +426,7 @@ def _published_with(config: Config, store: Store, fingerprint: str) -> bool:
     return bool(names) and all((out / name).exists() for name in names)
 
 
-def _remember_published_with(config: Config, fingerprint: str) -> None:
+def remember_published_with(config: Config, fingerprint: str) -> None:
     try:
         (config.output_dir / PUBLISH_MARK).write_text(fingerprint, encoding="utf-8")
     except OSError as exc:

@@ -25,9 +25,13 @@ from functools import partial
 from .fetch import Fetcher, fetch
 from .model import Config
 from .normalise import CategoryMap
-from .pipeline import SourceReport, build_source, publish_fingerprint
-from .pipeline import _published_with as published_with
-from .pipeline import _remember_published_with as remember_published_with
+from .pipeline import (
+    SourceReport,
+    build_source,
+    publish_fingerprint,
+    published_with,
+    remember_published_with,
+)
 from .store import Store, open_store
 from .sync import publish
 
