@@ -110,6 +110,17 @@ def test_build_logs_one_json_line_per_source(project: Path) -> None:
     assert lines[0]["found"] == 10
 
 
+def test_worker_logs_the_same_json_line_per_source_as_build(project: Path) -> None:
+    result = CliRunner().invoke(main, ["--log-format", "json", "-q", "worker", "--once",
+                                       "-c", str(project)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert sorted(x["source"] for x in lines) == ["ilo-features", "ilo-newsroom", "ilo-press"]
+    for line in lines:
+        assert line["logger"] == "feedhub.build" and line["outcome"] == "ok"
+        assert line["found"] > 0 and isinstance(line["seconds"], float)
+
+
 def test_build_text_logs_failures_by_default_and_every_source_with_v(project: Path) -> None:
     text = project.read_text().replace("examples/features.atom", "examples/missing.atom")
     project.write_text(text)

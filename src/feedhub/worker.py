@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from .fetch import Fetcher, fetch
+from .logs import log_source
 from .model import Config
 from .normalise import CategoryMap
 from .pipeline import (
@@ -95,6 +96,7 @@ def run_worker(
                 refreshed += 1
                 failed += 0 if report.ok else 1
                 log(describe(owner, report))
+                log_source(report)  # the same structured line as a build's (--log-format json)
                 continue
             if publish_now(store, ids, now, settings.publish_delay):
                 published = publish(config, store)
