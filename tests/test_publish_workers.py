@@ -31,11 +31,13 @@ def _tree(out: Path) -> dict[str, tuple[bytes, int]]:
 
 
 @pytest.fixture
-def many_archives(config: Config, monkeypatch: pytest.MonkeyPatch) -> Config:
+def many_archives(config: Config, store_url: str, monkeypatch: pytest.MonkeyPatch) -> Config:
     """The bundled sources built with one item per document: dozens of archives, published
-    by worker processes as soon as there are two archives to render."""
+    by worker processes (each opening the store itself: SQLite or PostgreSQL) as soon as there
+    are two archives to render."""
     data = yaml.safe_load(config.path.read_text(encoding="utf-8"))
     data["site"]["feed_size"] = 1
+    data["store"] = store_url
     config.path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     monkeypatch.setenv("FEEDHUB_PROCESSES", "1")
     config = load_config(config.path)
