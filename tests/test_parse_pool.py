@@ -181,3 +181,39 @@ def test_processes_come_from_the_environment(tmp_path: Path, small_pool: None,
     assert [s.source_id for s in report.sources if not s.parsed_by] == ["paged"]
 
 
+
+
+def test_a_fetcher_of_the_callers_keeps_parsing_here(tmp_path: Path, small_pool: None) -> None:
+    from functools import partial
+
+    from feedhub.fetch import fetch
+
+    config = _project(tmp_path / "p", broken=False)
+    real = partial(fetch, limits=config.fetch.limits)
+    seen: list[str] = []
+
+    def counting_fetcher(source, root, validators):  # type: ignore[no-untyped-def]
+        seen.append(source.id)
+        return real(source, root, validators)
+
+    report = build(config, now=NOW, processes=2, fetcher=counting_fetcher)
+    assert report.ok and len(seen) >= len(report.sources)
+    assert [s.parsed_by for s in report.sources] == [0] * len(report.sources)
+
+
+def test_workers_give_the_same_result_on_every_backend(tmp_path: Path, store_url: str,
+                                                       small_pool: None) -> None:
+    from dataclasses import replace
+
+    inline = _project(tmp_path / "inline")
+    pooled = _project(tmp_path / "pooled")
+    pooled = replace(pooled, store=store_url)
+    build(inline, now=NOW, processes=1)
+    report = build(pooled, now=NOW, processes=2)
+    assert sum(1 for s in report.sources if s.parsed_by) > FEEDS
+    items, files = _outcome(pooled)
+    inline_items, inline_files = _outcome(inline)
+    # Items are compared by id: databases order equal dates by their own text collation.
+    assert sorted(items, key=lambda i: str(i["id"])) == sorted(inline_items,
+                                                               key=lambda i: str(i["id"]))
+    assert files == inline_files
