@@ -26,9 +26,21 @@ moment a connection is opened: it resolves the host itself, checks every resolve
 certificate against the host name). Checking a URL before the request and letting the library
 resolve it again would leave a window for DNS rebinding (first answer public, second 127.0.0.1);
 checking the address the socket is opened to leaves none, and redirect hops open their own
-connections, so every hop is checked too. Each fetch has its own client and connection pool, so a
-connection opened under one source's policy is never reused by another source. Proxies from the
-environment are ignored (trust_env off): through a proxy the check would see only the proxy.
+connections, so every hop is checked too. Proxies from the environment are ignored (trust_env
+off): through a proxy the check would see only the proxy.
+
+Kept-alive connections. Fetches share connections (organisations publish many feeds on one host,
+and a new connection costs a TCP and TLS handshake): one transport and pool per (policy,
+resolver, limits), so a connection is only reused by a fetch whose policy and resolver would
+have allowed the very address it was opened to; one opened for an ``allow_private`` source never
+serves a source without it. Each fetch still has its own deadline on a reused connection: the
+socket reads the deadline of the fetch running on the current thread (a fetch runs on one thread
+from start to end). Bounds: ``MAX_CONNECTIONS`` per pool, ``MAX_IDLE`` idle per pool and
+``MAX_IDLE_PER_HOST`` idle per host; an idle connection lives ``KEEPALIVE_EXPIRY`` seconds (a
+daemon thread closes unused pools, and everything closes at exit). A request that went out on a
+kept-alive connection the server had just closed, and got no answer, is sent again at once on
+another connection without counting as a retry. Cookies stay within one fetch (its redirects):
+each fetch has its own httpx.Client on the shared transport.
 
 Traps, written down once:
 - httpx would decode Content-Encoding in whole network chunks (a 64 kB gzip chunk can inflate to
@@ -38,21 +50,30 @@ Traps, written down once:
   fetch waits for only until the deadline; a hanging DNS server costs that (daemon) thread
   until the resolver's own timeout, never the build.
 - httpx.HTTPTransport offers no public hook for the network backend; feedhub swaps the
-  transport's ``_pool`` for an httpcore ConnectionPool built with its own backend.
+  transport's ``_pool`` for an httpcore ConnectionPool built with its own backend, and bounds
+  idle connections per host by overriding the pool's ``_assign_requests_to_connections``
+  (httpcore 1.x; tests/test_fetch_pool.py fails if that hook changes).
+- A response that is not read to its end closes its connection instead of returning it to the
+  pool: a 304 is read (it has no body) so that a warm build keeps its connections.
 """
 
 from __future__ import annotations
 
+import atexit
 import email.utils
 import functools
 import ipaddress
+import os
 import random
 import socket
 import ssl
 import threading
 import time
+import weakref
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -74,6 +95,7 @@ __all__ = [
     "Fetcher",
     "Validators",
     "backoff_delay",
+    "close_pools",
     "fetch",
     "fetch_url",
     "read_file",
@@ -84,6 +106,8 @@ USER_AGENT = f"feedhub/{__version__} (+https://github.com/feedhub/feedhub)"
 ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
           "application/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
 ACCEPT_ENCODING = "gzip, deflate, br"
+STATIC_HEADERS = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
+"""Sent with every request; the validators are added per request."""
 DEFAULT_LIMITS = FetchLimits()
 PUBLIC_ONLY = AddressPolicy()
 PIECE = 64 * 1024
@@ -181,20 +205,55 @@ class _Deadline:
         return left if timeout is None else min(timeout, left)
 
 
+class _Attempt:
+    """One attempt of the fetch running on this thread: its deadline (the whole fetch's), and
+    whether the request it sent last went out on a connection an earlier attempt opened."""
+
+    __slots__ = ("deadline", "reused")
+
+    def __init__(self, deadline: _Deadline) -> None:
+        self.deadline = deadline
+        self.reused = False
+
+
+_current = threading.local()
+"""``attempt``: the :class:`_Attempt` under way on this thread. A fetch runs on one thread from
+start to end (schedule.fetch_all gives each its own worker), so a pooled connection reads the
+deadline of whichever fetch is using it now, never that of the fetch that opened it."""
+
+
+def _current_attempt() -> _Attempt | None:
+    attempt: _Attempt | None = getattr(_current, "attempt", None)
+    return attempt
+
+
 class _Refused(Exception):
     """The policy refused the address a host resolved to."""
 
 
 class _GuardedStream(httpcore.NetworkStream):
-    def __init__(self, inner: httpcore.NetworkStream, deadline: _Deadline) -> None:
+    """A socket whose every operation is cut to the current fetch's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, opened_by: _Attempt | None) -> None:
         self._inner = inner
-        self._deadline = deadline
+        self._opened_by = opened_by
+
+    def _cap(self, timeout: float | None, error: type[Exception]) -> float | None:
+        attempt = _current_attempt()
+        if attempt is None:  # not inside fetch_url: only closing happens there
+            return timeout
+        return attempt.deadline.cap(timeout, error)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, self._deadline.cap(timeout, httpcore.ReadTimeout))
+        return self._inner.read(max_bytes, self._cap(timeout, httpcore.ReadTimeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, self._deadline.cap(timeout, httpcore.WriteTimeout))
+        attempt = _current_attempt()
+        if attempt is not None:
+            # A request starts with a write: remember whether it went out on a kept-alive
+            # connection, which the server may have closed while it sat idle.
+            attempt.reused = self._opened_by is not attempt
+        self._inner.write(buffer, self._cap(timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
         self._inner.close()
@@ -205,9 +264,9 @@ class _GuardedStream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        timeout = self._deadline.cap(timeout, httpcore.ConnectTimeout)
+        timeout = self._cap(timeout, httpcore.ConnectTimeout)
         return _GuardedStream(self._inner.start_tls(ssl_context, server_hostname, timeout),
-                              self._deadline)
+                              self._opened_by)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -252,13 +311,12 @@ def _resolve_within(resolve: Resolver, host: str, port: int, deadline: _Deadline
 
 
 class _GuardedBackend(httpcore.NetworkBackend):
-    """Resolves, checks the policy, connects to the checked IP; every socket op is capped."""
+    """Resolves, checks the policy, connects to the checked IP; every socket op is capped by
+    the deadline of the fetch running on the calling thread."""
 
-    def __init__(self, policy: AddressPolicy, deadline: _Deadline,
-                 resolve: Resolver = resolve_host) -> None:
+    def __init__(self, policy: AddressPolicy, resolve: Resolver = resolve_host) -> None:
         self._inner = httpcore.SyncBackend()
         self._policy = policy
-        self._deadline = deadline
         self._resolve = resolve
 
     def connect_tcp(
@@ -269,9 +327,13 @@ class _GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
+        attempt = _current_attempt()
+        if attempt is None:
+            raise _Refused("connections are opened only inside fetch_url")
+        deadline = attempt.deadline
         allowed: list[str] = []
         refusals: list[str] = []
-        for ip in _resolve_within(self._resolve, host, port, self._deadline):
+        for ip in _resolve_within(self._resolve, host, port, deadline):
             reason = self._policy.refusal(host, ip)
             if reason is None:
                 if ip not in allowed:
@@ -284,12 +346,12 @@ class _GuardedBackend(httpcore.NetworkBackend):
         for ip in allowed:
             try:
                 stream = self._inner.connect_tcp(
-                    ip, port, self._deadline.cap(timeout, httpcore.ConnectTimeout),
+                    ip, port, deadline.cap(timeout, httpcore.ConnectTimeout),
                     local_address, socket_options)
             except httpcore.ConnectError as exc:
                 last = exc
                 continue
-            return _GuardedStream(stream, self._deadline)
+            return _GuardedStream(stream, attempt)
         assert last is not None
         raise last
 
@@ -309,14 +371,171 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+# -- shared connections -----------------------------------------------------------------
+
+KEEPALIVE_EXPIRY = 5.0
+"""Seconds an idle connection is kept for the next fetch from its host."""
+MAX_CONNECTIONS = 32
+"""Connections (busy and idle) in one pool; a fetch past it waits for one, within its deadline."""
+MAX_IDLE = 16
+"""Idle connections kept in one pool, all hosts together."""
+MAX_IDLE_PER_HOST = 8
+"""Idle connections kept to one host (scheme, host, port) in one pool."""
+MAX_IDLE_TRANSPORTS = 8
+"""Unused transports (one per policy, resolver and limits) kept before the oldest is closed."""
+
+
+class _Pool(httpcore.ConnectionPool):
+    """httpcore's pool, also keeping at most ``MAX_IDLE_PER_HOST`` idle connections per host
+    (httpcore bounds idle connections only in total)."""
+
+    def __init__(self, backend: _GuardedBackend, expiry: float) -> None:
+        super().__init__(ssl_context=_ssl_context(), max_connections=MAX_CONNECTIONS,
+                         max_keepalive_connections=MAX_IDLE, keepalive_expiry=expiry,
+                         network_backend=backend)
+        self._origins: weakref.WeakKeyDictionary[Any, tuple[bytes, bytes, int]] = (
+            weakref.WeakKeyDictionary())
+
+    def create_connection(self, origin: httpcore.Origin) -> Any:
+        connection = super().create_connection(origin)
+        self._origins[connection] = (origin.scheme, origin.host, origin.port)
+        return connection
+
+    def _assign_requests_to_connections(self) -> list[Any]:
+        # Runs under the pool's lock whenever a request arrives or a response is closed:
+        # surplus idle connections go first, before requests are given connections.
+        closing: list[Any] = []
+        idle: Counter[tuple[bytes, bytes, int] | None] = Counter()
+        for connection in list(self._connections):
+            if connection.is_idle() and not connection.is_closed():
+                origin = self._origins.get(connection)
+                idle[origin] += 1
+                if idle[origin] > MAX_IDLE_PER_HOST:
+                    self._connections.remove(connection)
+                    closing.append(connection)
+        closed: list[Any] = super()._assign_requests_to_connections()
+        return closing + closed
+
+
 class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, backend: _GuardedBackend) -> None:
+    def __init__(self, backend: _GuardedBackend, expiry: float) -> None:
         super().__init__(trust_env=False, verify=_ssl_context())
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=_ssl_context(),
-            max_connections=4,
-            network_backend=backend,
-        )
+        self._pool = _Pool(backend, expiry)
+
+
+@dataclass(eq=False)
+class _Shared:
+    transport: _GuardedTransport
+    expiry: float
+    users: int = 0
+    last_used: float = 0.0
+    retired: bool = False
+    """Out of the registry (close_pools, eviction): closed when its last user is done."""
+
+
+_Key = tuple[AddressPolicy, Resolver, FetchLimits]
+
+
+class _Transports:
+    """The shared transports (each with its connection pool), one per (policy, resolver,
+    limits): a connection is only ever reused by a fetch under the policy and resolver that
+    checked its address when it was opened. Thread-safe. A daemon thread closes transports
+    nobody used for ``KEEPALIVE_EXPIRY`` seconds (with their connections), so idle sockets do
+    not outlive a build by more than that."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._by_key: dict[_Key, _Shared] = {}
+        self._reaper: threading.Thread | None = None
+
+    @contextmanager
+    def use(self, key: _Key) -> Iterator[_GuardedTransport]:
+        closing: list[_Shared] = []
+        with self._lock:
+            shared = self._by_key.get(key)
+            if shared is None:
+                shared = self._by_key[key] = _Shared(
+                    _GuardedTransport(_GuardedBackend(key[0], key[1]), KEEPALIVE_EXPIRY),
+                    KEEPALIVE_EXPIRY)
+                shared.users += 1  # not evicted as the oldest unused one
+                closing = self._evict()
+                shared.users -= 1
+                if self._reaper is None:
+                    self._reaper = threading.Thread(target=self._reap, daemon=True,
+                                                    name="feedhub-fetch-reaper")
+                    self._reaper.start()
+            shared.users += 1
+        for old in closing:
+            old.transport.close()
+        try:
+            yield shared.transport
+        finally:
+            with self._lock:
+                shared.users -= 1
+                shared.last_used = time.monotonic()
+                done = shared.retired and shared.users == 0
+                self._wake.notify()
+            if done:
+                shared.transport.close()
+
+    def _evict(self) -> list[_Shared]:
+        """Unused transports past ``MAX_IDLE_TRANSPORTS``, oldest first, out of the registry."""
+        unused = sorted(((s.last_used, k) for k, s in self._by_key.items() if s.users == 0),
+                        key=lambda pair: pair[0])
+        out = []
+        for _, key in unused[:max(0, len(unused) - MAX_IDLE_TRANSPORTS)]:
+            out.append(self._by_key.pop(key))
+        return out
+
+    def _reap(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                expired = [k for k, s in self._by_key.items()
+                           if s.users == 0 and now - s.last_used >= s.expiry]
+                closing = [self._by_key.pop(k) for k in expired]
+                if not self._by_key and not closing:
+                    self._reaper = None
+                    return
+                dues = [s.last_used + s.expiry - now for s in self._by_key.values()
+                        if s.users == 0]
+                wait = min(dues, default=KEEPALIVE_EXPIRY)
+                if not closing:
+                    self._wake.wait(max(0.01, wait))
+            for shared in closing:
+                shared.transport.close()
+
+    def close(self) -> None:
+        """Close every transport now; one in use is closed when its last fetch ends."""
+        with self._lock:
+            everything = list(self._by_key.values())
+            self._by_key.clear()
+            idle = [s for s in everything if s.users == 0]
+            for shared in everything:
+                shared.retired = True
+            self._wake.notify()
+        for shared in idle:
+            shared.transport.close()
+
+    def forget(self) -> None:
+        """In a forked child: start afresh without touching the parent's sockets or locks."""
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._by_key = {}
+        self._reaper = None
+
+
+_transports = _Transports()
+atexit.register(_transports.close)
+os.register_at_fork(after_in_child=_transports.forget)
+
+
+def close_pools() -> None:
+    """Close every kept-alive connection (a fetch under way keeps its own until it ends).
+    Nothing needs to call it: idle connections close after ``KEEPALIVE_EXPIRY`` seconds and
+    at exit. Tests and benchmarks use it to start from no connections."""
+    _transports.close()
 
 
 # -- content decoding with bounded output ---------------------------------------------------
@@ -409,6 +628,10 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
+class _Stale(_Retryable):
+    """The request went out on a kept-alive connection the server had closed (no answer)."""
+
+
 def fetch_url(
     source_id: str,
     url: str,
@@ -425,54 +648,79 @@ def fetch_url(
     if not url.lower().startswith(("http://", "https://")):
         raise FetchError(source_id, f"only http:// and https:// URLs are fetched, not {url!r}")
     deadline = _Deadline(limits.deadline)
-    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
+    headers: dict[str, str] = {}
     if validators.etag:
         headers["If-None-Match"] = validators.etag
     if validators.last_modified:
         headers["If-Modified-Since"] = validators.last_modified
-    transport = _GuardedTransport(_GuardedBackend(policy, deadline, resolve))
-    with httpx.Client(
-        transport=transport,
-        headers=headers,
-        timeout=httpx.Timeout(limits.deadline, connect=limits.connect_timeout),
-        follow_redirects=True,
-        max_redirects=limits.max_redirects,
-        trust_env=False,
-    ) as client:
-        attempt = 1
-        while True:
-            try:
-                return _attempt(client, source_id, url, validators, limits, deadline)
-            except _Retryable as exc:
-                if attempt > limits.retries:
-                    raise FetchError(source_id, f"{exc.reason} (gave up after {attempt} "
-                                                "attempts)") from exc
-                wait = (exc.retry_after if exc.retry_after is not None
-                        else backoff_delay(attempt, limits.backoff, rand()))
-                left = deadline.remaining()
-                if wait >= left:
-                    asked = "the server asked to wait" if exc.retry_after is not None else (
-                        "the next retry is due in")
-                    raise FetchError(source_id, f"{exc.reason}; {asked} {wait:g}s, past the "
-                                                f"{limits.deadline:g}s deadline (attempt "
-                                                f"{attempt}); the next build tries again"
-                                     ) from exc
-                time.sleep(wait)
-                attempt += 1
+    outer = _current_attempt()
+    try:
+        with _transports.use((policy, resolve, limits)) as transport:
+            # A client per fetch is cheap (~25 us) with a shared transport, and keeps cookies
+            # where they were before: within one fetch (its redirects), never across sources.
+            client = httpx.Client(
+                transport=transport,
+                headers=STATIC_HEADERS,
+                timeout=httpx.Timeout(limits.deadline, connect=limits.connect_timeout),
+                follow_redirects=True,
+                max_redirects=limits.max_redirects,
+                trust_env=False,
+            )
+            attempt = 1
+            stale = 0
+            while True:
+                _current.attempt = _Attempt(deadline)
+                try:
+                    return _attempt(client, source_id, url, headers, validators, limits,
+                                    deadline)
+                except _Stale as exc:
+                    # The server closed a kept-alive connection as the request went out: that
+                    # is no fault of the source, so try again at once on another connection.
+                    stale += 1
+                    if stale > MAX_IDLE_PER_HOST:
+                        raise FetchError(source_id, f"{exc.reason} (on {stale} kept-alive "
+                                                    "connections in a row)") from exc
+                except _Retryable as exc:
+                    if attempt > limits.retries:
+                        raise FetchError(source_id, f"{exc.reason} (gave up after {attempt} "
+                                                    "attempts)") from exc
+                    wait = (exc.retry_after if exc.retry_after is not None
+                            else backoff_delay(attempt, limits.backoff, rand()))
+                    left = deadline.remaining()
+                    if wait >= left:
+                        asked = "the server asked to wait" if exc.retry_after is not None else (
+                            "the next retry is due in")
+                        raise FetchError(source_id, f"{exc.reason}; {asked} {wait:g}s, past "
+                                                    f"the {limits.deadline:g}s deadline "
+                                                    f"(attempt {attempt}); the next build "
+                                                    "tries again") from exc
+                    time.sleep(wait)
+                    attempt += 1
+    finally:
+        _current.attempt = outer
 
 
 def _attempt(
     client: httpx.Client,
     source_id: str,
     url: str,
+    headers: dict[str, str],
     validators: Validators,
     limits: FetchLimits,
     deadline: _Deadline,
 ) -> FetchResult:
+    answered = False
     try:
-        with client.stream("GET", url) as response:
+        # The pool wait is the one wait no socket operation caps: cut it to the time left.
+        timeout = httpx.Timeout(limits.deadline, connect=limits.connect_timeout,
+                                pool=max(0.0, deadline.remaining()))
+        with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            answered = True
             status = response.status_code
             if status == 304:
+                # A 304 has no body (h11 reads none, whatever the headers say), but until it
+                # is read to its end the connection is not done and would be closed, not kept.
+                response.read()
                 return FetchResult(url=str(response.url), status=304,
                                    headers={k.lower(): v for k, v in response.headers.items()},
                                    etag=response.headers.get("etag", validators.etag),
@@ -510,6 +758,11 @@ def _attempt(
             raise FetchError(source_id, f"{url} did not finish within the "
                                         f"{limits.deadline:g}s deadline") from exc
         raise _Retryable(f"timed out fetching {url} ({type(exc).__name__})") from exc
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        attempt = _current_attempt()
+        if not answered and attempt is not None and attempt.reused:
+            raise _Stale(f"cannot fetch {url}: {exc or type(exc).__name__}") from exc
+        raise _Retryable(f"cannot fetch {url}: {exc or type(exc).__name__}") from exc
     except httpx.TransportError as exc:
         raise _Retryable(f"cannot fetch {url}: {exc or type(exc).__name__}") from exc
     except httpx.HTTPError as exc:

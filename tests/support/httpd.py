@@ -7,6 +7,8 @@
         assert server.requests[0].headers["User-Agent"].startswith("feedhub/")
 
 A handler may also write to ``request.handler.wfile`` itself and return None (drip, never end).
+``server.accepted`` and ``server.closed`` count TCP connections opened and ended (keep-alive
+tests); ``LocalServer(idle_timeout=s)`` closes a connection that sits idle for ``s`` seconds.
 """
 
 from __future__ import annotations
@@ -45,9 +47,12 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class LocalServer:
-    def __init__(self) -> None:
+    def __init__(self, idle_timeout: float | None = None) -> None:
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
+        self.accepted = 0
+        self.closed = 0
+        counting = threading.Lock()
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -55,6 +60,19 @@ class LocalServer:
             # Headers and body go out in two writes: without TCP_NODELAY the second waits
             # for the client's delayed ACK (~40 ms a request).
             disable_nagle_algorithm = True
+            timeout = idle_timeout
+
+            def setup(self) -> None:
+                with counting:
+                    server.accepted += 1
+                super().setup()
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                finally:
+                    with counting:
+                        server.closed += 1
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
