@@ -154,6 +154,24 @@ def test_redirects_are_followed_up_to_the_limit(httpd: LocalServer) -> None:
         fetch_url("r", httpd.url("/r0"), limits=FetchLimits(max_redirects=2), policy=LOCAL)
 
 
+def test_redirects_resolve_like_a_browser_and_keep_the_connection(httpd: LocalServer) -> None:
+    httpd.route("/a/b/start", status=301, headers={"Location": "../c/next?x=1"})
+    httpd.route("/a/c/next?x=1", status=307, headers={"Location": "/caf\u00e9.rss"})
+    httpd.route("/caf%C3%A9.rss", b"<rss/>")
+    result = fetch_url("r", httpd.url("/a/b/start#top"), policy=LOCAL)
+    assert result.body == b"<rss/>" and result.url == httpd.url("/caf%C3%A9.rss#top")
+    assert [r.path for r in httpd.requests] == ["/a/b/start", "/a/c/next?x=1", "/caf%C3%A9.rss"]
+    assert httpd.accepted == 1  # a redirect's body is read, so its connection is kept
+
+
+def test_a_broken_url_or_location_is_a_clear_error(httpd: LocalServer) -> None:
+    with pytest.raises(FetchError, match="is not a valid URL"):
+        fetch_url("x", "http://[::1/feed", policy=LOCAL)
+    httpd.route("/bad", status=302, headers={"Location": "http://[::1/feed"})
+    with pytest.raises(FetchError, match="redirected to an invalid URL"):
+        fetch_url("x", httpd.url("/bad"), limits=QUICK, policy=LOCAL)
+
+
 def test_redirect_to_another_scheme_is_refused(httpd: LocalServer) -> None:
     httpd.route("/leak", status=302, headers={"Location": "file:///etc/passwd"})
     with pytest.raises(FetchError, match="not http"):

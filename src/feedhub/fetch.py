@@ -26,12 +26,12 @@ moment a connection is opened: it resolves the host itself, checks every resolve
 certificate against the host name). Checking a URL before the request and letting the library
 resolve it again would leave a window for DNS rebinding (first answer public, second 127.0.0.1);
 checking the address the socket is opened to leaves none, and redirect hops open their own
-connections, so every hop is checked too. Proxies from the environment are ignored (trust_env
-off): through a proxy the check would see only the proxy.
+connections, so every hop is checked too. Proxies are never used (the environment's are
+ignored): through a proxy the check would see only the proxy.
 
 Kept-alive connections. Fetches share connections (organisations publish many feeds on one host,
-and a new connection costs a TCP and TLS handshake): one transport and pool per (policy,
-resolver, limits), so a connection is only reused by a fetch whose policy and resolver would
+and a new connection costs a TCP and TLS handshake): one httpcore pool per (policy, resolver,
+limits), so a connection is only reused by a fetch whose policy and resolver would
 have allowed the very address it was opened to; one opened for an ``allow_private`` source never
 serves a source without it. Each fetch still has its own deadline on a reused connection: the
 socket reads the deadline of the fetch running on the current thread (a fetch runs on one thread
@@ -39,22 +39,26 @@ from start to end). Bounds: ``MAX_CONNECTIONS`` per pool, ``MAX_IDLE`` idle per 
 ``MAX_IDLE_PER_HOST`` idle per host; an idle connection lives ``KEEPALIVE_EXPIRY`` seconds (a
 daemon thread closes unused pools, and everything closes at exit). A request that went out on a
 kept-alive connection the server had just closed, and got no answer, is sent again at once on
-another connection without counting as a retry. Cookies stay within one fetch (its redirects):
-each fetch has its own httpx.Client on the shared transport.
+another connection without counting as a retry. Cookies stay within one fetch (its redirects).
+
+Requests go straight to the httpcore pool; feedhub follows redirects itself (as httpx does:
+relative Locations joined, the fragment kept, cookies carried between hops) and uses httpx only
+for URLs, headers and cookies. On a kept-alive connection httpx.Client's request machinery was
+half of a conditional GET's CPU (bench/fetch.py).
 
 Traps, written down once:
 - httpx would decode Content-Encoding in whole network chunks (a 64 kB gzip chunk can inflate to
-  64 MB at once), so feedhub reads ``iter_raw()`` and decodes with bounded output itself.
-- httpx's read timeout is per socket read; it does not bound a whole body.
+  64 MB at once); feedhub reads httpcore's raw stream and decodes with bounded output itself.
+- httpcore's read timeout is per socket read; it does not bound a whole body.
 - getaddrinfo cannot be interrupted or given a timeout, so it runs in a helper thread that the
   fetch waits for only until the deadline; a hanging DNS server costs that (daemon) thread
   until the resolver's own timeout, never the build.
-- httpx.HTTPTransport offers no public hook for the network backend; feedhub swaps the
-  transport's ``_pool`` for an httpcore ConnectionPool built with its own backend, and bounds
-  idle connections per host by overriding the pool's ``_assign_requests_to_connections``
-  (httpcore 1.x; tests/test_fetch_pool.py fails if that hook changes).
+- feedhub bounds idle connections per host by overriding the httpcore pool's private
+  ``_assign_requests_to_connections`` (httpcore 1.x; tests/test_fetch_pool.py fails if that
+  hook changes).
 - A response that is not read to its end closes its connection instead of returning it to the
-  pool: a 304 is read (it has no body) so that a warm build keeps its connections.
+  pool: a 304 and a redirect are read (a redirect's body up to 64 kB) so that their
+  connections are kept.
 """
 
 from __future__ import annotations
@@ -106,8 +110,10 @@ USER_AGENT = f"feedhub/{__version__} (+https://github.com/feedhub/feedhub)"
 ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
           "application/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
 ACCEPT_ENCODING = "gzip, deflate, br"
-STATIC_HEADERS = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
-"""Sent with every request; the validators are added per request."""
+STATIC_HEADERS = ((b"User-Agent", USER_AGENT.encode()), (b"Accept", ACCEPT.encode()),
+                  (b"Accept-Encoding", ACCEPT_ENCODING.encode()))
+"""Sent with every request, after Host; the validators are added per request."""
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 DEFAULT_LIMITS = FetchLimits()
 PUBLIC_ONLY = AddressPolicy()
 PIECE = 64 * 1024
@@ -381,8 +387,8 @@ MAX_IDLE = 16
 """Idle connections kept in one pool, all hosts together."""
 MAX_IDLE_PER_HOST = 8
 """Idle connections kept to one host (scheme, host, port) in one pool."""
-MAX_IDLE_TRANSPORTS = 8
-"""Unused transports (one per policy, resolver and limits) kept before the oldest is closed."""
+MAX_IDLE_POOLS = 8
+"""Unused pools (one per policy, resolver and limits) kept before the oldest is closed."""
 
 
 class _Pool(httpcore.ConnectionPool):
@@ -417,15 +423,9 @@ class _Pool(httpcore.ConnectionPool):
         return closing + closed
 
 
-class _GuardedTransport(httpx.HTTPTransport):
-    def __init__(self, backend: _GuardedBackend, expiry: float) -> None:
-        super().__init__(trust_env=False, verify=_ssl_context())
-        self._pool = _Pool(backend, expiry)
-
-
 @dataclass(eq=False)
 class _Shared:
-    transport: _GuardedTransport
+    pool: _Pool
     expiry: float
     users: int = 0
     last_used: float = 0.0
@@ -436,12 +436,12 @@ class _Shared:
 _Key = tuple[AddressPolicy, Resolver, FetchLimits]
 
 
-class _Transports:
-    """The shared transports (each with its connection pool), one per (policy, resolver,
-    limits): a connection is only ever reused by a fetch under the policy and resolver that
-    checked its address when it was opened. Thread-safe. A daemon thread closes transports
-    nobody used for ``KEEPALIVE_EXPIRY`` seconds (with their connections), so idle sockets do
-    not outlive a build by more than that."""
+class _Pools:
+    """The shared connection pools, one per (policy, resolver, limits): a connection is only
+    ever reused by a fetch under the policy and resolver that checked its address when it was
+    opened. Thread-safe. A daemon thread closes pools nobody used for ``KEEPALIVE_EXPIRY``
+    seconds (with their connections), so idle sockets do not outlive a build by more than
+    that."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -450,14 +450,13 @@ class _Transports:
         self._reaper: threading.Thread | None = None
 
     @contextmanager
-    def use(self, key: _Key) -> Iterator[_GuardedTransport]:
+    def use(self, key: _Key) -> Iterator[_Pool]:
         closing: list[_Shared] = []
         with self._lock:
             shared = self._by_key.get(key)
             if shared is None:
                 shared = self._by_key[key] = _Shared(
-                    _GuardedTransport(_GuardedBackend(key[0], key[1]), KEEPALIVE_EXPIRY),
-                    KEEPALIVE_EXPIRY)
+                    _Pool(_GuardedBackend(key[0], key[1]), KEEPALIVE_EXPIRY), KEEPALIVE_EXPIRY)
                 shared.users += 1  # not evicted as the oldest unused one
                 closing = self._evict()
                 shared.users -= 1
@@ -467,9 +466,9 @@ class _Transports:
                     self._reaper.start()
             shared.users += 1
         for old in closing:
-            old.transport.close()
+            old.pool.close()
         try:
-            yield shared.transport
+            yield shared.pool
         finally:
             with self._lock:
                 shared.users -= 1
@@ -477,14 +476,14 @@ class _Transports:
                 done = shared.retired and shared.users == 0
                 self._wake.notify()
             if done:
-                shared.transport.close()
+                shared.pool.close()
 
     def _evict(self) -> list[_Shared]:
-        """Unused transports past ``MAX_IDLE_TRANSPORTS``, oldest first, out of the registry."""
+        """Unused pools past ``MAX_IDLE_POOLS``, oldest first, out of the registry."""
         unused = sorted(((s.last_used, k) for k, s in self._by_key.items() if s.users == 0),
                         key=lambda pair: pair[0])
         out = []
-        for _, key in unused[:max(0, len(unused) - MAX_IDLE_TRANSPORTS)]:
+        for _, key in unused[:max(0, len(unused) - MAX_IDLE_POOLS)]:
             out.append(self._by_key.pop(key))
         return out
 
@@ -504,10 +503,10 @@ class _Transports:
                 if not closing:
                     self._wake.wait(max(0.01, wait))
             for shared in closing:
-                shared.transport.close()
+                shared.pool.close()
 
     def close(self) -> None:
-        """Close every transport now; one in use is closed when its last fetch ends."""
+        """Close every pool now; one in use is closed when its last fetch ends."""
         with self._lock:
             everything = list(self._by_key.values())
             self._by_key.clear()
@@ -516,7 +515,7 @@ class _Transports:
                 shared.retired = True
             self._wake.notify()
         for shared in idle:
-            shared.transport.close()
+            shared.pool.close()
 
     def forget(self) -> None:
         """In a forked child: start afresh without touching the parent's sockets or locks."""
@@ -526,16 +525,16 @@ class _Transports:
         self._reaper = None
 
 
-_transports = _Transports()
-atexit.register(_transports.close)
-os.register_at_fork(after_in_child=_transports.forget)
+_pools = _Pools()
+atexit.register(_pools.close)
+os.register_at_fork(after_in_child=_pools.forget)
 
 
 def close_pools() -> None:
     """Close every kept-alive connection (a fetch under way keeps its own until it ends).
     Nothing needs to call it: idle connections close after ``KEEPALIVE_EXPIRY`` seconds and
     at exit. Tests and benchmarks use it to start from no connections."""
-    _transports.close()
+    _pools.close()
 
 
 # -- content decoding with bounded output ---------------------------------------------------
@@ -647,31 +646,26 @@ def fetch_url(
     tests)."""
     if not url.lower().startswith(("http://", "https://")):
         raise FetchError(source_id, f"only http:// and https:// URLs are fetched, not {url!r}")
+    try:
+        start = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise FetchError(source_id, f"{url!r} is not a valid URL: {exc}") from exc
     deadline = _Deadline(limits.deadline)
-    headers: dict[str, str] = {}
+    headers = list(STATIC_HEADERS)
     if validators.etag:
-        headers["If-None-Match"] = validators.etag
+        headers.append((b"If-None-Match", validators.etag.encode("latin-1", "replace")))
     if validators.last_modified:
-        headers["If-Modified-Since"] = validators.last_modified
+        headers.append((b"If-Modified-Since",
+                        validators.last_modified.encode("latin-1", "replace")))
     outer = _current_attempt()
     try:
-        with _transports.use((policy, resolve, limits)) as transport:
-            # A client per fetch is cheap (~25 us) with a shared transport, and keeps cookies
-            # where they were before: within one fetch (its redirects), never across sources.
-            client = httpx.Client(
-                transport=transport,
-                headers=STATIC_HEADERS,
-                timeout=httpx.Timeout(limits.deadline, connect=limits.connect_timeout),
-                follow_redirects=True,
-                max_redirects=limits.max_redirects,
-                trust_env=False,
-            )
+        with _pools.use((policy, resolve, limits)) as pool:
             attempt = 1
             stale = 0
             while True:
                 _current.attempt = _Attempt(deadline)
                 try:
-                    return _attempt(client, source_id, url, headers, validators, limits,
+                    return _attempt(pool, source_id, start, headers, validators, limits,
                                     deadline)
                 except _Stale as exc:
                     # The server closed a kept-alive connection as the request went out: that
@@ -701,105 +695,180 @@ def fetch_url(
 
 
 def _attempt(
-    client: httpx.Client,
+    pool: _Pool,
     source_id: str,
-    url: str,
-    headers: dict[str, str],
+    start: httpx.URL,
+    headers: list[tuple[bytes, bytes]],
     validators: Validators,
     limits: FetchLimits,
     deadline: _Deadline,
 ) -> FetchResult:
+    """One GET of ``start``, following redirects, on the shared pool. httpx's Client is not
+    used for the request: on a kept-alive connection its request and cookie handling were half
+    of a conditional GET's CPU. httpx.URL still parses and joins URLs as before."""
+    url = str(start)
     answered = False
     try:
-        # The pool wait is the one wait no socket operation caps: cut it to the time left.
-        timeout = httpx.Timeout(limits.deadline, connect=limits.connect_timeout,
-                                pool=max(0.0, deadline.remaining()))
-        with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+        target = start
+        cookies: httpx.Cookies | None = None
+        hops = 0
+        while True:
+            answered = False
+            response = _send(pool, target, headers, cookies, limits, deadline)
             answered = True
-            status = response.status_code
-            if status == 304:
-                # A 304 has no body (h11 reads none, whatever the headers say), but until it
-                # is read to its end the connection is not done and would be closed, not kept.
-                response.read()
-                return FetchResult(url=str(response.url), status=304,
-                                   headers={k.lower(): v for k, v in response.headers.items()},
-                                   etag=response.headers.get("etag", validators.etag),
-                                   last_modified=response.headers.get(
-                                       "last-modified", validators.last_modified))
-            if status == 429 or status >= 500:
-                after = response.headers.get("retry-after")
-                raise _Retryable(
-                    f"HTTP {status} {response.reason_phrase} from {response.url}",
-                    retry_after_seconds(after, datetime.now(UTC)) if after else None)
-            if status >= 400:
-                raise FetchError(source_id, f"HTTP {status} {response.reason_phrase} from "
-                                            f"{response.url}; check the source's URL")
-            if status != 200:
-                raise FetchError(source_id, f"unexpected HTTP {status} from {response.url}")
-            body = _read_body(response, source_id, limits, deadline)
-            return FetchResult(
-                url=str(response.url),
-                body=body,
-                headers={k.lower(): v for k, v in response.headers.items()},
-                status=status,
-                etag=response.headers.get("etag", ""),
-                last_modified=response.headers.get("last-modified", ""),
-            )
+            try:
+                status = response.status
+                found = httpx.Headers(response.headers)
+                here = str(target)
+                if status in REDIRECTS and "location" in found:
+                    hops += 1
+                    if hops > limits.max_redirects:
+                        raise FetchError(source_id, f"more than {limits.max_redirects} "
+                                                    f"redirects from {url} (a redirect loop?)")
+                    if "set-cookie" in found:
+                        # Cookies live for one fetch: a hop may set one the next hop needs.
+                        cookies = cookies or httpx.Cookies()
+                        cookies.extract_cookies(httpx.Response(
+                            status, headers=found, request=httpx.Request("GET", target)))
+                    target = _redirect_target(source_id, url, target, found["location"])
+                    _drain(response)
+                    continue
+                reason = response.extensions.get("reason_phrase", b"").decode("latin-1")
+                if status == 304:
+                    _drain(response)
+                    return FetchResult(url=here, status=304,
+                                       headers={k.lower(): v for k, v in found.items()},
+                                       etag=found.get("etag", validators.etag),
+                                       last_modified=found.get(
+                                           "last-modified", validators.last_modified))
+                if status == 429 or status >= 500:
+                    after = found.get("retry-after")
+                    raise _Retryable(
+                        f"HTTP {status} {reason} from {here}",
+                        retry_after_seconds(after, datetime.now(UTC)) if after else None)
+                if status >= 400:
+                    raise FetchError(source_id, f"HTTP {status} {reason} from {here}; check "
+                                                "the source's URL")
+                if status != 200:
+                    raise FetchError(source_id, f"unexpected HTTP {status} from {here}")
+                body = _read_body(response, found, here, source_id, limits, deadline)
+                return FetchResult(
+                    url=here,
+                    body=body,
+                    headers={k.lower(): v for k, v in found.items()},
+                    status=status,
+                    etag=found.get("etag", ""),
+                    last_modified=found.get("last-modified", ""),
+                )
+            finally:
+                response.close()
     except _Refused as exc:
         raise FetchError(source_id, f"refused to connect: {exc}") from exc
-    except httpx.TooManyRedirects as exc:
-        raise FetchError(source_id, f"more than {limits.max_redirects} redirects from {url} "
-                                    "(a redirect loop?)") from exc
-    except httpx.UnsupportedProtocol as exc:
-        raise FetchError(source_id, f"redirected from {url} to a URL that is not http(s): "
-                                    f"{exc}") from exc
-    except httpx.TimeoutException as exc:
+    except httpcore.TimeoutException as exc:
         if deadline.remaining() <= 0:
             raise FetchError(source_id, f"{url} did not finish within the "
                                         f"{limits.deadline:g}s deadline") from exc
         raise _Retryable(f"timed out fetching {url} ({type(exc).__name__})") from exc
-    except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+    except (httpcore.NetworkError, httpcore.RemoteProtocolError) as exc:
         attempt = _current_attempt()
         if not answered and attempt is not None and attempt.reused:
             raise _Stale(f"cannot fetch {url}: {exc or type(exc).__name__}") from exc
         raise _Retryable(f"cannot fetch {url}: {exc or type(exc).__name__}") from exc
-    except httpx.TransportError as exc:
-        raise _Retryable(f"cannot fetch {url}: {exc or type(exc).__name__}") from exc
-    except httpx.HTTPError as exc:
+    except (httpcore.ProtocolError, httpcore.UnsupportedProtocol, httpx.HTTPError) as exc:
         raise FetchError(source_id, f"cannot fetch {url}: {exc}") from exc
 
 
+def _drain(response: httpcore.Response) -> None:
+    """Read a body nobody needs to its end, so that its connection can be kept: a response not
+    read to its end closes its connection. A 304 has none (h11 reads none, whatever the headers
+    say); a redirect's is read up to ``PIECE`` bytes, past which the connection is dropped."""
+    seen = 0
+    for chunk in response.iter_stream():
+        seen += len(chunk)
+        if seen > PIECE:
+            return
+
+
+def _send(
+    pool: _Pool,
+    target: httpx.URL,
+    headers: list[tuple[bytes, bytes]],
+    cookies: httpx.Cookies | None,
+    limits: FetchLimits,
+    deadline: _Deadline,
+) -> httpcore.Response:
+    """Send one GET; the response's headers are in, its body is still to be read."""
+    sent = [(b"Host", target.netloc), *headers]
+    if cookies:
+        probe = httpx.Request("GET", target)
+        cookies.set_cookie_header(probe)
+        if "cookie" in probe.headers:
+            sent.append((b"Cookie", probe.headers["cookie"].encode("latin-1")))
+    request = httpcore.Request(
+        b"GET",
+        httpcore.URL(scheme=target.raw_scheme, host=target.raw_host, port=target.port,
+                     target=target.raw_path),
+        headers=sent,
+        # Each socket operation is also cut to the deadline; the pool wait is the one wait
+        # no socket operation caps, so it gets the time left.
+        extensions={"timeout": {"connect": limits.connect_timeout, "read": limits.deadline,
+                                "write": limits.deadline,
+                                "pool": max(0.0, deadline.remaining())}},
+    )
+    return pool.handle_request(request)
+
+
+def _redirect_target(source_id: str, url: str, here: httpx.URL, location: str) -> httpx.URL:
+    """Where a redirect from ``here`` goes, resolved as browsers (and httpx) do."""
+    try:
+        there = httpx.URL(location)
+        if there.scheme and not there.host:  # "http:/path": absolute form, no host
+            there = there.copy_with(host=here.host)
+        if there.is_relative_url:
+            there = here.join(there)
+    except httpx.InvalidURL as exc:
+        raise FetchError(source_id, f"{here} redirected to an invalid URL {location!r}: "
+                                    f"{exc}") from exc
+    if here.fragment and not there.fragment:
+        there = there.copy_with(fragment=here.fragment)
+    if there.scheme not in ("http", "https"):
+        raise FetchError(source_id, f"redirected from {url} to a URL that is not http(s): "
+                                    f"{str(there)!r}")
+    return there
+
+
 def _read_body(
-    response: httpx.Response, source_id: str, limits: FetchLimits, deadline: _Deadline
+    response: httpcore.Response, found: httpx.Headers, here: str, source_id: str,
+    limits: FetchLimits, deadline: _Deadline,
 ) -> bytes:
-    names = [n.strip().lower() for n in response.headers.get("content-encoding", "").split(",")]
+    names = [n.strip().lower() for n in found.get("content-encoding", "").split(",")]
     names = [n for n in names if n and n != "identity"]
     try:
         decoders = [_decoder(n) for n in reversed(names)]
     except ValueError as exc:
-        raise FetchError(source_id, f"{response.url} sent Content-Encoding {exc}, which "
+        raise FetchError(source_id, f"{here} sent Content-Encoding {exc}, which "
                                     "feedhub cannot decode") from exc
-    too_large = FetchError(source_id, f"the response from {response.url} is larger than "
+    too_large = FetchError(source_id, f"the response from {here} is larger than "
                                       f"{limits.max_bytes} bytes (after decompression); raise "
                                       "fetch.max_bytes if it is expected")
-    length = response.headers.get("content-length", "")
+    length = found.get("content-length", "")
     if not decoders and length.isdigit() and int(length) > limits.max_bytes:
         raise too_large
     body = bytearray()
     try:
-        for raw in response.iter_raw():
+        for raw in response.iter_stream():
             for piece in _decode_chain(decoders, raw):
                 body += piece
                 if len(body) > limits.max_bytes:
                     raise too_large
             if deadline.remaining() <= 0:
-                raise FetchError(source_id, f"{response.url} did not finish within the "
+                raise FetchError(source_id, f"{here} did not finish within the "
                                             f"{limits.deadline:g}s deadline")
         for piece in _decode_chain(decoders, None):
             body += piece
             if len(body) > limits.max_bytes:
                 raise too_large
     except (zlib.error, brotli.error) as exc:
-        raise FetchError(source_id, f"the {', '.join(names)} body from {response.url} is "
+        raise FetchError(source_id, f"the {', '.join(names)} body from {here} is "
                                     f"corrupt: {exc}") from exc
     return bytes(body)
