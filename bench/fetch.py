@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/fetch.py                 # 400 fetches per run, median of 5 runs
     .venv/bin/python bench/fetch.py --fetches 200 --runs 3
+    .venv/bin/python bench/fetch.py --https         # over TLS (a throwaway CA, openssl CLI)
 
 nginx (Debian's, as in bench/build.py) serves N small files on 127.0.0.1 in its own process, so
 ``time.process_time()`` in this process is the client's CPU alone (the resolver and pool threads
@@ -11,7 +12,9 @@ send them back and get 304s, which is a warm build's whole fetch stage.
 Rows:
 - one at a time: ``fetch_url`` calls one after another;
 - 8 threads: the same fetches from 8 threads at once, as a build fetches (``fetch.concurrency``).
-Run it on two checkouts (``git archive`` an older commit's src/ next to this file) to compare
+With ``--https`` nginx serves TLS with a certificate for 127.0.0.1 made here by the openssl
+command, trusted through ``SSL_CERT_FILE`` (read by httpx.create_ssl_context). Run it on two
+checkouts (``git archive`` an older commit's src/ next to this file) to compare
 before and after a change.
 Not a unit test: nothing here asserts a time.
 """
@@ -19,7 +22,9 @@ Not a unit test: nothing here asserts a time.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,10 +60,22 @@ def measure(urls: list[str], validators: list[Validators], threads: int) -> tupl
     return ((time.process_time() - cpu) * 1000 / n, (time.perf_counter() - wall) * 1000 / n)
 
 
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate (its own CA) for 127.0.0.1, and its key."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                    "-subj", "/CN=feedhub bench", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--fetches", type=int, default=400, help="conditional GETs per run")
     parser.add_argument("--runs", type=int, default=5, help="runs per row (median shown)")
+    parser.add_argument("--https", action="store_true", help="serve and fetch over TLS")
     args = parser.parse_args()
     if not NGINX:
         sys.exit("nginx is not installed (Debian package nginx-light or nginx)")
@@ -69,15 +86,21 @@ def main() -> None:
             (docs / f"f{n}.xml").write_text(f"<rss><channel><title>{n}</title></channel></rss>",
                                             encoding="utf-8")
         port = free_port()
-        block = f"server {{ listen 127.0.0.1:{port}; root {docs}; }}"
+        scheme, tls = "http", ""
+        if args.https:
+            cert, key = make_certificate(Path(tmp))
+            os.environ["SSL_CERT_FILE"] = str(cert)  # before the first fetch makes its context
+            scheme, tls = "https", f" ssl; ssl_certificate {cert}; ssl_certificate_key {key}"
+        block = f"server {{ listen 127.0.0.1:{port}{tls}; root {docs}; }}"
         with Nginx(Path(tmp) / "nginx", block, port):
-            urls = [f"http://127.0.0.1:{port}/f{n}.xml" for n in range(args.fetches)]
+            urls = [f"{scheme}://127.0.0.1:{port}/f{n}.xml" for n in range(args.fetches)]
             validators = []
             for url in urls:
                 first = fetch_url("bench", url, policy=LOCAL)
                 validators.append(Validators(first.etag, first.last_modified))
             rows = [("one at a time", 1), ("8 threads", 8)]
-            print(f"{args.fetches} conditional GETs (304) per run against nginx on 127.0.0.1, "
+            print(f"{args.fetches} conditional GETs (304) per run over {scheme} against nginx on "
+                  "127.0.0.1, "
                   f"median of {args.runs} runs")
             print(f"{'row':<22}{'CPU ms/fetch':>14}{'wall ms/fetch':>15}")
             for name, threads in rows:
