@@ -11,8 +11,9 @@ Contract:
   config order and stores in that order, so which worker finishes first never matters.
 - Sources that need more than their own body (``max_pages`` > 1) or that a caller-supplied
   fetcher fetched stay with the caller (the pool answers None: parse it yourself). So do all
-  sources after a worker died (``BrokenProcessPool``): the pool stops, says why in
-  :attr:`ParsePool.errors`, and the build goes on inline. It never raises for a dead worker.
+  sources after a worker died (``BrokenProcessPool``) or when workers cannot be started
+  (``OSError``): the pool stops, says why in :attr:`ParsePool.errors`, and the build goes on
+  inline. It never raises for a dead worker.
 - The pool is shut down (workers joined) when its ``with`` block ends.
 """
 
@@ -151,10 +152,12 @@ class ParsePool:
             if (self._bodies < START_AFTER
                     or self._bodies / self._seen * left < PARALLEL_MIN):
                 return None
-            self._executor = process_pool(self.processes, _start_worker, (self.categories,))
         try:
+            if self._executor is None:
+                self._executor = process_pool(self.processes, _start_worker,
+                                              (self.categories,))
             return self._executor.submit(_parse_in_worker, source, fetched, now, max_items)
-        except BrokenProcessPool as exc:
+        except (BrokenProcessPool, OSError) as exc:  # OSError: processes cannot be started
             self._stop(exc)
             return None
 
@@ -169,10 +172,12 @@ class ParsePool:
             self._stop(exc)
             return here()
 
-    def _stop(self, exc: BrokenProcessPool) -> None:
+    def _stop(self, exc: Exception) -> None:
         if not self._stopped:
-            self.errors.append(f"a parse worker process died ({type(exc).__name__}: {exc}); "
-                               "the rest of the build parsed in the build's own process")
+            what = ("a parse worker process died" if isinstance(exc, BrokenProcessPool)
+                    else "parse worker processes could not start")
+            self.errors.append(f"{what} ({type(exc).__name__}: {exc}); the rest of the build "
+                               "parsed in the build's own process")
         self._stopped = True
         self.close()
 
