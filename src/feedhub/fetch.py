@@ -381,8 +381,9 @@ def _ssl_context() -> ssl.SSLContext:
 
 KEEPALIVE_EXPIRY = 5.0
 """Seconds an idle connection is kept for the next fetch from its host."""
-MAX_CONNECTIONS = 32
-"""Connections (busy and idle) in one pool; a fetch past it waits for one, within its deadline."""
+MAX_CONNECTIONS = 64
+"""Connections (busy and idle) in one pool, fetch.concurrency's maximum; a fetch past it waits
+for one, within its deadline."""
 MAX_IDLE = 16
 """Idle connections kept in one pool, all hosts together."""
 MAX_IDLE_PER_HOST = 8
@@ -464,6 +465,8 @@ class _Pools:
                     self._reaper = threading.Thread(target=self._reap, daemon=True,
                                                     name="feedhub-fetch-reaper")
                     self._reaper.start()
+                else:
+                    self._wake.notify()  # its expiry may be shorter than the reaper's wait
             shared.users += 1
         for old in closing:
             old.pool.close()
@@ -474,7 +477,8 @@ class _Pools:
                 shared.users -= 1
                 shared.last_used = time.monotonic()
                 done = shared.retired and shared.users == 0
-                self._wake.notify()
+                # The reaper is not woken: it sleeps at most KEEPALIVE_EXPIRY at a time, so it
+                # sees this pool before it is due (waking it per fetch cost a thread switch).
             if done:
                 shared.pool.close()
 
