@@ -21,7 +21,7 @@ from feedhub import parsing
 from feedhub.config import load_config
 from feedhub.model import Config
 from feedhub.pipeline import BuildReport, SourceReport, build
-from feedhub.store import open_store
+from feedhub.store import content_hash, open_store
 
 from .support.httpd import LocalServer
 
@@ -95,7 +95,11 @@ def small_pool(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _outcome(config: Config) -> tuple[list[dict[str, object]], dict[str, bytes]]:
     with open_store(config.store, config.root) as store:
-        items = [asdict(i) for i in store.items_for("all", 1000)]
+        stored = store.items_for("all", 1000)
+        # The content hash a worker computed is the one of the item stored.
+        hashes = dict(store.db.execute("SELECT id, content_hash FROM items").rows)
+        assert hashes == {i.id: content_hash(i) for i in stored}
+        items = [asdict(i) for i in stored]
     out = config.output_dir
     files = {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
              if p.is_file() and not p.name.startswith(".")}

@@ -32,6 +32,7 @@ from .extract import PageFetcher, extract
 from .model import FetchResult, Item, Source
 from .normalise import CategoryMap, NormaliseReport, normalise_entries
 from .processes import process_pool
+from .store import content_hash
 
 START_AFTER = 8
 """Bodies parsed in the build's own process before a pool may start (it needs a sample)."""
@@ -53,6 +54,9 @@ class Parsed:
     over_cap: int = 0
     """Entries past ``max_items``, ignored."""
     notes: NormaliseReport = field(default_factory=NormaliseReport)
+    hashes: tuple[str, ...] = ()
+    """:func:`~feedhub.store.content_hash` of each item, computed where the items were made so
+    that the build's thread (which stores) need not."""
     error: str = ""
     """The SourceError's message when extracting failed ("" when it did not)."""
     stages: dict[str, float] = field(default_factory=dict)
@@ -81,11 +85,12 @@ def parse_body(
         mark = time.monotonic()
         notes = NormaliseReport()
         items = normalise_entries(entries, source, categories, fetched.url, now, notes)
-        stages["normalise"] = time.monotonic() - mark
     except SourceError as exc:
         stages["extract" if "extract" not in stages else "normalise"] = time.monotonic() - mark
         return Parsed(error=exc.message, stages=stages)
-    return Parsed(tuple(items), len(entries), over_cap, notes, stages=stages)
+    hashes = tuple(content_hash(item) for item in items)  # counted as normalise
+    stages["normalise"] = time.monotonic() - mark
+    return Parsed(tuple(items), len(entries), over_cap, notes, hashes, stages=stages)
 
 
 # -- in a worker process ---------------------------------------------------------------------

@@ -375,11 +375,12 @@ def finish_source(
         to_save: list[Item] = []
         hashes: dict[str, str] = {}
         seen: list[str] = []
-        for item, old in zip(items, find_stored(store, items, window), strict=True):
+        for item, fresh_hash, old in zip(items, parsed.hashes or [""] * len(items),
+                                         find_stored(store, items, window), strict=True):
             if old is None and oldest is not None and item.published < oldest:
                 result.too_old += 1
                 continue
-            remembered = remember(old, item, now)
+            remembered = remember(old, item, now, fresh_hash)
             merged = remembered.item
             if old is None:
                 result.new += 1
@@ -541,15 +542,16 @@ class Remembered:
     """What a reader sees differs from the stored self (always True for a new story)."""
 
 
-def remember(old: Item | None, new: Item, now: datetime) -> Remembered:
+def remember(old: Item | None, new: Item, now: datetime, new_hash: str = "") -> Remembered:
     """Combine a freshly normalised item with its stored self.
 
     first_seen is set once; the published date never moves later (an undated story keeps the
     time it was first seen); a changed story gets a new ``updated`` but keeps its id.
+    ``new_hash`` is ``content_hash(new)`` when the caller has it already (a parse worker
+    computed it).
     """
     if old is None:
-        merged = replace(new, first_seen=now)
-        return Remembered(merged, content_hash(merged), True)
+        return Remembered(replace(new, first_seen=now), new_hash or content_hash(new), True)
     if set(old.sources) <= set(new.sources):
         # The same source said it again: its current text wins.
         merged = replace(new, sources=tuple(sorted(set(old.sources) | set(new.sources))))
