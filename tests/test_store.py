@@ -203,3 +203,31 @@ def _comparable(path: Path) -> bytes:
     # nh3 adds these two img attributes in hash-map order, which varies between calls (a
     # normalise matter, not the store's): compare everything else byte for byte.
     return re.sub(rb' (loading|referrerpolicy)="[^"]*"', b"", path.read_bytes())
+
+
+def test_grouped_writes_commit_every_n_sources_and_a_failing_one_alone_is_undone(
+        store: Store, store_url: str, tmp_path: Path) -> None:
+    def visible_elsewhere() -> set[str]:
+        with open_store(store_url, tmp_path) as other:
+            return {i.id for i in other.items_for("all", 100)}
+
+    with store.grouped(sources=2, seconds=3600) as stored:
+        with store.transaction() as db:
+            store.save_items(db, [item(1)], NOW)
+        stored()
+        with pytest.raises(RuntimeError), store.transaction() as db:
+            store.save_items(db, [item(2)], NOW)
+            raise RuntimeError("this source failed half-way")
+        stored()  # the second source: the group commits
+        assert visible_elsewhere() == {item(1).id}
+        with store.transaction() as db:
+            store.save_items(db, [item(3)], NOW)
+        stored()
+        assert visible_elsewhere() == {item(1).id}  # not committed yet
+    assert visible_elsewhere() == {item(1).id, item(3).id}
+    with pytest.raises(RuntimeError), store.grouped() as stored:
+        with store.transaction() as db:
+            store.save_items(db, [item(4)], NOW)
+        stored()
+        raise RuntimeError("the build stopped")
+    assert visible_elsewhere() == {item(1).id, item(3).id}  # the open group was rolled back

@@ -197,11 +197,13 @@ def build(
                     begun.report.stages["parse_wait"] = time.monotonic() - waiting
                 done_report = finish_source(begun, parsed, store, now, site=config.site)
             report.sources.append(done_report)
+            stored()
             if progress is not None:
                 progress(done_report, len(report.sources) - skipped, len(due))
 
         skipped = len(report.sources)
-        with pool:
+        # Sources commit in groups (each in its own savepoint): see Store.grouped.
+        with pool, store.grouped() as stored:
             waiting = time.monotonic()
             for source, outcome in fetched:
                 # The fetch ran in a thread: what this thread waited for it is its cost here.

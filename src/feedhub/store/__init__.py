@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +28,10 @@ from .base import Connection, Dialect, Row
 from .migrations import MIGRATIONS, statements
 
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+GROUP_SOURCES = 25
+GROUP_SECONDS = 1.0
+"""A build commits its sources' writes together, 25 at a time or every second (:meth:`grouped`)."""
 
 DEFAULT_INTERVAL = 900
 """Seconds between two refreshes of a source the worker was not told about."""
@@ -113,6 +119,37 @@ class Store:
         """Everything written through the yielded connection commits together or not at all."""
         with self.db.transaction():
             yield self.db
+
+    @contextmanager
+    def grouped(self, sources: int = GROUP_SOURCES, seconds: float = GROUP_SECONDS
+                ) -> Iterator[Callable[[], None]]:
+        """Commit the writes of several sources together: inside, each :meth:`transaction` is
+        a savepoint of a shared one, committed after every ``sources`` calls of the yielded
+        function (one per source) or ``seconds``, whichever comes first, and at the end.
+
+        A source still never half-stores (its savepoint is undone whole), but a crash loses up
+        to the last group's sources: their items and their fetch state go together, so the next
+        build fetches them again. SQLite rewrote ~200 random index pages per commit; a commit
+        per source was 12 of the 25 s of the store stage of a 4000-source build."""
+        stack = ExitStack()
+        stack.enter_context(self.transaction())
+        started, count = time.monotonic(), 0
+
+        def done_one() -> None:
+            nonlocal stack, started, count
+            count += 1
+            if count >= sources or time.monotonic() - started >= seconds:
+                stack.close()  # commits
+                stack = ExitStack()
+                stack.enter_context(self.transaction())
+                started, count = time.monotonic(), 0
+
+        try:
+            yield done_one
+        except BaseException:
+            stack.__exit__(*sys.exc_info())  # rolls the open group back
+            raise
+        stack.close()
 
     def schema_version(self) -> int:
         exists = self.db.execute(

@@ -71,7 +71,8 @@ class Connection(Protocol):
 
     def transaction(self) -> AbstractContextManager[None]:
         """Everything executed inside commits together, or not at all. Writers are
-        serialised only as far as the database does it (SQLite: one writer at a time)."""
+        serialised only as far as the database does it (SQLite: one writer at a time).
+        Inside another transaction it is a savepoint: a failure undoes only its part."""
         ...
 
     def legacy_schema_version(self) -> int:

@@ -32,6 +32,8 @@ class SQLiteConnection:
 
     def __init__(self, path: Path) -> None:
         self.where = str(path)
+        self._depth = 0
+        """Open transactions: 0 outside one; a transaction inside one is a savepoint."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None,
@@ -77,19 +79,45 @@ class SQLiteConnection:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        if self._depth:
+            # Inside another transaction: a savepoint, undone alone if this part fails.
+            with self._savepoint():
+                yield
+            return
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"store write failed ({self.where}): {exc}") from exc
+        self._depth = 1
         try:
             yield
         except BaseException:
+            self._depth = 0
             self.db.execute("ROLLBACK")
             raise
+        self._depth = 0
         try:
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise StoreError(f"store write failed ({self.where}): {exc}") from exc
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        name = f"part{self._depth}"
+        self._depth += 1
+        try:
+            self.db.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                self.db.execute(f"ROLLBACK TO {name}")
+                self.db.execute(f"RELEASE {name}")
+                raise
+            self.db.execute(f"RELEASE {name}")
+        except sqlite3.Error as exc:
+            raise StoreError(f"store write failed ({self.where}): {exc}") from exc
+        finally:
+            self._depth -= 1
 
     def legacy_schema_version(self) -> int:
         """The version stores written before the schema_version table kept in user_version."""
