@@ -348,8 +348,8 @@ def begin_source(
 def finish_source(
     begun: Begun, parsed: Parsed, store: Store, now: datetime, site: Site | None = None
 ) -> SourceReport:
-    """Store the parsed items of a begun source (one transaction) and record its success, or
-    record its failure; never raises a SourceError."""
+    """Store the parsed items of a begun source (one transaction, or a savepoint of the build's
+    group) and record its success, or record its failure; never raises a SourceError."""
     source, result, state, fetched = begun.source, begun.report, begun.state, begun.fetched
     watch = _Stopwatch(result.stages)
     for stage, seconds in parsed.stages.items():

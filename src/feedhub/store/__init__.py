@@ -5,7 +5,8 @@ migrations (migrations.py) and the same queries, and differ only where base.Dial
 
 Contract: the store keeps what it is given and answers queries; it does not decide identity,
 merging or dates (normalise and pipeline do). Each source's items and state are written in one
-transaction, so a crash mid-build loses nothing already stored and never half a source.
+transaction (a savepoint when a build groups several sources in one commit, :meth:`Store.grouped`),
+so a crash never leaves half a source, and loses at most the sources of an uncommitted group.
 
 Dates are stored as fixed-width UTC ISO 8601 text, so text order is time order.
 """
