@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Protocol
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -27,15 +26,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ..dates import parse_date
 from ..errors import ExtractError, SourceError
 from ..model import ID_POLICIES, FetchResult, RawEntry, Selectors, Source
+from . import PageFetcher
 from .encoding import decode
 
 log = logging.getLogger(__name__)
-
-
-class PageFetcher(Protocol):
-    """Fetches one more page of a listing (the next page); raises a SourceError on failure."""
-
-    def __call__(self, url: str) -> FetchResult: ...
 
 
 def decode_html(body: bytes, headers: dict[str, str]) -> str:
