@@ -232,3 +232,46 @@ def test_cookies_stay_within_one_fetch(httpd: LocalServer) -> None:
     assert hop.headers.get("Cookie") == "session=1"
     assert "Cookie" not in later.headers
     assert httpd.accepted == 1
+
+
+def test_idle_connections_are_bounded_in_total(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch_module, "MAX_IDLE", 3)
+    limits = FetchLimits(deadline=4.5, retries=0)  # a pool of its own, made with MAX_IDLE 3
+    servers = [LocalServer() for _ in range(5)]
+    try:
+        for server in servers:
+            server.__enter__()
+            server.route("/feed", b"<rss/>")
+        for server in servers:
+            assert get(server, "/feed", limits) == b"<rss/>"
+        # Five hosts, at most three idle connections kept: the oldest ones are closed.
+        assert wait_until(lambda: sum(s.closed for s in servers) >= 2)
+        assert sum(s.accepted for s in servers) == 5
+    finally:
+        for server in servers:
+            server.__exit__()
+
+
+def test_many_threads_share_the_pools_safely(httpd: LocalServer) -> None:
+    httpd.route("/feed", b"<rss/>")
+    trusted = AddressPolicy(trusted_hosts=frozenset({"127.0.0.1"}))
+    failures: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(15):
+                policy = LOCAL if (n + i) % 2 else trusted
+                result = fetch_url(f"s{n}", httpd.url("/feed"), limits=QUICK, policy=policy)
+                assert result.body == b"<rss/>"
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert failures == []
+    assert len(httpd.requests) == 8 * 15
+    # Two policies, two pools; each opens at most one connection per concurrent fetch.
+    assert httpd.accepted <= 2 * 8
