@@ -156,6 +156,7 @@ def build(
         real_fetcher = fetcher or partial(fetch, limits=config.fetch.limits)
         due: list[Source] = []
         validators: dict[str, Validators] = {}
+        states: dict[str, SourceState] = {}
         for source in config.sources:
             if only is not None and source.id not in only:
                 continue
@@ -166,7 +167,9 @@ def build(
                                                                    config.refresh_of(source))))
                 continue
             due.append(source)
-            # Read here: the store is used from this thread only.
+            # Read here: the store is used from this thread only. Nothing writes a source's
+            # state before begin_source, which is handed this read.
+            states[source.id] = state
             validators[source.id] = validators_for(source, state, categories)
         fetched = fetch_all(
             due, lambda s: real_fetcher(s, config.root, validators[s.id]), config.fetch)
@@ -210,7 +213,7 @@ def build(
                 waited = time.monotonic() - waiting
                 begun = begin_source(source, config.root, store, categories, now,
                                      prefetched(source, outcome, real_fetcher),
-                                     site=config.site)
+                                     site=config.site, state=states.pop(source.id))
                 begun_report = begun if isinstance(begun, SourceReport) else begun.report
                 begun_report.stages["fetch"] = begun_report.stages.get("fetch", 0.0) + waited
                 if ParsePool.eligible(source, own_fetcher):
@@ -309,14 +312,16 @@ def begin_source(
     now: datetime,
     fetcher: Fetcher = fetch,
     site: Site | None = None,
+    state: SourceState | None = None,
 ) -> Begun | SourceReport:
     """Fetch one source. Done already (a SourceReport) when the fetch failed or the body did
-    not change since the last success (recorded in the store); else the body to parse."""
+    not change since the last success (recorded in the store); else the body to parse.
+    ``state`` is the source's stored state when the caller has just read it."""
     result = SourceReport(source.id)
     clock = time.monotonic()
     watch = _Stopwatch(result.stages)
     try:
-        state = store.source_state(source.id)
+        state = state or store.source_state(source.id)
         settings = settings_hash(source, categories)
         watch.lap("store")
         fetched = fetcher(source, root, validators_for(source, state, categories))
