@@ -16,11 +16,14 @@ import hashlib
 import html
 import re
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar, cast
 
 from ..model import ALL_SLUG, Config, Item, Site
+
+T = TypeVar("T")
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 """`updated` of a feed with no items: fixed, so an empty feed's bytes never change."""
@@ -104,7 +107,6 @@ class EntryCache:
     def __init__(self, size: int = 4096) -> None:
         self.size = size
         self._entries: OrderedDict[Hashable, tuple[Item, object]] = OrderedDict()
-        self.hits = 0
 
     @staticmethod
     def _key(kind: str, item: Item, extra: Hashable) -> Hashable:
@@ -114,13 +116,20 @@ class EntryCache:
         found = self._entries.get(self._key(kind, item, extra))
         if found is None or found[0] != item:
             return None
-        self.hits += 1
         return found[1]
 
     def put(self, kind: str, item: Item, value: object, extra: Hashable = None) -> None:
         if len(self._entries) >= self.size:
             self._entries.popitem(last=False)
         self._entries[self._key(kind, item, extra)] = (item, value)
+
+    def made(self, kind: str, item: Item, make: Callable[[], T], extra: Hashable = None) -> T:
+        """The entry made before for ``item`` in ``kind``, else ``make()``'s, kept."""
+        known = self.get(kind, item, extra)
+        if known is None:
+            known = make()
+            self.put(kind, item, known, extra)
+        return cast(T, known)
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,13 @@ class FeedDoc:
     sources: Mapping[str, SourceRef] = field(default_factory=dict)
     entries: EntryCache | None = field(default=None, compare=False, repr=False)
     """Entries shared with the other documents of the same publish (see :class:`EntryCache`)."""
+
+    def entry(self, kind: str, item: Item, make: Callable[[], T], extra: Hashable = None) -> T:
+        """``item``'s entry in format ``kind``, made by ``make`` once per publish (every time
+        for a document outside a publish). ``extra``: what else the entry depends on."""
+        if self.entries is None:
+            return make()
+        return self.entries.made(kind, item, make, extra)
 
     @property
     def base(self) -> str:

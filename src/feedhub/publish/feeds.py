@@ -49,10 +49,13 @@ feedgen's traps (1.0), each handled below:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import partial
 from typing import Any
 
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -165,6 +168,15 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
         return entry
 
 
+def _new_entry(fill: Callable[..., None], *args: Any) -> FeedEntry:
+    """A feedgen entry with feedhub's extension, filled by ``fill(entry, *args)``. Made apart
+    from any generator: ``add_entry`` takes it as it is, into every document it is in."""
+    entry = FeedEntry()
+    entry.register_extension(_EXTENSION, _EntryExtension)
+    fill(entry, *args)
+    return entry
+
+
 def _text(*choices: str) -> str:
     """The first choice with visible text once cleaned: feedgen drops or refuses empty fields."""
     for choice in choices:
@@ -239,14 +251,8 @@ def render_rss(doc: FeedDoc) -> bytes:
     if image:
         fg.image(url=image, title=_text(doc.title, doc.slug), link=clean(doc.page_url))
     for item in doc.items:
-        known = doc.entries.get("rss", item) if doc.entries is not None else None
-        if known is not None:
-            fg.add_entry(known, order="append")  # filled for another document already
-            continue
-        entry = fg.add_entry(order="append")
-        _rss_item(entry, doc, item)
-        if doc.entries is not None:
-            doc.entries.put("rss", item, entry)
+        entry = doc.entry("rss", item, partial(_new_entry, _rss_item, doc, item))
+        fg.add_entry(entry, order="append")
     fg.link(href=clean(doc.page_url), rel="alternate")  # last: it becomes the channel <link>
     return _with_stylesheet(fg.rss_str(pretty=True), doc)
 
@@ -300,15 +306,9 @@ def render_atom(doc: FeedDoc) -> bytes:
     if safe_url(doc.site.logo or ""):
         fg.logo(safe_url(doc.site.logo or ""))
     for item in doc.items:
-        known = (doc.entries.get("atom", item, updated[item.id]) if doc.entries is not None
-                 else None)
-        if known is not None:
-            fg.add_entry(known, order="append")  # filled for another document already
-            continue
-        entry = fg.add_entry(order="append")
-        _atom_entry(entry, doc, item, updated[item.id])
-        if doc.entries is not None:
-            doc.entries.put("atom", item, entry, updated[item.id])
+        when = updated[item.id]
+        entry = doc.entry("atom", item, partial(_new_entry, _atom_entry, doc, item, when), when)
+        fg.add_entry(entry, order="append")
     return _with_stylesheet(fg.atom_str(pretty=True), doc)
 
 

@@ -10,6 +10,7 @@ valid UTF-8 JSON.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from ..model import Item
@@ -53,16 +54,6 @@ def _item(doc: FeedDoc, item: Item) -> dict[str, Any]:
     return out
 
 
-def _cached_item(doc: FeedDoc, item: Item) -> dict[str, Any]:
-    if doc.entries is None:
-        return _item(doc, item)
-    known = doc.entries.get("json", item)
-    if known is None:
-        known = _item(doc, item)
-        doc.entries.put("json", item, known)
-    return known  # type: ignore[return-value]
-
-
 def render_json(doc: FeedDoc) -> bytes:
     feed: dict[str, Any] = {
         "version": VERSION,
@@ -82,7 +73,7 @@ def render_json(doc: FeedDoc) -> bytes:
     feed["language"] = clean(doc.site.language)
     if doc.site.websub_hub:
         feed["hubs"] = [{"type": "WebSub", "url": doc.site.websub_hub}]
-    feed["items"] = [_cached_item(doc, item) for item in doc.items]
+    feed["items"] = [doc.entry("json", item, partial(_item, doc, item)) for item in doc.items]
     # Compact: with ``indent`` Python's json leaves its C encoder (3x slower on archives).
     text = json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n"
     return text.encode("utf-8")
