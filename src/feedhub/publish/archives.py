@@ -124,11 +124,12 @@ def render_one(config: Config, store: Store, shared: Catalogue, job: Job,
         write(name, render(name, doc), doc.updated)
 
 
-Renderer = Callable[[Sequence[Job]], Staged]
+Task = Callable[[Sequence[Job]], Staged]
+"""What a worker runs on a batch of archives (formats.Renderer renders one document)."""
 
 
 def render_all(config: Config, store: Store, shared: Catalogue, work: Plan, write: Writer,
-               processes: int, *, task: Renderer | None = None) -> None:
+               processes: int, *, task: Task | None = None) -> None:
     """Render every planned archive, then stage the index files. With ``processes`` > 1 and
     enough archives, worker processes render them; ``task`` replaces the worker's function
     (tests make one that dies)."""
@@ -143,7 +144,7 @@ def render_all(config: Config, store: Store, shared: Catalogue, work: Plan, writ
 
 
 def _render_in_workers(config: Config, jobs: list[Job], write: Writer, processes: int,
-                       task: Renderer) -> list[Job]:
+                       task: Task) -> list[Job]:
     """Render ``jobs`` in worker processes; returns the jobs no worker handed back (all of
     them when the pool broke before, none when it went well)."""
     tasks = [jobs[start:start + JOBS_PER_TASK] for start in range(0, len(jobs), JOBS_PER_TASK)]
