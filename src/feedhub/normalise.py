@@ -220,8 +220,10 @@ def sanitise_html(fragment: str, base: str = "", limit: int = MAX_SUMMARY) -> st
     if "<" not in fragment and "&" not in fragment:
         # Whitespace kept as is, like the HTML branch keeps it: cleaning a result again
         # (which then takes this branch) must change nothing. A no-break space is written
-        # as nh3's HTML serialiser writes it, since "&gt;" sends the result through nh3.
-        return html.escape(fragment.strip()[:limit], quote=False).replace("\xa0", "&nbsp;")
+        # as nh3's HTML serialiser writes it, and line breaks are LF as an HTML parser makes
+        # them (CR LF and lone CR), since "&gt;" sends the result through nh3.
+        text = fragment.strip()[:limit].replace("\r\n", "\n").replace("\r", "\n")
+        return html.escape(text, quote=False).replace("\xa0", "&nbsp;")
     # nh3 decodes character references, so "&#1;" becomes a control character: strip again.
     cleaned = strip_xml_forbidden(
         _lazy_images(_IMG_WITHOUT_SRC.sub("", _absolutise(_CLEANER.clean(fragment), base)))
