@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedhub.errors import StoreError
 from feedhub.model import Enclosure, Item
-from feedhub.store import Store, open_store
+from feedhub.store import Store, format_date, open_store, parse_stored_date
 from feedhub.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -231,3 +233,22 @@ def test_grouped_writes_commit_every_n_sources_and_a_failing_one_alone_is_undone
         stored()
         raise RuntimeError("the build stopped")
     assert visible_elsewhere() == {item(1).id, item(3).id}  # the open group was rolled back
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.builds(lambda m: timezone(timedelta(minutes=m)),
+                                        st.integers(-14 * 60, 14 * 60))))
+def test_format_date_is_the_fixed_width_utc_text_and_reads_back(value: datetime) -> None:
+    # The text every stored row has had since the first schema (strftime's, years < 1000
+    # unpadded); format_date takes a faster path to it and caches it.
+    assert format_date(value) == value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert format_date(value) == format_date(value.astimezone(UTC))
+    if value.astimezone(UTC).year >= 1000:
+        assert parse_stored_date(format_date(value)) == value
+
+
+def test_format_date_refuses_naive_datetimes_every_time() -> None:
+    for _ in range(2):
+        with pytest.raises(ValueError, match="naive"):
+            format_date(datetime(2026, 1, 1))
