@@ -225,9 +225,13 @@ def test_old_archives_stay_put_when_news_arrives(config: Config) -> None:
 
 # -- files on disk -------------------------------------------------------------------------------
 
-def test_every_feed_has_a_byte_stable_gz_beside_it(built: Config) -> None:
+def test_every_feed_has_a_byte_stable_gz_beside_it(config: Config) -> None:
+    built = _edit_site(config, feed_size=3)
+    assert build(built).ok
     out = built.output_dir
-    for path in [*out.glob("*.rss"), *out.glob("*.atom"), *out.glob("*.json")]:
+    paths = [*out.rglob("*.rss"), *out.rglob("*.atom"), *out.rglob("*.json")]
+    assert any("archive" in path.parts for path in paths)  # archives are gzipped faster
+    for path in paths:
         zipped = path.with_name(path.name + ".gz").read_bytes()
         assert gzip.decompress(zipped) == path.read_bytes()
         assert zipped[4:8] == b"\0\0\0\0"  # gzip header mtime fixed: same bytes, same .gz
@@ -400,3 +404,27 @@ def test_a_publish_flushes_to_disk_once_not_once_per_file(
     assert report.ok and len(report.published.written) > 20
     assert calls == {"sync": 1, "fsync": 0}  # every file made durable before any rename
     assert not list(config.output_dir.rglob("*.tmp"))
+
+
+def test_archives_load_an_item_once_for_both_its_documents(built: Config) -> None:
+    from feedhub.publish.archives import RecentItems
+
+    with open_store(built.store, built.root) as store:
+        ids = [item.id for item in store.items_for("all", 8)]
+        assert len(ids) == 8
+        loaded: list[list[str]] = []
+        real = store.get_items
+
+        def counting(wanted: list[str]) -> dict[str, object]:
+            loaded.append(list(wanted))
+            return real(wanted)  # type: ignore[return-value]
+
+        store.get_items = counting  # type: ignore[method-assign, assignment]
+        recent = RecentItems(size=6)
+        first = recent.get(store, ids[:5])
+        second = recent.get(store, ids[2:8])
+        assert loaded == [ids[:5], ids[5:8]]
+        assert second == real(ids[2:8]) and first == real(ids[:5])
+        assert list(recent.get(store, ["no-such-item", ids[7]])) == [ids[7]]
+        assert len(recent._items) == 6  # bounded: the least recently used went
+        assert ids[0] not in recent._items and ids[7] in recent._items

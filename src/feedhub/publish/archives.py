@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..model import Config
+from ..model import Config, Item
 from ..processes import process_pool
 from ..store import Store, open_store
 from .document import EPOCH, Catalogue, FeedDoc, catalogue, make_doc
-from .files import Batch, PublishReport, Staged, Writer
+from .files import ARCHIVE_GZIP_LEVEL, Batch, PublishReport, Staged, Writer
 from .formats import FORMATS, render
 
 INDEX = "archive/{slug}/index.json"
@@ -110,10 +111,36 @@ def plan(out: Path, head: FeedDoc, rows: Sequence[tuple[str, str]], size: int,
         into.indexes[index_name] = fingerprints
 
 
+class RecentItems:
+    """The items of the archives rendered last, so that an item's second archive (its
+    category's and `all`'s hold the same items at about the same time, and jobs go in time
+    order) does not load it from the store again. Bounded: the oldest go first.
+
+    Within one publish only: an item changed meanwhile by another process is shown as it was
+    when its first archive was rendered, as consistent as the plan's rows, and the next
+    publish sees its changed rows and renders it again."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Item] = OrderedDict()
+
+    def get(self, store: Store, ids: Sequence[str]) -> dict[str, Item]:
+        """The stored items of ``ids`` (an id deleted meanwhile is left out)."""
+        found = {item_id: self._items[item_id] for item_id in ids if item_id in self._items}
+        if len(found) < len(ids):
+            found.update(store.get_items([item_id for item_id in ids if item_id not in found]))
+        for item_id, item in found.items():
+            self._items[item_id] = item
+            self._items.move_to_end(item_id)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return found
+
+
 def render_one(config: Config, store: Store, shared: Catalogue, job: Job,
-               write: Writer) -> None:
+               write: Writer, recent: RecentItems | None = None) -> None:
     """Render archive ``job`` in every format and hand each file to ``write``."""
-    found = store.get_items(job.ids)
+    found = (recent or RecentItems()).get(store, job.ids)
     # Newest first; an item deleted since the rows were read (pruned by another worker) is
     # left out, and the next publish sees the changed rows.
     items = [found[item_id] for item_id in reversed(job.ids) if item_id in found]
@@ -121,7 +148,8 @@ def render_one(config: Config, store: Store, shared: Catalogue, job: Job,
                    prev_archive=job.number - 1,
                    next_archive=job.number + 1 if job.number < job.archives else 0)
     for name in names(job.slug, job.number):
-        write(name, render(name, doc), doc.updated)
+        # Not parsed back, and gzipped faster: see Writer.
+        write(name, render(name, doc), doc.updated, check=False, gzip_level=ARCHIVE_GZIP_LEVEL)
 
 
 Task = Callable[[Sequence[Job]], Staged]
@@ -136,8 +164,9 @@ def render_all(config: Config, store: Store, shared: Catalogue, work: Plan, writ
     left = sorted(work.jobs, key=lambda job: (job.since, job.slug, job.number))
     if processes > 1 and len(left) >= PARALLEL_MIN:
         left = _render_in_workers(config, left, write, processes, task or render_jobs)
+    recent = RecentItems()
     for job in left:
-        render_one(config, store, shared, job, write)
+        render_one(config, store, shared, job, write, recent)
     for index_name, fingerprints in work.indexes.items():
         data = json.dumps(fingerprints, indent=0, sort_keys=True).encode("ascii")
         write(index_name, data, EPOCH)
@@ -167,23 +196,24 @@ def _render_in_workers(config: Config, jobs: list[Job], write: Writer, processes
 
 # -- in a worker process ---------------------------------------------------------------------
 
-_worker: tuple[Config, Store, Catalogue, Path] | None = None
+_worker: tuple[Config, Store, Catalogue, Path, RecentItems] | None = None
 
 
 def _start_worker(config: Config, out: Path) -> None:
     global _worker
-    _worker = (config, open_store(config.store, config.root), catalogue(config), out)
+    _worker = (config, open_store(config.store, config.root), catalogue(config), out,
+               RecentItems())
 
 
 def render_jobs(jobs: Sequence[Job]) -> Staged:
     """A worker's task: render ``jobs`` and hand back the files it staged."""
     if _worker is None:
         raise RuntimeError("render_jobs runs in a worker started by _start_worker")
-    config, store, shared, out = _worker
+    config, store, shared, out, recent = _worker
     write = Writer(out, PublishReport(), Batch())
     try:
         for job in jobs:
-            render_one(config, store, shared, job, write)
+            render_one(config, store, shared, job, write, recent)
     except BaseException:
         write.batch.abort()
         raise
