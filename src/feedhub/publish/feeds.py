@@ -15,8 +15,19 @@ The xml-stylesheet instruction is spliced into the serialised bytes right after 
 declaration (:func:`_with_stylesheet`): feedgen has no hook for a node before the root, and
 its ``_create_rss`` / ``_create_atom`` tree builders are private API that may change.
 
+Entries are serialised once per publish and spliced (:func:`_render`): a cold build puts every
+item in two archive documents, and building and serialising each entry's elements for each
+document was the largest part of rendering. An entry's bytes come from feedgen's public
+``atom_entry`` / ``rss_entry`` under a root with the namespaces feedgen declares, pretty-printed
+at the depth entries have in a document (:func:`_serialised`), so they are the very bytes
+feedgen writes for it inside a document. feedgen then serialises the document around one
+placeholder entry, serialised the same way, and the entries replace it. Finding the
+placeholder's bytes exactly once checks, on every document, that the two ways agree; where they
+do not (another feedgen), the document is built whole by feedgen, slower and the same.
+
 Contract: every text and attribute goes through :func:`~.document.clean` before it reaches
-feedgen, so the output is well-formed for any input; the caller parses it back before writing.
+feedgen, so the output is well-formed for any input; the publisher parses every subscription
+document back before writing it (archives are rendered by the same code).
 Dates: RSS in RFC 822 (``+0000``), Atom in RFC 3339, all UTC; no build time anywhere, so the
 bytes only change when the items do.
 
@@ -25,7 +36,7 @@ feedgen's traps (1.0), each handled below:
 - Datetimes must be timezone-aware (a naive one raises ``ValueError``); ours are UTC.
 - ``add_entry`` prepends unless ``order="append"``: we append, items are newest first already.
   Given an entry filled for another generator, it adds it as is (the extensions it carries
-  stay): an item in two documents of one publish is filled once per format (EntryCache).
+  stay): one placeholder entry serves every document.
 - Required fields (title, link, description / id, title, updated; an entry's alternate link or
   content) are only checked at serialisation, where a gap raises ``ValueError``.
 - A new ``FeedGenerator`` defaults ``lastBuildDate`` / ``updated`` to *now* and the generator
@@ -49,7 +60,9 @@ feedgen's traps (1.0), each handled below:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import logging
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import partial
@@ -63,6 +76,7 @@ from lxml import etree
 from .. import __version__
 from ..model import Item
 from .document import (
+    EPOCH,
     GENERATOR_NAME,
     GENERATOR_URI,
     FeedDoc,
@@ -78,12 +92,15 @@ ATOM = "http://www.w3.org/2005/Atom"
 HISTORY = "http://purl.org/syndication/history/1.0"
 MEDIA = "http://search.yahoo.com/mrss/"
 DC = "http://purl.org/dc/elements/1.1/"
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
 
 RSS_TYPE = "application/rss+xml"
 ATOM_TYPE = "application/atom+xml"
 JSON_TYPE = "application/feed+json"
 
 _EXTENSION = "feedhub"
+
+LOGGER = logging.getLogger(__name__)
 
 
 def rfc822(when: datetime) -> str:
@@ -234,9 +251,101 @@ def _with_stylesheet(data: bytes, doc: FeedDoc) -> bytes:
     return b"\n".join((declaration, pi, body))
 
 
+# -- entries serialised once, spliced into each document -----------------------------------------
+
+Make = Callable[[], FeedEntry]
+"""Makes one filled entry (only called when its bytes are not known yet)."""
+
+
+def _container(kind: str) -> tuple[etree._Element, etree._Element]:
+    """A document root as feedgen builds it for ``kind`` (the namespaces entries use declared
+    with the same prefixes; Atom's default namespace as feedgen's literal ``xmlns``) and the
+    element entries go in."""
+    ext = _FeedExtension()
+    ext.rss = kind == "rss"
+    if kind == "atom":
+        root = etree.Element("feed", xmlns=ATOM, nsmap=ext.extend_ns())
+        return root, root
+    root = etree.Element("rss", version="2.0",
+                         nsmap={**ext.extend_ns(), "atom": ATOM, "content": CONTENT})
+    return root, etree.SubElement(root, "channel")
+
+
+def _serialised(kind: str, make: Make) -> bytes:
+    """The lines of entry ``make()`` as a pretty-printed ``kind`` document holds them."""
+    root, container = _container(kind)
+    entry = make()
+    container.append(entry.atom_entry() if kind == "atom" else entry.rss_entry())
+    data = etree.tostring(root, pretty_print=True, encoding="UTF-8")
+    tag = b"entry" if kind == "atom" else b"item"
+    # The container's own tags are neither; text and attributes escape "<"; RSS content is
+    # CDATA and may hold "<item>" or "</item>", but only after the start tag and before the
+    # end tag: the first "<item" is the start tag, the last "</item>" the end tag.
+    start = data.rindex(b"\n", 0, data.index(b"<" + tag)) + 1
+    end = data.rindex(b"</" + tag + b">") + len(tag) + 4  # "</", ">" and the line break
+    return data[start:end]
+
+
+PLACEHOLDER = "urn:feedhub:entries-go-here"
+
+
+@functools.cache
+def _placeholder(kind: str) -> tuple[FeedEntry, bytes]:
+    """An entry that stands for a document's entries, and its bytes."""
+    entry = FeedEntry()
+    entry.register_extension(_EXTENSION, _EntryExtension)
+    entry.title(PLACEHOLDER)
+    if kind == "atom":
+        entry.id(PLACEHOLDER)
+        entry.updated(EPOCH)
+        entry.content(PLACEHOLDER)
+    else:
+        entry.guid(PLACEHOLDER, permalink=False)
+    return entry, _serialised(kind, lambda: entry)
+
+
+def _to_bytes(fg: Any, kind: str) -> bytes:
+    return bytes(fg.atom_str(pretty=True) if kind == "atom" else fg.rss_str(pretty=True))
+
+
+def _render(doc: FeedDoc, kind: str, head: Callable[[], Any],
+            entries: list[tuple[Item, Hashable, Make]], *, splice: bool = True) -> bytes:
+    """Document ``doc`` in ``kind``: ``head()`` is a FeedGenerator filled with all but the
+    entries, ``entries`` (item, what else its entry depends on, its maker) in order. Each
+    entry's bytes are made once per publish (``doc.entry``) and spliced; ``splice=False``
+    builds it whole with feedgen (the way the splice is checked against)."""
+    if splice:
+        fragments = [doc.entry(kind, item, partial(_serialised, kind, make), extra)
+                     for item, extra, make in entries]
+        fg = head()
+        placeholder, marker = _placeholder(kind)
+        fg.add_entry(placeholder, order="append")
+        data = _to_bytes(fg, kind)
+        if data.count(marker) == 1:
+            return data.replace(marker, b"".join(fragments))
+        _spliced_wrong(kind)
+    fg = head()
+    for _item, _extra, make in entries:
+        fg.add_entry(make(), order="append")
+    return _to_bytes(fg, kind)
+
+
+@functools.cache
+def _spliced_wrong(kind: str) -> None:
+    LOGGER.warning("feedgen wrote a %s document unlike feedhub expects (another feedgen "
+                   "version?): documents are rendered whole, correct but slower", kind)
+
+
 # -- RSS 2.0 -------------------------------------------------------------------------------------
 
-def render_rss(doc: FeedDoc) -> bytes:
+def render_rss(doc: FeedDoc, *, splice: bool = True) -> bytes:
+    entries: list[tuple[Item, Hashable, Make]] = [
+        (item, None, partial(_new_entry, _rss_item, doc, item)) for item in doc.items]
+    return _with_stylesheet(_render(doc, "rss", partial(_rss_head, doc), entries,
+                                    splice=splice), doc)
+
+
+def _rss_head(doc: FeedDoc) -> Any:
     fg, ext = _generator(doc)
     ext.rss = True
     fg.description(_text(doc.site.description, doc.title, doc.slug))
@@ -250,11 +359,8 @@ def render_rss(doc: FeedDoc) -> bytes:
     image = safe_url(doc.site.logo or doc.site.icon or "")
     if image:
         fg.image(url=image, title=_text(doc.title, doc.slug), link=clean(doc.page_url))
-    for item in doc.items:
-        entry = doc.entry("rss", item, partial(_new_entry, _rss_item, doc, item))
-        fg.add_entry(entry, order="append")
     fg.link(href=clean(doc.page_url), rel="alternate")  # last: it becomes the channel <link>
-    return _with_stylesheet(fg.rss_str(pretty=True), doc)
+    return fg
 
 
 def _rss_item(entry: Any, doc: FeedDoc, item: Item) -> None:
@@ -290,9 +396,17 @@ def _rss_item(entry: Any, doc: FeedDoc, item: Item) -> None:
 
 # -- Atom 1.0 ------------------------------------------------------------------------------------
 
-def render_atom(doc: FeedDoc) -> bytes:
-    fg, _ = _generator(doc)
+def render_atom(doc: FeedDoc, *, splice: bool = True) -> bytes:
     updated = atom_updated(doc.items)
+    entries: list[tuple[Item, Hashable, Make]] = [
+        (item, updated[item.id], partial(_new_entry, _atom_entry, doc, item, updated[item.id]))
+        for item in doc.items]
+    return _with_stylesheet(_render(doc, "atom", partial(_atom_head, doc, updated), entries,
+                                    splice=splice), doc)
+
+
+def _atom_head(doc: FeedDoc, updated: dict[str, datetime]) -> Any:
+    fg, _ = _generator(doc)
     if clean(doc.site.description).strip():
         fg.subtitle(clean(doc.site.description))
     fg.updated(_utc(max(updated.values(), default=doc.updated)))
@@ -305,11 +419,7 @@ def render_atom(doc: FeedDoc) -> bytes:
         fg.icon(safe_url(doc.site.icon or ""))
     if safe_url(doc.site.logo or ""):
         fg.logo(safe_url(doc.site.logo or ""))
-    for item in doc.items:
-        when = updated[item.id]
-        entry = doc.entry("atom", item, partial(_new_entry, _atom_entry, doc, item, when), when)
-        fg.add_entry(entry, order="append")
-    return _with_stylesheet(fg.atom_str(pretty=True), doc)
+    return fg
 
 
 def _atom_entry(entry: Any, doc: FeedDoc, item: Item, updated: datetime) -> None:
