@@ -13,21 +13,54 @@ Traps, written down once:
   fields and keep which one the feed really gave.
 - ``bozo`` is set for recoverable problems too (e.g. a wrong declared charset); only a document
   with no feed and no entries is an error.
+- feedparser's strict parser is a SAX handler that appends every text callback to a list and
+  joins it when the element ends. Stock expat calls it once per line and once per entity
+  reference, and an escaped HTML summary is mostly entity references: importing this module
+  makes this module feedparser's SAX driver (``feedparser.api.PREFERRED_XML_PARSERS``, in this
+  process), the stdlib expat reader with ``buffer_text`` on, which hands each text run over in
+  one call. The joined text is the same; feedparser's part of a feed's parse takes ~17% less
+  CPU (bench/ingest.py). It also pins expat: feedparser would otherwise try libxml2 first
+  (and pay for a failed import of it on every parse).
 """
 
 from __future__ import annotations
 
 import calendar
+import xml.sax.expatreader
+import xml.sax.xmlreader
 from datetime import UTC, datetime
 from typing import Any
+from xml.parsers.expat import XMLParserType
 
 import feedparser
+import feedparser.api
 
 from ..errors import ExtractError
 from ..model import Enclosure, FetchResult, RawEntry
 from .encoding import as_utf8_xml, decode
 from .jsonfeed import extract_json_feed, looks_like_json
 from .xmlguard import XmlRefused, guard_xml
+
+
+class _BufferedExpatReader(xml.sax.expatreader.ExpatParser):
+    """The stdlib SAX expat reader, delivering each run of text in one characters() call."""
+
+    _parser: XMLParserType
+    """Set by ExpatParser.reset (the expat parser of the current document)."""
+
+    def reset(self) -> None:
+        super().reset()
+        self._parser.buffer_text = True
+        self._parser.buffer_size = 1 << 16
+
+
+def create_parser() -> xml.sax.xmlreader.XMLReader:
+    """The SAX driver entry point: ``xml.sax.make_parser`` imports a driver module by name and
+    calls this."""
+    return _BufferedExpatReader()
+
+
+feedparser.api.PREFERRED_XML_PARSERS[:] = [__name__]
 
 
 def _datetime(struct: Any) -> datetime | None:
