@@ -8,7 +8,7 @@ from pathlib import Path
 
 from feedhub.config import load_config
 from feedhub.model import Config
-from feedhub.pipeline import PUBLISH_MARK, build
+from feedhub.pipeline import PUBLISH_MARK, all_exist, build
 
 from .support.httpd import LocalServer, Reply, Request
 from .support.sources import fetches, rss, serve_sources, write_config
@@ -85,3 +85,24 @@ def test_warm_build_renders_nothing_until_items_or_settings_change(
     renamed = build(load_config(path))  # the settings changed: every feed says so
     assert "news.rss" in renamed.published.written
     assert b"Renamed hub" in (out / "news.rss").read_bytes()
+
+
+def test_all_exist_answers_as_path_exists_does(tmp_path: Path) -> None:
+    (tmp_path / "archive" / "2026").mkdir(parents=True)
+    for name in ("all.rss", "archive/index.html", "archive/2026/01.html"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "linked.rss").symlink_to(tmp_path / "all.rss")
+    (tmp_path / "broken.rss").symlink_to(tmp_path / "gone.rss")
+    (tmp_path / "archive" / "2026" / "dir").mkdir()
+    names = ["all.rss", "archive/index.html", "archive/2026/01.html", "linked.rss",
+             "archive/2026/dir", "archive/2026/", "archive/./index.html",
+             "archive/2026/../index.html", "broken.rss", "gone.rss", "archive/02.html",
+             "missing/feed.rss", "all.rss/inside"]
+    for name in names:  # one name at a time: the oracle is Path.exists
+        assert all_exist(tmp_path, [name]) == (tmp_path / name).exists(), name
+    present = [n for n in names if (tmp_path / n).exists()]
+    assert len(present) == 8
+    assert all_exist(tmp_path, present)
+    assert all_exist(tmp_path, [])
+    for name in set(names) - set(present):
+        assert not all_exist(tmp_path, [*present, name]), name

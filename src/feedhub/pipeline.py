@@ -15,7 +15,7 @@ import hashlib
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -157,6 +157,7 @@ def build(
         due: list[Source] = []
         validators: dict[str, Validators] = {}
         states: dict[str, SourceState] = {}
+        settings: dict[str, str] = {}
         for source in config.sources:
             if only is not None and source.id not in only:
                 continue
@@ -170,7 +171,9 @@ def build(
             # Read here: the store is used from this thread only. Nothing writes a source's
             # state before begin_source, which is handed this read.
             states[source.id] = state
-            validators[source.id] = validators_for(source, state, categories)
+            settings[source.id] = settings_hash(source, categories)
+            validators[source.id] = validators_for(source, state, categories,
+                                                   settings[source.id])
         fetched = fetch_all(
             due, lambda s: real_fetcher(s, config.root, validators[s.id]), config.fetch)
         own_fetcher = fetcher is not None
@@ -213,7 +216,8 @@ def build(
                 waited = time.monotonic() - waiting
                 begun = begin_source(source, config.root, store, categories, now,
                                      prefetched(source, outcome, real_fetcher),
-                                     site=config.site, state=states.pop(source.id))
+                                     site=config.site, state=states.pop(source.id),
+                                     settings=settings.pop(source.id))
                 begun_report = begun if isinstance(begun, SourceReport) else begun.report
                 begun_report.stages["fetch"] = begun_report.stages.get("fetch", 0.0) + waited
                 if ParsePool.eligible(source, own_fetcher):
@@ -313,18 +317,20 @@ def begin_source(
     fetcher: Fetcher = fetch,
     site: Site | None = None,
     state: SourceState | None = None,
+    settings: str = "",
 ) -> Begun | SourceReport:
     """Fetch one source. Done already (a SourceReport) when the fetch failed or the body did
     not change since the last success (recorded in the store); else the body to parse.
-    ``state`` is the source's stored state when the caller has just read it."""
+    ``state`` is the source's stored state when the caller has just read it, ``settings`` its
+    :func:`settings_hash` when the caller has it already."""
     result = SourceReport(source.id)
     clock = time.monotonic()
     watch = _Stopwatch(result.stages)
     try:
         state = state or store.source_state(source.id)
-        settings = settings_hash(source, categories)
+        settings = settings or settings_hash(source, categories)
         watch.lap("store")
-        fetched = fetcher(source, root, validators_for(source, state, categories))
+        fetched = fetcher(source, root, validators_for(source, state, categories, settings))
         watch.lap("fetch")
         body_hash = "" if fetched.not_modified else (
             f"{settings}:{hashlib.sha256(fetched.body).hexdigest()}")
@@ -430,8 +436,34 @@ def published_with(config: Config, store: Store, fingerprint: str) -> bool:
             return False
     except OSError:
         return False
-    names = store.published_versions()
-    return bool(names) and all((out / name).exists() for name in names)
+    names = store.published_paths()
+    return bool(names) and all_exist(out, names)
+
+
+def all_exist(folder: Path, names: Iterable[str]) -> bool:
+    """Whether ``folder / name`` exists for every relative path in ``names``, as
+    ``Path.exists`` says (a symlink counts when its target exists). Each sub folder is listed
+    once instead of one stat per file: a warm build checks every published file (3,905 at
+    1,000 sources), and stat after stat cost 60-100 ms there."""
+    by_folder: dict[str, list[str]] = {}
+    for name in names:
+        head, _, tail = name.rpartition("/")
+        if tail in ("", ".", ".."):
+            if not (folder / name).exists():
+                return False
+            continue
+        by_folder.setdefault(head, []).append(tail)
+    for head, tails in by_folder.items():
+        try:
+            with os.scandir(folder / head if head else folder) as entries:
+                listed = {entry.name: entry for entry in entries}
+        except OSError:
+            return False
+        for tail in tails:
+            entry = listed.get(tail)
+            if entry is None or (entry.is_symlink() and not os.path.exists(entry.path)):
+                return False
+    return True
 
 
 def remember_published_with(config: Config, fingerprint: str) -> None:
@@ -441,10 +473,13 @@ def remember_published_with(config: Config, fingerprint: str) -> None:
         raise PublishError(f"cannot write {config.output_dir / PUBLISH_MARK}: {exc}") from exc
 
 
-def validators_for(source: Source, state: SourceState, categories: CategoryMap) -> Validators:
+def validators_for(
+    source: Source, state: SourceState, categories: CategoryMap, settings: str = ""
+) -> Validators:
     """What to send for a conditional GET: the last good fetch's ETag and Last-Modified, unless
-    the source's settings changed since (then the unchanged body must be read again)."""
-    if state.body_hash.startswith(settings_hash(source, categories) + ":"):
+    the source's settings changed since (then the unchanged body must be read again).
+    ``settings`` is the source's :func:`settings_hash` when the caller has it already."""
+    if state.body_hash.startswith((settings or settings_hash(source, categories)) + ":"):
         return Validators(state.etag, state.last_modified)
     return Validators()
 

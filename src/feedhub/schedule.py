@@ -44,12 +44,16 @@ def host_of(source: Source) -> str:
     return (urlsplit(source.location).hostname or "").lower() if source.is_remote else ""
 
 
-def interleave_hosts(sources: Sequence[Source]) -> list[Source]:
+def interleave_hosts(
+    sources: Sequence[Source], hosts: Sequence[str] | None = None
+) -> list[Source]:
     """Round-robin over hosts, so that the first ``concurrency`` fetches are spread out and
-    threads rarely wait on a busy host while others are idle."""
+    threads rarely wait on a busy host while others are idle. ``hosts`` holds each source's
+    :func:`host_of` when the caller has them already."""
     by_host: dict[str, list[Source]] = defaultdict(list)
-    for source in sources:
-        by_host[host_of(source)].append(source)
+    for source, host in zip(sources, hosts if hosts is not None else map(host_of, sources),
+                            strict=True):
+        by_host[host].append(source)
     queues = list(by_host.values())
     out: list[Source] = []
     while queues:
@@ -72,13 +76,15 @@ def fetch_all(
     server answered first. Fetches go on in the background while an earlier one is awaited."""
     if not sources:
         return
+    hosts = [host_of(source) for source in sources]
+    host_by_id = {source.id: host for source, host in zip(sources, hosts, strict=True)}
     gates: dict[str, threading.Semaphore] = defaultdict(
         lambda: threading.Semaphore(settings.per_host))
-    for source in sources:  # created up front: defaultdict is not safe across threads
-        _ = gates[host_of(source)]
+    for host in hosts:  # created up front: defaultdict is not safe across threads
+        _ = gates[host]
 
     def run(source: Source) -> FetchResult | SourceError:
-        host = host_of(source)
+        host = host_by_id[source.id]
         gate = gates[host] if host else None
         if gate is not None:
             gate.acquire()
@@ -93,7 +99,7 @@ def fetch_all(
     workers = max(1, min(settings.concurrency, len(sources)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feedhub-fetch") as pool:
         futures: dict[Future[FetchResult | SourceError], Source] = {
-            pool.submit(run, source): source for source in interleave_hosts(sources)
+            pool.submit(run, source): source for source in interleave_hosts(sources, hosts)
         }
         by_source = {source.id: future for future, source in futures.items()}
         for source in sources:

