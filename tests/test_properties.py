@@ -12,18 +12,22 @@ Example counts are kept modest so the suite stays fast.
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
+import re
 import tempfile
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
 import lxml.etree as etree
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from feedhub import normalise
 from feedhub.model import Category, Config, Enclosure, Item, RawEntry, Site, Source, SourceKind
 from feedhub.normalise import CategoryMap, merge, merge_all, normalise_entries
 from feedhub.publish.document import make_doc
@@ -208,3 +212,68 @@ def test_arbitrary_text_in_any_field_yields_well_formed_feeds(
             assert root is not None
         parsed = json.loads(render_json(doc).decode("utf-8"))
         assert len(parsed["items"]) == len(items)
+
+
+# -- fast paths of normalise must give what the general code gives ----------------------------
+
+BASES = ("", "https://base.example.org/section/", "http://base.example.org/a/b?q#f",
+         "HTTPS://Base.Example.org", "ftp://files.example.org/", "/relative/base", "news.html")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(normalise._PLAIN_HTTP_URL, fullmatch=True), st.sampled_from(BASES))
+# Near misses the full check changes (urljoin drops an empty path parameter, query or
+# fragment; a port out of range or an upper-case scheme): the fast path must not take them.
+@example("https://h.example/a;", BASES[1])
+@example("https://h.example/a?", BASES[1])
+@example("https://h.example/a#", BASES[1])
+@example("https://h.example:99999/", "")
+@example("HTTPS://h.example/", "")
+@example("https://h.example/a&b", BASES[1])
+def test_a_plain_absolute_url_is_what_the_full_check_makes_of_it(url: str, base: str) -> None:
+    # Whatever the fast path lets through, the full check returns unchanged, for any base.
+    assume(len(url) <= normalise.MAX_URL)
+    if normalise._PLAIN_HTTP_URL.match(url):
+        assert normalise._checked_url(url, base) == url
+        assert normalise.safe_url(url, base) == url
+
+
+url_pieces = st.lists(st.sampled_from([
+    "http://", "https://", "HTTP://", "h.example", ":8080", ":99999", ":", "/", "//", "?", "#",
+    ";", "&amp;", "&", "'", "%20", " ", "\t", "a", "é", "[::1]", "@", "..", "\\", "javascript:",
+    "mailto:x@y", "\x00",
+]), max_size=8).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(url_pieces | any_text, st.sampled_from(BASES))
+def test_safe_url_is_the_full_check_for_any_text(url: str, base: str) -> None:
+    assert normalise.safe_url(url, base) == normalise._checked_url(url, base)
+
+
+linked_html = st.lists(st.tuples(
+    st.sampled_from(['<a href="{}">x</a>', '<img src="{}">', "<q cite='{}'>q</q>", "text "]),
+    st.from_regex(normalise._PLAIN_HTTP_URL, fullmatch=True) | url_pieces,
+), max_size=4).map(lambda parts: "".join(t.format(u) for t, u in parts))
+
+
+@settings(max_examples=300, deadline=None)
+@given(htmlish | linked_html, st.sampled_from(BASES))
+def test_absolutise_keeps_plain_urls_as_the_full_rewrite_would(fragment: str, base: str) -> None:
+    cleaned = normalise._CLEANER.clean(normalise.strip_xml_forbidden(fragment))
+
+    def full(match: re.Match[str]) -> str:
+        value = html.unescape(match.group(2))
+        if value.lower().startswith("mailto:"):
+            return match.group(0)
+        absolute = normalise._checked_url(value, base)
+        return f"{match.group(1)}{html.escape(absolute, quote=True)}{match.group(3)}" \
+            if absolute else ""
+
+    assert normalise._absolutise(cleaned, base) == normalise._URL_ATTR.sub(full, cleaned)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(codec="utf-8"), max_size=200))
+def test_item_id_is_the_uuid5_of_the_key(key: str) -> None:
+    assert normalise.item_id(key) == str(uuid.uuid5(normalise.ID_NAMESPACE, key))
