@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -257,10 +258,21 @@ Make = Callable[[], FeedEntry]
 """Makes one filled entry (only called when its bytes are not known yet)."""
 
 
+_containers = threading.local()
+
+
 def _container(kind: str) -> tuple[etree._Element, etree._Element]:
     """A document root as feedgen builds it for ``kind`` (the namespaces entries use declared
     with the same prefixes; Atom's default namespace as feedgen's literal ``xmlns``) and the
-    element entries go in."""
+    element entries go in: made once per thread, and left empty by its user."""
+    made: tuple[etree._Element, etree._Element] | None = getattr(_containers, kind, None)
+    if made is None:
+        made = _new_container(kind)
+        setattr(_containers, kind, made)
+    return made
+
+
+def _new_container(kind: str) -> tuple[etree._Element, etree._Element]:
     ext = _FeedExtension()
     ext.rss = kind == "rss"
     if kind == "atom":
@@ -273,10 +285,14 @@ def _container(kind: str) -> tuple[etree._Element, etree._Element]:
 
 def _serialised(kind: str, make: Make) -> bytes:
     """The lines of entry ``make()`` as a pretty-printed ``kind`` document holds them."""
-    root, container = _container(kind)
     entry = make()
-    container.append(entry.atom_entry() if kind == "atom" else entry.rss_entry())
-    data = etree.tostring(root, pretty_print=True, encoding="UTF-8")
+    element = entry.atom_entry() if kind == "atom" else entry.rss_entry()
+    root, container = _container(kind)
+    container.append(element)
+    try:
+        data = etree.tostring(root, pretty_print=True, encoding="UTF-8")
+    finally:
+        container.remove(element)
     tag = b"entry" if kind == "atom" else b"item"
     # The container's own tags are neither; text and attributes escape "<"; RSS content is
     # CDATA and may hold "<item>" or "</item>", but only after the start tag and before the
