@@ -4,6 +4,8 @@ changed, and a per-stage split of the time."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from feedhub.config import load_config
@@ -106,3 +108,20 @@ def test_all_exist_answers_as_path_exists_does(tmp_path: Path) -> None:
     assert all_exist(tmp_path, [])
     for name in set(names) - set(present):
         assert not all_exist(tmp_path, [*present, name]), name
+
+
+def test_feedhub_process_reports_and_exits_as_before(tmp_path: Path, httpd: LocalServer) -> None:
+    """The console script's run(): the report table and the exit code of a real process."""
+    serve_sources(httpd, NAMES[:2])
+    httpd.route(f"/{NAMES[2]}.rss", status=404)
+    path = write_config(tmp_path, httpd, NAMES[:3], "sqlite:///hub.db")
+    command = [sys.executable, "-m", "feedhub", "build", "--force", "-c", str(path)]
+    for _ in range(2):  # cold, then warm
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1, done.stderr  # one source failed
+        lines = done.stdout.splitlines()
+        assert lines[0].split() == ["source", "found", "new", "upd", "secs", "outcome"]
+        assert [line.split()[0] for line in lines[1:4]] == NAMES[:3]
+        assert "ERROR: HTTP 404" in lines[3]
+        assert "feed file(s) written" in lines[4] and len(lines) == 5
+    assert "ok (unchanged)" in lines[1] and "ok (unchanged)" in lines[2]

@@ -1,5 +1,5 @@
 """``python -m feedhub``: the same command as ``feedhub``."""
 
-from feedhub.cli import main
+from feedhub.cli import run
 
-main(prog_name="feedhub")
+run()

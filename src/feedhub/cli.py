@@ -18,6 +18,7 @@ Conventions every command follows (add new commands the same way):
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -144,6 +145,18 @@ def main(ctx: click.Context, quiet: bool, verbose: int, log_format: str) -> None
     configure(log_format, level)
 
 
+def run() -> None:
+    """The ``feedhub`` console script (and ``python -m feedhub``): :func:`main`, then the
+    process ends without Python's last garbage collection walking every object (40-60 ms
+    after a warm build of 1,000 sources, a twentieth of it). Nothing that must happen at
+    exit depends on that collection: commands close their store and files themselves, and
+    atexit handlers, logging and stdout/stderr are flushed as before."""
+    try:
+        main(prog_name="feedhub")
+    finally:
+        gc.freeze()
+
+
 @main.command("build")
 @config_option
 @click.option("--force", is_flag=True,
@@ -220,36 +233,41 @@ def print_report(report: BuildReport, config: Config) -> None:
             click.echo(f"error: source {s.source_id}: {s.error}", err=True)
         return
     width = max((len(s.source_id) for s in report.sources), default=6)
-    click.echo(f"{'source':<{width}}  {'found':>5}  {'new':>4}  {'upd':>4}  {'secs':>5}  outcome")
+    # One write for the whole table: click.echo flushes after every call, and a line at a
+    # time was a write system call per source.
+    lines: list[str] = []
+    echo = lines.append
+    echo(f"{'source':<{width}}  {'found':>5}  {'new':>4}  {'upd':>4}  {'secs':>5}  outcome")
     for s in report.sources:
         outcome = "ok" if s.ok else click.style(f"ERROR: {s.error}", fg="red")
         if s.ok and s.unchanged_body:
             outcome = "ok (unchanged)"
         if s.next_due is not None:
             outcome = f"not due until {when(s.next_due)} (--force fetches it)"
-        click.echo(f"{s.source_id:<{width}}  {s.found:>5}  {s.new:>4}  {s.updated:>4}  "
-                   f"{s.seconds:>5.2f}  {outcome}")
+        echo(f"{s.source_id:<{width}}  {s.found:>5}  {s.new:>4}  {s.updated:>4}  "
+             f"{s.seconds:>5.2f}  {outcome}")
         if s.unmatched_labels:
-            click.echo(f"{'':<{width}}  labels with no category (sent to the default): "
-                       + ", ".join(repr(x) for x in s.unmatched_labels))
+            echo(f"{'':<{width}}  labels with no category (sent to the default): "
+                 + ", ".join(repr(x) for x in s.unmatched_labels))
         if s.over_cap:
-            click.echo(f"{'':<{width}}  {s.over_cap} entries past fetch.max_items ignored")
+            echo(f"{'':<{width}}  {s.over_cap} entries past fetch.max_items ignored")
         if s.unparsed_dates:
-            click.echo(f"{'':<{width}}  dates that did not parse (first seen used): "
-                       + ", ".join(repr(x) for x in s.unparsed_dates[:5]))
+            echo(f"{'':<{width}}  dates that did not parse (first seen used): "
+                 + ", ".join(repr(x) for x in s.unparsed_dates[:5]))
         if s.future_dates:
-            click.echo(f"{'':<{width}}  dates in the future (first seen used): "
-                       + ", ".join(s.future_dates[:5]))
+            echo(f"{'':<{width}}  dates in the future (first seen used): "
+                 + ", ".join(s.future_dates[:5]))
         if s.too_old:
-            click.echo(f"{'':<{width}}  {s.too_old} new item(s) older than site.max_age_days "
-                       "not stored")
+            echo(f"{'':<{width}}  {s.too_old} new item(s) older than site.max_age_days "
+                 "not stored")
     if report.pruned:
-        click.echo(f"{report.pruned} item(s) older than site.max_age_days pruned from the store")
+        echo(f"{report.pruned} item(s) older than site.max_age_days pruned from the store")
     pub = report.published
-    click.echo(f"{len(pub.written)} feed file(s) written, {len(pub.unchanged)} unchanged "
-               f"in {config.output_dir} ({report.seconds:.2f}s)")
+    echo(f"{len(pub.written)} feed file(s) written, {len(pub.unchanged)} unchanged "
+         f"in {config.output_dir} ({report.seconds:.2f}s)")
     if pub.hub_notified:
-        click.echo(f"WebSub hub notified of {len(pub.hub_notified)} changed feed(s)")
+        echo(f"WebSub hub notified of {len(pub.hub_notified)} changed feed(s)")
+    click.echo("\n".join(lines))
     for problem in report.worker_errors + pub.hub_errors + pub.worker_errors:
         click.echo(click.style(f"warning: {problem}", fg="yellow"), err=True)
 
