@@ -17,6 +17,7 @@ import itertools
 import json
 import re
 import tempfile
+import unicodedata
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -277,3 +278,28 @@ def test_absolutise_keeps_plain_urls_as_the_full_rewrite_would(fragment: str, ba
 @given(st.text(st.characters(codec="utf-8"), max_size=200))
 def test_item_id_is_the_uuid5_of_the_key(key: str) -> None:
     assert normalise.item_id(key) == str(uuid.uuid5(normalise.ID_NAMESPACE, key))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(normalise._SIMPLE_URL, fullmatch=True) | url_pieces | any_text)
+@example("https://h.example/a/")
+@example("http://h.example")
+@example("https://H.example/a")
+@example("https://h.example./a")
+@example("https://h.example:443/a")
+@example("https://h.example/a%41")
+def test_canonical_url_of_a_simple_url_is_what_the_full_code_makes(url: str) -> None:
+    assert normalise.canonical_url(url) == normalise._canonical_url(url)
+
+
+def _label_key_in_full(label: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", label)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return normalise._SPACE.sub(" ", stripped).strip().casefold()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(max_codepoint=127), max_size=40) | any_text)
+def test_label_key_of_ascii_text_is_the_accent_free_form(label: str) -> None:
+    normalise.label_key.cache_clear()
+    assert normalise.label_key(label) == _label_key_in_full(label)

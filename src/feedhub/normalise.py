@@ -153,7 +153,11 @@ def title_is_markup(entry: RawEntry) -> bool:
     return bool(_TAG_LIKE.search(entry.title))
 
 
-@functools.lru_cache(maxsize=8192)
+# An http(s) URL already in canonical form but for its scheme and a trailing slash: lowercase
+# ASCII host without port, path segments of unreserved characters only, no query or fragment.
+_SIMPLE_URL = re.compile(r"https?://([a-z0-9-]+(?:\.[a-z0-9-]+)*)((?:/[A-Za-z0-9._~-]+)*)/?\Z")
+
+
 def canonical_url(url: str) -> str:
     """The form of a URL used for identity (not for display: the scheme is always https).
 
@@ -161,6 +165,14 @@ def canonical_url(url: str) -> str:
     normalised (unreserved characters decoded, the rest upper-case escapes), query parameters
     sorted, no trailing slash. A URL that is not http(s) is returned stripped, as it is.
     """
+    simple = _SIMPLE_URL.match(url)
+    if simple:  # what the general code below makes of it, without parsing it
+        return f"https://{simple.group(1)}{simple.group(2) or '/'}"
+    return _canonical_url(url)
+
+
+@functools.lru_cache(maxsize=8192)
+def _canonical_url(url: str) -> str:
     url = _URL_JUNK.sub("", strip_xml_forbidden(url))
     try:
         parts = urlsplit(url)
@@ -279,6 +291,8 @@ def _absolutise(cleaned: str, base: str) -> str:
 @functools.lru_cache(maxsize=4096)
 def label_key(label: str) -> str:
     """Case-, accent- and whitespace-insensitive form of a label."""
+    if label.isascii():  # NFKD leaves ASCII as it is, and it has no combining marks
+        return _SPACE.sub(" ", label).strip().casefold()
     decomposed = unicodedata.normalize("NFKD", label)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACE.sub(" ", stripped).strip().casefold()
