@@ -36,7 +36,11 @@ INDEX = "archive/{slug}/index.json"
 PARALLEL_MIN = 48
 """Archives to render before worker processes pay for their start."""
 JOBS_PER_TASK = 8
-"""Archives sent to a worker at once (fewer round trips, still an even spread)."""
+"""The fewest archives sent to a worker at once (fewer round trips)."""
+TASKS_PER_PROCESS = 4
+"""Each worker gets about this many runs of consecutive archives: few enough that an item's
+two archives (its category's and `all`'s, a few jobs apart in time order) are nearly always
+rendered by one worker, which then makes its entries once; enough to even out the load."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,8 @@ def _render_in_workers(config: Config, jobs: list[Job], write: Writer, processes
                        task: Task) -> list[Job]:
     """Render ``jobs`` in worker processes; returns the jobs no worker handed back (all of
     them when the pool broke before, none when it went well)."""
-    tasks = [jobs[start:start + JOBS_PER_TASK] for start in range(0, len(jobs), JOBS_PER_TASK)]
+    size = max(JOBS_PER_TASK, -(-len(jobs) // (processes * TASKS_PER_PROCESS)))
+    tasks = [jobs[start:start + size] for start in range(0, len(jobs), size)]
     done = 0
     try:
         with process_pool(processes, _start_worker, (config, write.out)) as pool:
