@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import gc
 import hashlib
 import importlib.util
 import json
@@ -526,6 +527,8 @@ def main() -> None:
         result = CHILDREN[kind](arg)
         result["hwm_mb"] = _own_peak_mb()
         Path(out).write_text(json.dumps(result))
+        if kind == "build":
+            gc.freeze()  # and exit as the feedhub command does (feedhub.cli.run)
         return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     compile_feedhub()
