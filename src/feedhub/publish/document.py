@@ -95,14 +95,14 @@ class SourceRef:
 
 class EntryCache:
     """Entries already made for a publish, so an item in two documents (its category's archive
-    and the `all` archive) is filled in once per format. Bounded: the oldest go first.
+    and the `all` archive) is made once per format. Bounded: the oldest go first.
 
     An entry is found by its format, the item and whatever else it depends on (``extra``), and
     only returned for an item equal to the one it was made from (a whole-value comparison, so
     an item changed meanwhile is made again; the lookup itself hashes only its id and dates,
-    not its text). Values are whatever a renderer made (a feedgen entry, a JSON object), never
-    to be changed once stored. Everything else an entry shows comes from the configuration,
-    which is the same for every document of one publish."""
+    not its text). Values are whatever a renderer made (an entry's serialised XML, an item's
+    encoded JSON), never to be changed once stored. Everything else an entry shows comes from
+    the configuration, which is the same for every document of one publish."""
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
