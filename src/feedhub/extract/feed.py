@@ -63,6 +63,12 @@ def create_parser() -> xml.sax.xmlreader.XMLReader:
 feedparser.api.PREFERRED_XML_PARSERS[:] = [__name__]
 
 
+_get: Any = dict.get
+"""``_get(d, key)`` is ``d.get(key)`` without FeedParserDict's aliases (its ``get`` runs a chain
+of special cases first, and ``entry.updated`` falls back to ``published``): for the keys read
+here, none of which is an alias, the same value in a fraction of the time."""
+
+
 def _datetime(struct: Any) -> datetime | None:
     if not struct:
         return None
@@ -70,7 +76,7 @@ def _datetime(struct: Any) -> datetime | None:
 
 
 def _content(entry: Any) -> str:
-    for block in entry.get("content") or ():
+    for block in _get(entry, "content") or ():
         if block.get("value"):
             return str(block["value"])
     return ""
@@ -78,16 +84,16 @@ def _content(entry: Any) -> str:
 
 def _image(entry: Any) -> str:
     for key in ("media_thumbnail", "media_content"):
-        for media in entry.get(key) or ():
+        for media in _get(entry, key) or ():
             url = media.get("url")
             medium = media.get("medium", "image")
             if url and (key == "media_thumbnail" or medium == "image"
                         or str(media.get("type", "")).startswith("image/")):
                 return str(url)
-    for link in entry.get("links") or ():
-        if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
-            return str(link.get("href", ""))
-    image = entry.get("image")
+    for link in _get(entry, "links") or ():
+        if _get(link, "rel") == "enclosure" and str(_get(link, "type", "")).startswith("image/"):
+            return str(_get(link, "href", ""))
+    image = _get(entry, "image")
     if isinstance(image, dict) and image.get("href"):
         return str(image["href"])
     return ""
@@ -95,13 +101,13 @@ def _image(entry: Any) -> str:
 
 def _enclosures(entry: Any) -> tuple[Enclosure, ...]:
     out: dict[str, Enclosure] = {}
-    for link in entry.get("links") or ():
-        if link.get("rel") == "enclosure" and link.get("href"):
+    for link in _get(entry, "links") or ():
+        if _get(link, "rel") == "enclosure" and _get(link, "href"):
             url = str(link["href"])
-            out.setdefault(url, Enclosure(url=url, type=str(link.get("type", "")),
-                                          length=_length(link.get("length"))))
+            out.setdefault(url, Enclosure(url=url, type=str(_get(link, "type", "")),
+                                          length=_length(_get(link, "length"))))
     # Audio and video given only as media:content are enclosures too (images are the image).
-    for media in entry.get("media_content") or ():
+    for media in _get(entry, "media_content") or ():
         url, kind = str(media.get("url") or ""), str(media.get("type") or "")
         medium = str(media.get("medium") or kind.partition("/")[0])
         if url and medium in ("audio", "video"):
@@ -119,18 +125,18 @@ def _length(value: Any) -> int:
 
 def _author(entry: Any) -> str:
     """dc:creator, author or the Atom authors' names (feedparser maps dc:creator to author)."""
-    names = [str(a.get("name") or a.get("email") or "") for a in entry.get("authors") or ()]
+    names = [str(_get(a, "name") or _get(a, "email") or "") for a in _get(entry, "authors") or ()]
     names = [n for n in dict.fromkeys(names) if n]
     if len(names) > 1:
         return ", ".join(names)
-    return str(entry.get("author") or (names[0] if names else ""))
+    return str(_get(entry, "author") or (names[0] if names else ""))
 
 
 def _comments(entry: Any) -> str:
-    if entry.get("comments"):
+    if _get(entry, "comments"):
         return str(entry["comments"])
-    for link in entry.get("links") or ():
-        if link.get("rel") == "replies" and link.get("href"):
+    for link in _get(entry, "links") or ():
+        if _get(link, "rel") == "replies" and _get(link, "href"):
             return str(link["href"])
     return ""
 
@@ -179,27 +185,27 @@ def extract_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
     feed_author = _author(parsed.feed) if atom else ""
     entries = []
     for entry in parsed.entries:
-        summary = str(entry.get("summary") or "")
+        summary = str(_get(entry, "summary") or "")
         content = _content(entry)
         if content == summary:
             content = ""
-        # dict.get skips FeedParserDict's updated<->published fallback (and its warning).
-        date_text = str(dict.get(entry, "published") or dict.get(entry, "updated") or "")
-        published = _datetime(dict.get(entry, "published_parsed"))
-        updated = _datetime(dict.get(entry, "updated_parsed"))
+        # _get skips FeedParserDict's updated<->published fallback (and its warning).
+        date_text = str(_get(entry, "published") or _get(entry, "updated") or "")
+        published = _datetime(_get(entry, "published_parsed"))
+        updated = _datetime(_get(entry, "updated_parsed"))
         entries.append(RawEntry(
-            title=str(entry.get("title") or ""),
-            title_html=_title_is_markup(entry.get("title_detail"), atom),
-            link=str(entry.get("link") or ""),
-            guid=str(entry.get("id") or ""),
+            title=str(_get(entry, "title") or ""),
+            title_html=_title_is_markup(_get(entry, "title_detail"), atom),
+            link=str(_get(entry, "link") or ""),
+            guid=str(_get(entry, "id") or ""),
             summary=summary,
             content=content,
             published=published or updated,
             updated=updated,
             date_text=date_text,
             labels=tuple(dict.fromkeys(
-                str(t.get("term") or t.get("label") or "")
-                for t in entry.get("tags") or () if t.get("term") or t.get("label"))),
+                str(_get(t, "term") or _get(t, "label") or "")
+                for t in _get(entry, "tags") or () if _get(t, "term") or _get(t, "label"))),
             image=_image(entry),
             author=_author(entry) or feed_author,
             enclosures=_enclosures(entry),
