@@ -316,3 +316,26 @@ def test_a_hanging_resolver_cannot_stretch_the_deadline() -> None:
                       policy=LOCAL, resolve=hang)
     finally:
         release.set()
+
+
+HEADER_CASES = [
+    [],
+    [(b"ETag", b'"v1"'), (b"Last-Modified", b"Wed, 25 Nov 2026 18:36:42 GMT")],
+    [(b"Set-Cookie", b"a=1"), (b"set-cookie", b"b=2"), (b"SET-COOKIE", b"c=3")],
+    [(b"Link", "<https://ex.org/caf\u00e9>".encode()), (b"X-A", b"1")],  # UTF-8
+    [(b"X-Latin", "na\u00efve".encode("latin-1")), (b"Location", b"/next")],  # not UTF-8
+    [(b"Content-Encoding", b"gzip"), (b"content-encoding", b" br"), (b"Content-Length", b"")],
+]
+
+
+@pytest.mark.parametrize("raw", HEADER_CASES)
+def test_response_headers_read_as_httpx_reads_them(raw: list[tuple[bytes, bytes]]) -> None:
+    import httpx
+
+    from feedhub.fetch import _header_text
+
+    found = httpx.Headers(raw)
+    mine = _header_text(raw)
+    assert mine == dict(found.items())
+    for name in ("etag", "location", "set-cookie", "content-encoding", "link", "x-latin"):
+        assert mine.get(name) == found.get(name)

@@ -76,7 +76,7 @@ import time
 import weakref
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -410,7 +410,11 @@ class _Pool(httpcore.ConnectionPool):
 
     def _assign_requests_to_connections(self) -> list[Any]:
         # Runs under the pool's lock whenever a request arrives or a response is closed:
-        # surplus idle connections go first, before requests are given connections.
+        # surplus idle connections go first, before requests are given connections. With no
+        # more connections than one host may keep idle, no host has a surplus (twice a fetch).
+        if len(self._connections) <= MAX_IDLE_PER_HOST:
+            assigned: list[Any] = super()._assign_requests_to_connections()
+            return assigned
         closing: list[Any] = []
         idle: Counter[tuple[bytes, bytes, int] | None] = Counter()
         for connection in list(self._connections):
@@ -722,7 +726,7 @@ def _attempt(
             answered = True
             try:
                 status = response.status
-                found = httpx.Headers(response.headers)
+                found = _header_text(response.headers)
                 here = str(target)
                 if status in REDIRECTS and "location" in found:
                     hops += 1
@@ -733,7 +737,8 @@ def _attempt(
                         # Cookies live for one fetch: a hop may set one the next hop needs.
                         cookies = cookies or httpx.Cookies()
                         cookies.extract_cookies(httpx.Response(
-                            status, headers=found, request=httpx.Request("GET", target)))
+                            status, headers=response.headers,
+                            request=httpx.Request("GET", target)))
                     target = _redirect_target(source_id, url, target, found["location"])
                     _drain(response)
                     continue
@@ -780,6 +785,29 @@ def _attempt(
         raise _Retryable(f"cannot fetch {url}: {exc or type(exc).__name__}") from exc
     except (httpcore.ProtocolError, httpcore.UnsupportedProtocol, httpx.HTTPError) as exc:
         raise FetchError(source_id, f"cannot fetch {url}: {exc}") from exc
+
+
+def _header_text(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    """A response's headers as ``httpx.Headers(raw).items()`` gives them: names lower-cased,
+    the values of a repeated header joined with ", ", everything decoded as ASCII, else UTF-8,
+    else ISO-8859-1 (one encoding for all, chosen as httpx chooses it). Built directly, as
+    a plain dict: with an httpx.Headers per response (and its lookups, a missing name raising
+    KeyError inside) a 304 cost 6% more CPU (callgrind, bench corpus)."""
+    for encoding in ("ascii", "utf-8"):
+        try:
+            return _merged_headers(raw, encoding)
+        except UnicodeDecodeError:
+            continue
+    return _merged_headers(raw, "iso-8859-1")
+
+
+def _merged_headers(raw: Sequence[tuple[bytes, bytes]], encoding: str) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for key, value in raw:
+        name = key.lower().decode(encoding)
+        text = value.decode(encoding)
+        merged[name] = f"{merged[name]}, {text}" if name in merged else text
+    return merged
 
 
 def _drain(response: httpcore.Response) -> None:
@@ -842,7 +870,7 @@ def _redirect_target(source_id: str, url: str, here: httpx.URL, location: str) -
 
 
 def _read_body(
-    response: httpcore.Response, found: httpx.Headers, here: str, source_id: str,
+    response: httpcore.Response, found: Mapping[str, str], here: str, source_id: str,
     limits: FetchLimits, deadline: _Deadline,
 ) -> bytes:
     names = [n.strip().lower() for n in found.get("content-encoding", "").split(",")]
