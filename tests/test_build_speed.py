@@ -125,3 +125,21 @@ def test_feedhub_process_reports_and_exits_as_before(tmp_path: Path, httpd: Loca
         assert "ERROR: HTTP 404" in lines[3]
         assert "feed file(s) written" in lines[4] and len(lines) == 5
     assert "ok (unchanged)" in lines[1] and "ok (unchanged)" in lines[2]
+
+
+def test_stale_temp_files_found_as_rglob_finds_them(tmp_path: Path) -> None:
+    from feedhub.pipeline import _remove_stale_temp_files
+
+    out = tmp_path / "feeds"
+    (out / "archive" / "all").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (out / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    names = [".a.rss.x1.tmp", "..tmp", ".tmp", "a.tmp", ".a.tmp.gz", ".b.TMP"]
+    for folder in (out, out / "archive" / "all", tmp_path / "elsewhere"):
+        for name in names:
+            (folder / name).write_bytes(b"")
+    expected = {p for p in out.rglob(".*.tmp")}
+    assert len(expected) == 4  # two names in each of two folders; none through the link
+    before = {p for p in tmp_path.rglob("*") if p.is_file()}
+    _remove_stale_temp_files(out)
+    assert {p for p in tmp_path.rglob("*") if p.is_file()} == before - expected
