@@ -90,8 +90,15 @@ def configure(log_format: str = "text", level: int = logging.WARNING,
     LOGGER.propagate = False
 
 
+_BUILD_LOGGER = LOGGER.getChild("build")
+
+
 def log_source(outcome: _SourceOutcome) -> None:
-    """The one line per source per build: its outcome and timing. A failure is a warning."""
+    """The one line per source per build: its outcome and timing. A failure is a warning.
+    Nothing is built for a line no handler would get (most builds log at WARNING)."""
+    level = logging.WARNING if outcome.error else logging.INFO
+    if not _BUILD_LOGGER.isEnabledFor(level):
+        return
     status = "error" if outcome.error else ("unchanged" if outcome.unchanged_body else "ok")
     if outcome.next_due is not None:
         status = "not-due"
@@ -103,7 +110,5 @@ def log_source(outcome: _SourceOutcome) -> None:
         fields["error"] = outcome.error
     if outcome.next_due is not None:
         fields["next_due"] = outcome.next_due.isoformat()
-    LOGGER.getChild("build").log(
-        logging.WARNING if outcome.error else logging.INFO,
-        "source %s: %s", outcome.source_id, outcome.error or status, extra={"fields": fields},
-    )
+    _BUILD_LOGGER.log(level, "source %s: %s", outcome.source_id, outcome.error or status,
+                      extra={"fields": fields})
