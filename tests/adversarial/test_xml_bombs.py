@@ -24,6 +24,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedhub.errors import ExtractError
 from feedhub.extract import extract
@@ -83,3 +85,45 @@ def test_harmless_internal_entities_still_expand() -> None:
 def test_every_data_file_has_a_case() -> None:
     names = {p.name for p in DATA.glob("*.xml") if not p.name.startswith("enc-")}
     assert names == set(REFUSED) | {"external-dtd.xml", "internal-entities-ok.xml"}
+
+
+def _deepest_the_old_way(text: str) -> int:
+    """How deep elements nest, as the guard counted it before it used findall (the
+    reference the faster scan must agree with)."""
+    import re
+
+    tags = re.compile(r"<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>|<(/?)[A-Za-z_][^>]*?(/?)>",
+                      re.DOTALL)
+    depth = deepest = 0
+    for match in tags.finditer(text):
+        closing, empty = match.groups()
+        if closing is None or empty:
+            continue
+        depth += -1 if closing else 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+tag_soup = st.lists(st.sampled_from([
+    "<a>", "</a>", "<b x='1'>", "<a/>", "<a />", "</a/>", "<_>", "</_ >", "<!--", "-->",
+    "<![CDATA[", "]]>", "<?pi", "?>", "<", ">", "/", "/>", "a", " ", "<a x=\"<!--\"/>",
+    "<a x='/'>", "<1>", "</>", "\n",
+]), max_size=40).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(tag_soup)
+def test_depth_scan_counts_nesting_as_before(text: str) -> None:
+    from unittest import mock
+
+    from feedhub.extract import xmlguard
+
+    deepest = _deepest_the_old_way(text)
+    for limit in (deepest - 1, deepest):
+        with mock.patch.object(xmlguard, "MAX_DEPTH", max(limit, 0)):
+            refused = deepest > max(limit, 0) and text.count("<") > max(limit, 0)
+            if refused:
+                with pytest.raises(xmlguard.XmlRefused):
+                    xmlguard._check_depth(text, 0)
+            else:
+                xmlguard._check_depth(text, 0)
