@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from lxml import etree
-
 from ..errors import PublishError
 
 
@@ -194,6 +192,8 @@ def publish_file(path: Path, data: bytes, modified: datetime,
 
 def check_well_formed(name: str, data: bytes) -> None:
     """Parse ``data`` back the way a reader would; raise PublishError when it is not sound."""
+    from lxml import etree  # here: a warm build (nothing to publish) never needs it
+
     try:
         if name.endswith(".json"):
             json.loads(data.decode("utf-8"))
