@@ -22,10 +22,10 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .errors import SourceError
 from .extract import PageFetcher, extract
@@ -33,6 +33,9 @@ from .model import FetchResult, Item, Source
 from .normalise import CategoryMap, NormaliseReport, normalise_entries
 from .processes import process_pool
 from .store import content_hash
+
+if TYPE_CHECKING:  # at run time it comes with the first pool (processes.process_pool)
+    from concurrent.futures import ProcessPoolExecutor
 
 START_AFTER = 8
 """Bodies parsed in the build's own process before a pool may start (it needs a sample)."""
@@ -162,7 +165,7 @@ class ParsePool:
                 self._executor = process_pool(self.processes, _start_worker,
                                               (self.categories,))
             return self._executor.submit(_parse_in_worker, source, fetched, now, max_items)
-        except (BrokenProcessPool, OSError) as exc:  # OSError: processes cannot be started
+        except (BrokenExecutor, OSError) as exc:  # OSError: processes cannot be started
             self._stop(exc)
             return None
 
@@ -173,13 +176,13 @@ class ParsePool:
             return here()
         try:
             return future.result()
-        except BrokenProcessPool as exc:
+        except BrokenExecutor as exc:  # BrokenProcessPool
             self._stop(exc)
             return here()
 
     def _stop(self, exc: Exception) -> None:
         if not self._stopped:
-            what = ("a parse worker process died" if isinstance(exc, BrokenProcessPool)
+            what = ("a parse worker process died" if isinstance(exc, BrokenExecutor)
                     else "parse worker processes could not start")
             self.errors.append(f"{what} ({type(exc).__name__}: {exc}); the rest of the build "
                                "parsed in the build's own process")
