@@ -100,3 +100,27 @@ def test_entries_shared_between_documents_change_no_byte(many_archives: Config,
     monkeypatch.setattr(document.EntryCache, "get", lambda self, *args: None)
     alone, _ = _publish_elsewhere(many_archives, "alone", 1)
     assert _tree(shared.output_dir) == _tree(alone.output_dir)
+
+
+def test_the_store_keeps_what_workers_staged_as_published(many_archives: Config,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """sync.publish copies each file into the store as it is staged (most while workers
+    render): the store then holds every published file's final bytes and mtime."""
+    from feedhub.sync import publish
+
+    monkeypatch.setenv("FEEDHUB_PROCESSES", "2")
+    # Another site title changes every document, so every archive is rendered again.
+    renamed = replace(many_archives, site=replace(many_archives.site, title="Renamed"))
+    with open_store(many_archives.store, many_archives.root) as store:
+        report = publish(renamed, store, force=True)
+        assert report is not None and report.worker_errors == []
+        kept = store.published_versions()
+        assert len([n for n in report.written if n.startswith("archive/")]) > 60
+        assert sorted(kept) == sorted(set(kept) | set(report.written))
+        for name in report.written:
+            found = store.published_file(name)
+            assert found is not None, name
+            body, modified, _generation = found
+            path = many_archives.output_dir / name
+            assert body == path.read_bytes(), name
+            assert modified == int(path.stat().st_mtime), name

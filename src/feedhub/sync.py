@@ -29,15 +29,18 @@ def publish(config: Config, store: Store, *, force: bool = False) -> PublishRepo
             return None
         out = config.output_dir
         restore_output(store, out)
-        report = publish_all(config, store)
-        for name in report.written:
-            path = out / name
+
+        def keep(name: str, staged: Path) -> None:
+            # The staged temp file: its bytes and mtime are the published file's. Kept as each
+            # is staged, so most of the copying happens while worker processes render; the
+            # files are put in place at the end of the publish, in this same transaction.
             try:
-                store.save_published(store.db, name, path.read_bytes(),
-                                     int(path.stat().st_mtime))
+                store.save_published(store.db, name, staged.read_bytes(),
+                                     int(staged.stat().st_mtime))
             except OSError as exc:
-                raise PublishError(f"cannot read back {path}: {exc}") from exc
-        return report
+                raise PublishError(f"cannot read back {staged}: {exc}") from exc
+
+        return publish_all(config, store, on_staged=keep)
 
 
 def restore_output(store: Store, out: Path) -> int:

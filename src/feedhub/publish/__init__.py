@@ -26,6 +26,7 @@ from ..store import Store
 from . import websub
 from .files import (
     Batch,
+    OnStaged,
     PublishReport,
     Writer,
     check_well_formed,
@@ -52,16 +53,19 @@ def publish_all(
     *,
     notify: websub.Notifier = websub.notify,
     processes: int | None = None,
+    on_staged: OnStaged | None = None,
 ) -> PublishReport:
     """Render every category (and `all`) in every format, with archives, pages and embeds.
     Archives are rendered in up to ``processes`` worker processes (default:
-    :func:`~feedhub.processes.default_processes`) when there are many."""
+    :func:`~feedhub.processes.default_processes`) when there are many. ``on_staged`` is told
+    of each changed file as soon as it is staged, before the files are put in place (sync.py
+    copies them into the store meanwhile, while workers render)."""
     out = config.output_dir
     remove_stale_temps(out)
     batch = Batch()
     try:
-        report = _publish_all(config, store, Writer(out, PublishReport(), batch), notify,
-                              default_processes() if processes is None else processes)
+        report = _publish_all(config, store, Writer(out, PublishReport(), batch, on_staged),
+                              notify, default_processes() if processes is None else processes)
     except BaseException:
         batch.abort()
         raise

@@ -28,6 +28,7 @@ import gzip
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -87,6 +88,10 @@ class Batch:
                 self._pending = pending[done:]
                 self.abort()
                 raise
+
+    def last(self) -> str:
+        """The temp file added last."""
+        return self._pending[-1][0]
 
     def take(self) -> list[tuple[str, Path]]:
         """Hand over the pending temp files (this batch forgets them)."""
@@ -205,8 +210,14 @@ def check_well_formed(name: str, data: bytes) -> None:
                            "Please report this as a feedhub bug.") from exc
 
 
+OnStaged = Callable[[str, Path], None]
+"""Told of each changed file once it is staged: its name and its temp file (whole, with its
+final mtime, not yet renamed into place)."""
+
+
 class Writer:
-    """Checks, stages (into ``batch``) and reports each published file.
+    """Checks, stages (into ``batch``) and reports each published file; ``on_staged`` (when
+    given) is told of each changed one, its own and those adopted from workers.
 
     ``check=False`` skips the parse-back, for archive documents only: they are rendered by the
     same code as the subscription documents, which are always checked (so a renderer that
@@ -214,10 +225,12 @@ class Writer:
     archive files was a tenth of a cold build's publish time. ``gzip_level``: see
     :data:`ARCHIVE_GZIP_LEVEL`."""
 
-    def __init__(self, out: Path, report: PublishReport, batch: Batch) -> None:
+    def __init__(self, out: Path, report: PublishReport, batch: Batch,
+                 on_staged: OnStaged | None = None) -> None:
         self.out = out
         self.report = report
         self.batch = batch
+        self.on_staged = on_staged
 
     def __call__(self, name: str, data: bytes, modified: datetime, *, check: bool = True,
                  gzip_level: int = GZIP_LEVEL) -> bool:
@@ -229,11 +242,14 @@ class Writer:
             raise PublishError(f"cannot write {self.out / name}: {exc}; check that the "
                                "output folder exists and is writable") from exc
         (self.report.written if changed else self.report.unchanged).append(name)
+        if changed and self.on_staged is not None:
+            self.on_staged(name, Path(self.batch.last()))  # the file itself, after its .gz
         return changed
 
     def staged(self) -> Staged:
         """What this writer staged and reported, to hand to another process's writer."""
-        return Staged(self.batch.take(), list(self.report.written), list(self.report.unchanged))
+        return Staged(self.batch.take(), list(self.report.written),
+                           list(self.report.unchanged))
 
     def adopt(self, staged: Staged) -> None:
         """Take over files another process's writer staged in the same output folder."""
@@ -241,6 +257,10 @@ class Writer:
             self.batch.add(tmp, path)
         self.report.written.extend(staged.written)
         self.report.unchanged.extend(staged.unchanged)
+        if self.on_staged is not None:
+            temps = {path: tmp for tmp, path in staged.pending}
+            for name in staged.written:
+                self.on_staged(name, Path(temps[self.out / name]))
 
 
 @dataclass(frozen=True)
