@@ -1,6 +1,7 @@
 """How fast a build is and how its cost grows: one command, one table.
 
-    .venv/bin/python bench/build.py                  # N = 250, 1000, 4000 (several minutes)
+    .venv/bin/python bench/build.py                  # N = 250, 1000, 4000 (about 3 minutes)
+    .venv/bin/python bench/build.py --repeat 3       # medians of 3 cold builds (about 8)
     .venv/bin/python bench/build.py --sizes 100      # a quick check
 
 For each N it generates a corpus (half RSS/Atom feeds of 50 items with HTML summaries and
@@ -9,12 +10,15 @@ from nginx on 127.0.0.1 as static files, which answers conditional GETs with 304
 site would (``--server python``: the tests' Python server instead), and measures, each
 in a fresh subprocess (wall time, CPU time and peak RSS from wait4):
 
-- cold: a build into an empty store;        - warm: the same build again, nothing changed;
+- cold: a build into an empty store;        - warm: the same build again, nothing changed
+  (three times: the median is shown);
 - 5%: a build after 5% of the sources gained one item;
 - naive: ``feedparser.parse(url)`` on every feed URL, one after another (the feed half only);
 - lxml: a bare lxml parse of every document's bytes (the floor for Python).
 
-Then it checks the targets of issue 9 as ratios measured in the same run. Not a unit test.
+With ``--repeat R``, cold builds and naive loops run R times each, alternating, and their
+medians are shown. Then it checks the targets of issue 9 as ratios measured in the same run.
+Not a unit test.
 """
 
 from __future__ import annotations
@@ -410,7 +414,27 @@ class Row:
     grown: int
 
 
-def bench_size(n: int, workdir: Path, use_nginx: bool) -> Row:
+WARM_RUNS = 3
+"""Warm builds per size (each a fresh process, nothing changed between them): the median is
+shown. They are cheap, and a single one moved by a tenth between runs on this machine."""
+
+
+def median_run(runs: list[Run]) -> Run:
+    """The run of median wall time, with the median CPU time and the largest peak memory of
+    all (the memory target is about the worst case)."""
+    ordered = sorted(runs, key=lambda run: run.wall)
+    middle = ordered[len(ordered) // 2]
+    cpu = sorted(run.cpu for run in runs)[len(runs) // 2]
+    return Run(middle.wall, cpu, max(run.rss_mb for run in runs), middle.result)
+
+
+def _empty_store(folder: Path) -> None:
+    for path in folder.glob("bench.db*"):
+        path.unlink()
+    shutil.rmtree(folder / "feeds", ignore_errors=True)
+
+
+def bench_size(n: int, workdir: Path, use_nginx: bool, repeat: int = 1) -> Row:
     folder = workdir / f"n{n}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -431,9 +455,14 @@ def bench_size(n: int, workdir: Path, use_nginx: bool) -> Row:
         urls = folder / "feed-urls.txt"
         urls.write_text("\n".join(server.url(s.path) for s in corpus.feeds))
         runs["lxml"] = measure("lxml", str(docs), folder)
-        runs["naive"] = measure("naive", str(urls), folder)
-        runs["cold"] = measure("build", str(config), folder)
-        runs["warm"] = measure("build", str(config), folder)
+        naive, cold = [], []
+        for _ in range(repeat):  # alternating, so a slow stretch of the machine hits both
+            naive.append(measure("naive", str(urls), folder))
+            _empty_store(folder)
+            cold.append(measure("build", str(config), folder))
+        runs["naive"], runs["cold"] = median_run(naive), median_run(cold)
+        runs["warm"] = median_run([measure("build", str(config), folder)
+                                   for _ in range(WARM_RUNS)])
         grown = corpus.grow(0.05, EPOCH + timedelta(days=1))
         for source in corpus.sources:  # what nginx serves; the Python server reads bodies
             path = docs / source.path.lstrip("/")
@@ -520,6 +549,9 @@ def main() -> None:
                         default="nginx" if NGINX else "python",
                         help="what serves the corpus: nginx (the default where it is "
                              "installed; ./test.sh installs it) or the tests' Python server")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="cold builds and naive loops per size, alternating; the medians "
+                             "are shown (default 1; warm builds are always run 3 times)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -537,13 +569,15 @@ def main() -> None:
     try:
         for n in sizes:
             print(f"N={n} ...", file=sys.stderr, flush=True)
-            rows.append(bench_size(n, workdir, args.server == "nginx"))
+            rows.append(bench_size(n, workdir, args.server == "nginx", max(1, args.repeat)))
             print(table(rows[-1:]), file=sys.stderr, flush=True)  # partial results as they come
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     print(f"machine: {machine()}")
     print(f"corpus served by: {args.server} on 127.0.0.1")
+    print(f"medians of {max(1, args.repeat)} cold builds and naive loops (alternating) and "
+          f"{WARM_RUNS} warm builds per size")
     print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
     print(table(rows))
     print()
