@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
 from tests.support.nginx import NGINX, Nginx, free_port  # noqa: E402
+from tests.support.tls import self_signed_certificate  # noqa: E402
 
 from feedhub.fetch import AddressPolicy, Validators, fetch_url  # noqa: E402
 
@@ -60,17 +60,6 @@ def measure(urls: list[str], validators: list[Validators], threads: int) -> tupl
     return ((time.process_time() - cpu) * 1000 / n, (time.perf_counter() - wall) * 1000 / n)
 
 
-def make_certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate (its own CA) for 127.0.0.1, and its key."""
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                    "-subj", "/CN=feedhub bench", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=60)
-    return cert, key
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--fetches", type=int, default=400, help="conditional GETs per run")
@@ -88,7 +77,7 @@ def main() -> None:
         port = free_port()
         scheme, tls = "http", ""
         if args.https:
-            cert, key = make_certificate(Path(tmp))
+            cert, key = self_signed_certificate(Path(tmp), "feedhub bench")
             os.environ["SSL_CERT_FILE"] = str(cert)  # before the first fetch makes its context
             scheme, tls = "https", f" ssl; ssl_certificate {cert}; ssl_certificate_key {key}"
         block = f"server {{ listen 127.0.0.1:{port}{tls}; root {docs}; }}"

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from feedhub.errors import FetchError
 from feedhub.fetch import AddressPolicy, close_pools, fetch_url
 
 from .support.nginx import NGINX, Nginx, free_port
+from .support.tls import self_signed_certificate
 
 LOCAL = AddressPolicy(allow_private=True)
 
@@ -25,12 +25,7 @@ pytestmark = pytest.mark.skipif(not NGINX or not shutil.which("openssl"),
 @pytest.fixture
 def tls_site(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     """(https base URL, http base URL, certificate) of one nginx serving a feed both ways."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                    "-subj", "/CN=feedhub test", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=60)
+    cert, key = self_signed_certificate(tmp_path)
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "feed.xml").write_bytes(b"<rss><channel><title>t</title></channel></rss>")
