@@ -252,3 +252,13 @@ def test_format_date_refuses_naive_datetimes_every_time() -> None:
     for _ in range(2):
         with pytest.raises(ValueError, match="naive"):
             format_date(datetime(2026, 1, 1))
+
+
+def test_only_a_bulk_writer_gets_the_large_sqlite_page_cache(tmp_path: Path) -> None:
+    from feedhub.store.sqlite import BULK_CACHE_KIB
+
+    url = f"sqlite:///{tmp_path / 'cache.db'}"
+    with open_store(url, tmp_path, bulk_writes=True) as writer, open_store(url, tmp_path) as reader:
+        assert writer.db.execute("PRAGMA cache_size").scalar() == -BULK_CACHE_KIB
+        default = reader.db.execute("PRAGMA cache_size").scalar()
+        assert default != -BULK_CACHE_KIB and abs(int(default)) < BULK_CACHE_KIB

@@ -151,7 +151,8 @@ def build(
     clock = time.monotonic()
     categories = CategoryMap.from_categories(config.categories)
     processes = default_processes() if processes is None else processes
-    with build_lock(config, wait=wait_for_lock), open_store(config.store, config.root) as store:
+    with (build_lock(config, wait=wait_for_lock),
+          open_store(config.store, config.root, bulk_writes=True) as store):
         _remove_stale_temp_files(config.output_dir)
         real_fetcher = fetcher or partial(fetch, limits=config.fetch.limits)
         due: list[Source] = []

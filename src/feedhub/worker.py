@@ -77,7 +77,7 @@ def run_worker(
     done = 0
     pass_started: datetime | None = None
     refreshed = failed = 0
-    with open_store(config.store, config.root) as store:
+    with open_store(config.store, config.root, bulk_writes=True) as store:
         store.schedule_sources({
             source.id: int((settings.interval or config.refresh_of(source)).total_seconds())
             for source in config.sources})

@@ -207,17 +207,10 @@ def _render_in_workers(config: Config, jobs: list[Job], write: Writer, processes
 _worker: tuple[Config, Store, Catalogue, Path, RecentItems] | None = None
 
 
-WORKER_CACHE_KIB = 2048
-"""SQLite page cache of an archive worker's connection: it reads each item about once, so the
-build's large cache (store/sqlite.py) would only grow its memory (~50 MB each at N=1000)."""
-
-
 def _start_worker(config: Config, out: Path) -> None:
     global _worker
-    store = open_store(config.store, config.root)
-    if store.dialect.name == "sqlite":
-        store.db.execute(f"PRAGMA cache_size={-WORKER_CACHE_KIB}")
-    _worker = (config, store, catalogue(config), out, RecentItems())
+    _worker = (config, open_store(config.store, config.root), catalogue(config), out,
+               RecentItems())
 
 
 def render_jobs(jobs: Sequence[Job]) -> Staged:

@@ -601,17 +601,20 @@ class Store:
         return (parse_stored_date(row[0]), bool(row[1])) if row else None
 
 
-def open_store(url: str, root: Path) -> Store:
+def open_store(url: str, root: Path, *, bulk_writes: bool = False) -> Store:
     """Open the store named by a database URL, creating or upgrading its schema.
 
     ``sqlite:///path`` (a relative path is relative to ``root``, the config's folder) or
     ``postgresql://user:password@host:port/dbname`` (``postgres://`` works too).
+    ``bulk_writes``: this connection stores many items (a build, a refresh worker); with SQLite
+    it gets a large page cache (PostgreSQL's cache is the server's).
     """
     if url.startswith("sqlite:///"):
         from .sqlite import SQLiteConnection
 
         path = Path(url.removeprefix("sqlite:///"))
-        return Store(SQLiteConnection(path if path.is_absolute() else root / path))
+        return Store(SQLiteConnection(path if path.is_absolute() else root / path,
+                                      bulk_writes=bulk_writes))
     if url.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresConnection
 

@@ -27,14 +27,15 @@ DIALECT = Dialect(
 )
 
 
-CACHE_KIB = 64 * 1024
-"""Page cache per connection, in KiB (SQLite's default is 2 MiB)."""
+BULK_CACHE_KIB = 64 * 1024
+"""Page cache of a connection that writes many items (``bulk_writes``), in KiB; every other
+connection keeps SQLite's default of 2 MiB."""
 
 
 class SQLiteConnection:
     dialect = DIALECT
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, bulk_writes: bool = False) -> None:
         self.where = str(path)
         self._depth = 0
         """Open transactions: 0 outside one; a transaction inside one is a savepoint."""
@@ -51,11 +52,14 @@ class SQLiteConnection:
             # back to 16 MiB after each.
             self.db.execute("PRAGMA wal_autocheckpoint=10000")
             self.db.execute(f"PRAGMA journal_size_limit={16 * 2**20}")
-            # Item ids are hashes, so a build's inserts land on random index pages: with the
-            # default 2 MiB page cache nearly every one was read back from the OS. 64 MiB (an
-            # upper bound, filled only as pages are read) holds the indexes of a 1000-source
-            # store; the store stage of a cold 1000-source build spent ~15% less CPU.
-            self.db.execute(f"PRAGMA cache_size={-CACHE_KIB}")
+            if bulk_writes:
+                # Item ids are hashes, so a build's inserts land on random index pages: with
+                # the default 2 MiB page cache nearly every one was read back from the OS.
+                # 64 MiB (an upper bound, filled only as pages are read) holds the indexes of a
+                # 1000-source store; the store stage of a cold 1000-source build spent ~15%
+                # less CPU. Readers (web nodes, archive workers reading each item about once)
+                # would only grow their memory with it.
+                self.db.execute(f"PRAGMA cache_size={-BULK_CACHE_KIB}")
             self.db.execute("PRAGMA foreign_keys=ON")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}; check that the folder "
