@@ -188,7 +188,8 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
 
 def _new_entry(fill: Callable[..., None], *args: Any) -> FeedEntry:
     """A feedgen entry with feedhub's extension, filled by ``fill(entry, *args)``. Made apart
-    from any generator: ``add_entry`` takes it as it is, into every document it is in."""
+    from any generator: it is serialised alone (:func:`_serialised`), or added as it is to a
+    document rendered whole."""
     entry = FeedEntry()
     entry.register_extension(_EXTENSION, _EntryExtension)
     fill(entry, *args)

@@ -248,8 +248,7 @@ class Writer:
 
     def staged(self) -> Staged:
         """What this writer staged and reported, to hand to another process's writer."""
-        return Staged(self.batch.take(), list(self.report.written),
-                           list(self.report.unchanged))
+        return Staged(self.batch.take(), list(self.report.written), list(self.report.unchanged))
 
     def adopt(self, staged: Staged) -> None:
         """Take over files another process's writer staged in the same output folder."""
