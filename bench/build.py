@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import gc
 import hashlib
 import importlib.util
 import json
@@ -50,6 +49,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.support.httpd import LocalServer, Reply, Request  # noqa: E402
 from tests.support.nginx import NGINX, Nginx, free_port  # noqa: E402
+
+CHILD = Path(__file__).resolve().parent / "children.py"
+"""Runs each measured build, naive loop and lxml parse in a fresh interpreter."""
 
 LABELS = ["Press release", "News", "Feature", "Statement", "Comment", "Video", "Report"]
 CATEGORIES = [
@@ -266,53 +268,6 @@ def write_config(corpus: Corpus, server: LocalServer | Static, folder: Path) -> 
     return path
 
 
-# --- measured children ----------------------------------------------------------------------
-
-def child_build(config_path: str) -> dict[str, Any]:
-    from feedhub.config import load_config
-    from feedhub.pipeline import build
-
-    report = build(load_config(Path(config_path)))
-    stages = getattr(report, "stage_seconds", None)
-    return {
-        "items": sum(s.found for s in report.sources),
-        "new": sum(s.new for s in report.sources),
-        "unchanged": sum(1 for s in report.sources if s.unchanged_body),
-        "failed": [f"{s.source_id}: {s.error}" for s in report.failed][:5],
-        "stages": dict(stages() if callable(stages) else stages or {}),
-        "written": len(report.published.written),
-    }
-
-
-def child_naive(urls_file: str) -> dict[str, Any]:
-    import feedparser
-
-    urls = Path(urls_file).read_text().split()
-    items = 0
-    for url in urls:
-        items += len(feedparser.parse(url).entries)
-    return {"items": items}
-
-
-def child_lxml(folder: str) -> dict[str, Any]:
-    import lxml.etree
-    import lxml.html
-
-    items = 0
-    for path in sorted(Path(folder).iterdir()):
-        data = path.read_bytes()
-        if path.suffix == ".html":
-            items += len(lxml.html.document_fromstring(data).xpath("//li"))
-        else:
-            root = lxml.etree.fromstring(data)
-            items += len(root.findall(".//item")) + len(
-                root.findall("{http://www.w3.org/2005/Atom}entry"))
-    return {"items": items}
-
-
-CHILDREN = {"build": child_build, "naive": child_naive, "lxml": child_lxml}
-
-
 @dataclass
 class Run:
     wall: float
@@ -348,16 +303,6 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _own_peak_mb() -> float:
-    """This process's peak resident memory since it started running Python (VmHWM). Not
-    wait4's ru_maxrss: Linux carries the parent's size across fork and exec into it, so every
-    child looked as large as the benchmark holding the corpus (252 MB at N=4000)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def _cpu_seconds(pid: int) -> float | None:
     """User + system time of ``pid`` itself (not its children)."""
     try:
@@ -370,12 +315,11 @@ def _cpu_seconds(pid: int) -> float | None:
 def measure(kind: str, arg: str, cwd: Path) -> Run:
     """Run one child in a fresh interpreter. Wall clock and CPU time from wait4, plus the CPU
     time of its worker processes (sampled every 50 ms, so a worker's last 50 ms may be
-    missed); peak memory as the larger of the child's own peak (VmHWM, see _own_peak_mb) and
+    missed); peak memory as the larger of the child's own peak (VmHWM, see children.py) and
     the largest sum over the child and its workers, sampled alike."""
     out = cwd / f".{kind}.json"
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, __file__, "--child", kind, arg, str(out)],
-                               cwd=cwd)
+    process = subprocess.Popen([sys.executable, str(CHILD), kind, arg, str(out)], cwd=cwd)
     peak = [0.0]
     descendants: dict[int, float] = {}
     stop = threading.Event()
@@ -552,16 +496,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="cold builds and naive loops per size, alternating; the medians "
                              "are shown (default 1; warm builds are always run 3 times)")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        kind, arg, out = args.child
-        result = CHILDREN[kind](arg)
-        result["hwm_mb"] = _own_peak_mb()
-        Path(out).write_text(json.dumps(result))
-        if kind == "build":
-            gc.freeze()  # and exit as the feedhub command does (feedhub.cli.run)
-        return
     sizes = [int(s) for s in args.sizes.split(",") if s]
     compile_feedhub()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="feedhub-bench-"))

@@ -1,0 +1,89 @@
+"""The measured children of bench/build.py: each runs in a fresh interpreter.
+
+    python bench/children.py build|naive|lxml ARG OUT.json
+
+A separate file, and a small one, because what a child imports is part of what it measures:
+run as ``bench/build.py --child``, every child first imported the benchmark's corpus maker and
+HTTP servers (http.server, argparse, compileall, subprocess...), about 25 ms that no user's
+build pays, a tenth of a warm build at N=250. The forkserver of a cold build's worker processes
+imports the main module too, so it paid them again. Here only the standard library's json,
+gc, sys and pathlib come before what is measured.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def child_build(config_path: str) -> dict[str, Any]:
+    from feedhub.config import load_config
+    from feedhub.pipeline import build
+
+    report = build(load_config(Path(config_path)))
+    stages = getattr(report, "stage_seconds", None)
+    return {
+        "items": sum(s.found for s in report.sources),
+        "new": sum(s.new for s in report.sources),
+        "unchanged": sum(1 for s in report.sources if s.unchanged_body),
+        "failed": [f"{s.source_id}: {s.error}" for s in report.failed][:5],
+        "stages": dict(stages() if callable(stages) else stages or {}),
+        "written": len(report.published.written),
+    }
+
+
+def child_naive(urls_file: str) -> dict[str, Any]:
+    """What a user would write by hand: ``feedparser.parse`` on every feed URL in turn."""
+    import feedparser
+
+    urls = Path(urls_file).read_text().split()
+    items = 0
+    for url in urls:
+        items += len(feedparser.parse(url).entries)
+    return {"items": items}
+
+
+def child_lxml(folder: str) -> dict[str, Any]:
+    """The floor for Python: a bare lxml parse of every document's bytes."""
+    import lxml.etree
+    import lxml.html
+
+    items = 0
+    for path in sorted(Path(folder).iterdir()):
+        data = path.read_bytes()
+        if path.suffix == ".html":
+            items += len(lxml.html.document_fromstring(data).xpath("//li"))
+        else:
+            root = lxml.etree.fromstring(data)
+            items += len(root.findall(".//item")) + len(
+                root.findall("{http://www.w3.org/2005/Atom}entry"))
+    return {"items": items}
+
+
+CHILDREN = {"build": child_build, "naive": child_naive, "lxml": child_lxml}
+
+
+def own_peak_mb() -> float:
+    """This process's peak resident memory since it started running Python (VmHWM). Not
+    wait4's ru_maxrss: Linux carries the parent's size across fork and exec into it, so every
+    child looked as large as the benchmark holding the corpus (252 MB at N=4000)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    kind, arg, out = sys.argv[1:4]
+    result = CHILDREN[kind](arg)
+    result["hwm_mb"] = own_peak_mb()
+    Path(out).write_text(json.dumps(result))
+    if kind == "build":
+        gc.freeze()  # and exit as the feedhub command does (feedhub.cli.run)
+
+
+if __name__ == "__main__":
+    main()
