@@ -221,3 +221,25 @@ def test_workers_give_the_same_result_on_every_backend(tmp_path: Path, store_url
     assert sorted(items, key=lambda i: str(i["id"])) == sorted(inline_items,
                                                                key=lambda i: str(i["id"]))
     assert files == inline_files
+
+
+def test_a_first_build_starts_its_workers_before_any_body_comes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing stored, every body will be parsed: the workers start with the build, not
+    after a sample of bodies parsed here. Once bodies are stored, the sample decides again."""
+    monkeypatch.setattr(parsing, "START_AFTER", 10_000)  # the sample would never be enough
+    monkeypatch.setattr(parsing, "PARALLEL_MIN", FEEDS)
+    config = _project(tmp_path / "p", broken=False)
+    first = build(config, now=NOW, processes=2)
+    assert first.ok and first.worker_errors == []
+    assert [s.source_id for s in first.sources if not s.parsed_by] == ["paged"]
+    # Every feed changed, but the store holds their last bodies: not certain, so sampled.
+    for n in range(FEEDS):
+        path = config.root / "examples" / f"feed{n:02d}.rss"
+        path.write_bytes(path.read_bytes().replace(b"Story 0 of", b"Story zero of"))
+    again = build(config, now=NOW + timedelta(hours=1), processes=2)
+    assert again.ok
+    changed = [s for s in again.sources if s.source_id.startswith("feed")]
+    assert len(changed) == FEEDS and all(s.new == 0 and s.updated == 1 for s in changed)
+    assert [s.parsed_by for s in again.sources] == [0] * len(again.sources)
+    assert multiprocessing.active_children() == []

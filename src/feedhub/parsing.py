@@ -120,9 +120,13 @@ class ParsePool:
     """Worker processes for a build's parsing, started once enough bodies come.
 
     ``expected`` is how many sources of the build the pool may take (see :meth:`eligible`);
-    with ``processes`` < 2 it never starts. Use it as a context manager."""
+    with ``processes`` < 2 it never starts. ``certain`` is how many of them surely have a body
+    to parse (nothing of theirs is stored yet, as in a first build): when they are enough, the
+    workers start at once, while the first fetches are under way, instead of after a sample of
+    ``START_AFTER`` bodies parsed here. Use it as a context manager."""
 
-    def __init__(self, categories: CategoryMap, processes: int, expected: int) -> None:
+    def __init__(self, categories: CategoryMap, processes: int, expected: int,
+                 certain: int = 0) -> None:
         self.categories = categories
         self.processes = processes
         self.expected = expected
@@ -132,6 +136,8 @@ class ParsePool:
         self._bodies = 0
         self._executor: ProcessPoolExecutor | None = None
         self._stopped = processes < 2
+        if certain >= PARALLEL_MIN:
+            self._start()
 
     @staticmethod
     def eligible(source: Source, own_fetcher: bool) -> bool:
@@ -168,6 +174,19 @@ class ParsePool:
         except (BrokenExecutor, OSError) as exc:  # OSError: processes cannot be started
             self._stop(exc)
             return None
+
+    def _start(self) -> None:
+        """Start the workers now. The pool starts a process per task while none is idle, so a
+        trivial task per process starts them all (and the forkserver), each importing what
+        parsing needs, before the first body comes."""
+        if self._stopped:
+            return
+        try:
+            self._executor = process_pool(self.processes, _start_worker, (self.categories,))
+            for _ in range(self.processes):
+                self._executor.submit(os.getpid)
+        except (BrokenExecutor, OSError) as exc:
+            self._stop(exc)
 
     def result(self, future: Future[Parsed] | None, here: Callable[[], Parsed]) -> Parsed:
         """The parsed body: the worker's, or ``here()`` when there is none (not submitted, or

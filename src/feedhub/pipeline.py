@@ -178,8 +178,10 @@ def build(
         fetched = fetch_all(
             due, lambda s: real_fetcher(s, config.root, validators[s.id]), config.fetch)
         own_fetcher = fetcher is not None
-        pool = ParsePool(categories, processes,
-                         expected=sum(ParsePool.eligible(s, own_fetcher) for s in due))
+        eligible = [s for s in due if ParsePool.eligible(s, own_fetcher)]
+        pool = ParsePool(categories, processes, expected=len(eligible),
+                         certain=sum(not stored_body(states[s.id], settings[s.id])
+                                     for s in eligible))
         # Sources between their fetch and their store write, oldest first: with worker
         # processes, later bodies are parsed while this thread stores earlier ones, and every
         # store write still happens in config order (ids never depend on who finishes first).
@@ -480,9 +482,15 @@ def validators_for(
     """What to send for a conditional GET: the last good fetch's ETag and Last-Modified, unless
     the source's settings changed since (then the unchanged body must be read again).
     ``settings`` is the source's :func:`settings_hash` when the caller has it already."""
-    if state.body_hash.startswith((settings or settings_hash(source, categories)) + ":"):
+    if stored_body(state, settings or settings_hash(source, categories)):
         return Validators(state.etag, state.last_modified)
     return Validators()
+
+
+def stored_body(state: SourceState, settings: str) -> bool:
+    """Whether the store holds what the source's last good body gave with these settings (its
+    settings_hash): if not, whatever the source answers is parsed."""
+    return state.body_hash.startswith(settings + ":")
 
 
 def prefetched(own: Source, outcome: FetchResult | SourceError, fetcher: Fetcher) -> Fetcher:
