@@ -69,12 +69,12 @@ def test_workers_write_exactly_what_one_process_writes(many_archives: Config) ->
 def test_a_worker_that_dies_costs_time_not_files(many_archives: Config,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     inline, _ = _publish_elsewhere(many_archives, "inline", 1)
-    real_render_all = archives.render_all
+    real_start = archives.start
 
-    def render_all_with_dying_workers(*args: object, **kwargs: object) -> None:
-        real_render_all(*args, task=die, **kwargs)  # type: ignore[arg-type]
+    def start_dying_workers(*args: object, **kwargs: object) -> archives.Rendering:
+        return real_start(*args, task=die, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(archives, "render_all", render_all_with_dying_workers)
+    monkeypatch.setattr(archives, "start", start_dying_workers)
     crashed, report = _publish_elsewhere(many_archives, "crashed", 2)
     [error] = report.worker_errors
     assert "BrokenProcessPool" in error, error
@@ -124,3 +124,34 @@ def test_the_store_keeps_what_workers_staged_as_published(many_archives: Config,
             path = many_archives.output_dir / name
             assert body == path.read_bytes(), name
             assert modified == int(path.stat().st_mtime), name
+
+
+def test_workers_render_archives_while_this_process_renders_the_rest(
+        many_archives: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Archives go to the workers before the subscription documents and pages are rendered
+    here; when that rendering fails, the workers are stopped and no file changes."""
+    import multiprocessing
+
+    from feedhub.publish import pages
+
+    before = _tree(many_archives.output_dir)
+    real_start = archives.start
+    started: list[archives.Rendering] = []
+
+    def start(*args: Any, **kwargs: Any) -> archives.Rendering:
+        rendering = real_start(*args, **kwargs)
+        started.append(rendering)
+        return rendering
+
+    def broken_pages(*args: object) -> object:
+        assert started, "the pages were rendered before the archives went to the workers"
+        raise RuntimeError("the page template is broken")
+
+    monkeypatch.setattr(archives, "start", start)
+    monkeypatch.setattr(pages, "render_pages", broken_pages)
+    renamed = replace(many_archives, site=replace(many_archives.site, title="Renamed"))
+    with open_store(many_archives.store, many_archives.root) as store, \
+            pytest.raises(RuntimeError, match="page template"):
+        publish_all(renamed, store, processes=2)
+    assert multiprocessing.active_children() == []
+    assert _tree(many_archives.output_dir) == before

@@ -98,17 +98,23 @@ def _publish_all(config: Config, store: Store, write: Writer, notify: websub.Not
         doc = make_doc(config, slug, store.items_for(slug, size), shared=shared,
                        prev_archive=len(rows) // size if len(rows) > size else 0)
         subscriptions.append(doc)
-        for ext in FORMATS:
-            name = f"{slug}.{ext}"
-            if write(name, render(name, doc), doc.updated):
-                changed_urls.append(doc.url(ext))
         archives.plan(write.out, doc, rows, size, work, report)
-    archives.render_all(config, store, shared, work, write, processes)
-    newest = max((doc.updated for doc in subscriptions), default=EPOCH)
-    write("feeds.opml", render_opml(subscriptions, config.site.title,
-                                    config.site.author or config.site.title), newest)
-    for name, data, modified in pages.render_pages(config, subscriptions):
-        write(name, data, modified)
+    # Workers (if any) start on the archives; this process renders the rest meanwhile.
+    rendering = archives.start(config, work, write, processes)
+    try:
+        for doc in subscriptions:
+            for ext in FORMATS:
+                name = f"{doc.slug}.{ext}"
+                if write(name, render(name, doc), doc.updated):
+                    changed_urls.append(doc.url(ext))
+        newest = max((doc.updated for doc in subscriptions), default=EPOCH)
+        write("feeds.opml", render_opml(subscriptions, config.site.title,
+                                        config.site.author or config.site.title), newest)
+        for name, data, modified in pages.render_pages(config, subscriptions):
+            write(name, data, modified)
+        rendering.finish(store, shared)
+    finally:
+        rendering.close()
     try:
         write.batch.commit()
     except OSError as exc:

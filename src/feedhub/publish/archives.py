@@ -6,11 +6,13 @@ arrives; the subscription document links the newest archive, each archive its ne
 
 Archives are most of the files of a long-lived feed, and most of a cold build's publish time.
 :func:`plan` decides from light store rows (no item bodies) which archives changed since the
-last publish: their fingerprints are kept in ``archive/<slug>/index.json``. :func:`render_all`
-renders the changed ones, one archive's items in memory at a time per process, in worker
-processes when there are enough of them (each worker opens the store itself and stages its
-files; the publishing process adopts them into its batch). A worker that dies costs time, not
-files: what it had not handed back is rendered again here.
+last publish: their fingerprints are kept in ``archive/<slug>/index.json``. :func:`start`
+hands the changed ones to worker processes when there are enough of them (each worker opens the
+store itself and stages its files) and returns, so the publishing process renders the
+subscription documents and pages meanwhile; :meth:`Rendering.finish` then adopts the workers'
+files into its batch and renders here what is left, one archive's items in memory at a time
+per process. A worker that dies costs time, not files: what it had not handed back is rendered
+again here.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..model import Config, Item
@@ -29,6 +32,9 @@ from ..store import Store, open_store
 from .document import EPOCH, Catalogue, FeedDoc, catalogue, make_doc
 from .files import ARCHIVE_GZIP_LEVEL, Batch, PublishReport, Staged, Writer
 from .formats import FORMATS, render
+
+if TYPE_CHECKING:  # at run time they come with the first pool (processes.process_pool)
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 INDEX = "archive/{slug}/index.json"
 """Fingerprints of the archive documents last written: unchanged archives are not rendered."""
@@ -165,41 +171,95 @@ Task = Callable[[Sequence[Job]], Staged]
 
 def render_all(config: Config, store: Store, shared: Catalogue, work: Plan, write: Writer,
                processes: int, *, task: Task | None = None) -> None:
-    """Render every planned archive, then stage the index files. With ``processes`` > 1 and
-    enough archives, worker processes render them; ``task`` replaces the worker's function
-    (tests make one that dies)."""
-    left = sorted(work.jobs, key=lambda job: (job.since, job.slug, job.number))
-    if processes > 1 and len(left) >= PARALLEL_MIN:
-        left = _render_in_workers(config, left, write, processes, task or render_jobs)
-    recent = RecentItems()
-    for job in left:
-        render_one(config, store, shared, job, write, recent)
-    for index_name, fingerprints in work.indexes.items():
-        data = json.dumps(fingerprints, indent=0, sort_keys=True).encode("ascii")
-        write(index_name, data, EPOCH)
+    """Render every planned archive, then stage the index files: :func:`start`, then
+    :meth:`Rendering.finish` at once."""
+    start(config, work, write, processes, task=task).finish(store, shared)
 
 
-def _render_in_workers(config: Config, jobs: list[Job], write: Writer, processes: int,
-                       task: Task) -> list[Job]:
-    """Render ``jobs`` in worker processes; returns the jobs no worker handed back (all of
-    them when the pool broke before, none when it went well)."""
-    size = max(JOBS_PER_TASK, -(-len(jobs) // (processes * TASKS_PER_PROCESS)))
-    tasks = [jobs[start:start + size] for start in range(0, len(jobs), size)]
-    done = 0
-    try:
-        with process_pool(processes, _start_worker, (config, write.out)) as pool:
-            for staged in pool.map(task, tasks):
-                write.adopt(staged)
-                done += 1
-    except Exception as exc:  # any failure out there is retried here, where it tells
+def start(config: Config, work: Plan, write: Writer, processes: int, *,
+          task: Task | None = None) -> Rendering:
+    """Hand the planned archives to worker processes when ``processes`` > 1 and there are
+    enough of them, and return at once: the caller renders its own documents while they work,
+    then calls :meth:`Rendering.finish`. ``task`` replaces the workers' function (tests make
+    one that dies)."""
+    jobs = sorted(work.jobs, key=lambda job: (job.since, job.slug, job.number))
+    rendering = Rendering(config, write, jobs, work.indexes)
+    if processes > 1 and len(jobs) >= PARALLEL_MIN:
+        rendering.submit(processes, task or render_jobs)
+    return rendering
+
+
+class Rendering:
+    """Archives on their way: in worker processes (when :func:`start` sent them any), and
+    what no worker handed back rendered here by :meth:`finish`."""
+
+    def __init__(self, config: Config, write: Writer, jobs: list[Job],
+                 indexes: dict[str, dict[str, str]]) -> None:
+        self.config = config
+        self.write = write
+        self.indexes = indexes
+        self._left = jobs
+        """Jobs no worker has (yet) handed back."""
+        self._tasks: list[list[Job]] = []
+        self._futures: list[Future[Staged]] = []
+        self._adopted = 0
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, processes: int, task: Task) -> None:
+        jobs = self._left
+        size = max(JOBS_PER_TASK, -(-len(jobs) // (processes * TASKS_PER_PROCESS)))
+        self._tasks = [jobs[at:at + size] for at in range(0, len(jobs), size)]
+        try:
+            self._pool = process_pool(processes, _start_worker, (self.config, self.write.out))
+            self._futures = [self._pool.submit(task, chunk) for chunk in self._tasks]
+        except Exception as exc:  # processes cannot be started: all is rendered here
+            self._failed(exc, 0)
+
+    def finish(self, store: Store, shared: Catalogue) -> None:
+        """Adopt what the workers staged, in order; render here what they did not hand back;
+        then stage the index files."""
+        if self._tasks:
+            self._collect()
+        recent = RecentItems()
+        for job in self._left:
+            render_one(self.config, store, shared, job, self.write, recent)
+        for index_name, fingerprints in self.indexes.items():
+            data = json.dumps(fingerprints, indent=0, sort_keys=True).encode("ascii")
+            self.write(index_name, data, EPOCH)
+
+    def _collect(self) -> None:
+        try:
+            for future in self._futures[self._adopted:]:
+                self.write.adopt(future.result())
+                self._adopted += 1
+        except Exception as exc:  # any failure out there is retried here, where it tells
+            self._failed(exc, self._adopted)
+            return
+        self.close()
+        self._left = []
+
+    def _failed(self, exc: Exception, done: int) -> None:
         # A worker died (killed, out of memory: BrokenProcessPool), could not start, or raised:
         # this process renders what was not handed back (an error in the items raises again,
         # here). Files a worker staged and did not hand back stay as temp files that the next
         # publish removes.
-        write.report.worker_errors.append(
+        self.close()
+        self.write.report.worker_errors.append(
             f"archive worker processes failed ({type(exc).__name__}: {exc}); "
-            f"{len(tasks) - done} of {len(tasks)} batches were rendered in the main process")
-    return [job for chunk in tasks[done:] for job in chunk]
+            f"{len(self._tasks) - done} of {len(self._tasks)} batches were rendered in the "
+            "main process")
+        self._left = [job for chunk in self._tasks[done:] for job in chunk]
+
+    def close(self) -> None:
+        """Stop the workers; the files of what they rendered and nobody adopted (the publish
+        failed meanwhile) are removed."""
+        if self._pool is None:
+            return
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
+        for future in self._futures[self._adopted:]:
+            if future.done() and not future.cancelled() and future.exception() is None:
+                Batch(future.result().pending).abort()
 
 
 # -- in a worker process ---------------------------------------------------------------------

@@ -67,8 +67,8 @@ class Batch:
     """Temp files written but not yet in place: :meth:`commit` flushes them all to disk with
     one ``os.sync()`` and then renames each over its target, in the order they were added."""
 
-    def __init__(self) -> None:
-        self._pending: list[tuple[str, Path]] = []
+    def __init__(self, pending: list[tuple[str, Path]] | None = None) -> None:
+        self._pending: list[tuple[str, Path]] = pending or []
 
     def add(self, tmp: str, path: Path) -> None:
         self._pending.append((tmp, path))
