@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from feedhub import schedule
 from feedhub.cli import main
 from feedhub.config import load_config
 from feedhub.model import FetchResult, FetchSettings, Source, SourceKind
@@ -158,9 +159,11 @@ def test_concurrency_is_bounded_globally_and_per_host(httpd: LocalServer,
     assert peak["localhost"] <= 2 and peak["127.0.0.1"] <= 2
 
 
-def test_hosts_take_turns(tmp_path: Path) -> None:
-    """Fetches go round-robin over the hosts, so the first ``concurrency`` are spread out and
-    threads rarely wait on a busy host while others are idle."""
+def test_fetches_go_in_config_order_and_only_so_far_ahead(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads take the first source in config order whose host has room, and never more than
+    AHEAD_PER_THREAD places per thread past the source the build waits for: bodies do not pile
+    up when the build stores more slowly than it fetches."""
     sources = [Source(id=f"{h}{n}", kind=SourceKind.FEED, location=f"https://{h}.example/{n}")
                for h in ("a", "b") for n in range(3)]
     order: list[str] = []
@@ -170,8 +173,20 @@ def test_hosts_take_turns(tmp_path: Path) -> None:
         return FetchResult(url=source.location)
 
     assert [s.id for s, _ in fetch_all(sources, record, FetchSettings(concurrency=1))] == [
-        "a0", "a1", "a2", "b0", "b1", "b2"]  # yielded in the sources' order
-    assert order == ["a0", "b0", "a1", "b1", "a2", "b2"]
+        "a0", "a1", "a2", "b0", "b1", "b2"]
+    assert order == ["a0", "a1", "a2", "b0", "b1", "b2"]
+
+    monkeypatch.setattr(schedule, "AHEAD_PER_THREAD", 3)
+    many = _sources(200, hosts=5)
+    order.clear()
+    furthest = 0
+    settings = FetchSettings(concurrency=2, per_host=2)
+    for n, (source, _) in enumerate(fetch_all(many, record, settings)):
+        assert source.id == f"s{n}"
+        time.sleep(0.001)  # the build is slower than the fetches
+        furthest = max(furthest, len(order) - n)
+    assert sorted(order, key=lambda i: int(i[1:])) == [s.id for s in many]
+    assert furthest <= 3 * 2 + 1, furthest
 
 
 def test_a_failing_source_is_isolated_and_reported_by_status(httpd: LocalServer,

@@ -14,6 +14,7 @@ Contract:
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
@@ -43,6 +44,8 @@ def host_of(source: Source) -> str:
 
 RAMP_AFTER = 0.02
 """Seconds the build waits for its next source before another fetch thread starts."""
+AHEAD_PER_THREAD = 16
+"""How far past the source the build waits for the threads may fetch, per thread allowed."""
 
 
 def fetch_all(
@@ -76,33 +79,53 @@ def fetch_all(
 
 
 class _Fetching:
-    """The fetch threads of one :func:`fetch_all`: per-host queues (each in config order) taken
-    round-robin over the hosts that have room (fewer than ``per_host`` fetches running)."""
+    """The fetch threads of one :func:`fetch_all`. Each host's sources wait in a queue in
+    config order; a thread takes the lowest-placed source among the hosts with room (fewer than
+    ``per_host`` fetches running), and only within ``AHEAD`` places of the source the build
+    waits for, so that fetched bodies do not pile up when the build stores more slowly than
+    it fetches: in a cold N=1000 bench/build.py build up to 863 bodies (22 MB) waited for the
+    build, now at most 128 (3 MB)."""
 
     def __init__(self, sources: Sequence[Source], fetch_one: Callable[[Source], FetchResult],
                  settings: FetchSettings) -> None:
         self._fetch_one = fetch_one
         self._per_host = settings.per_host
         self._most = max(1, min(settings.concurrency, len(sources)))
-        self._queues: dict[str, deque[Source]] = defaultdict(deque)
-        for source in sources:
-            self._queues[host_of(source)].append(source)
-        self._ready = deque(self._queues)
-        """Hosts with queued sources and room for another fetch, in turn."""
+        self._ahead = AHEAD_PER_THREAD * self._most
+        self._place = {source.id: n for n, source in enumerate(sources)}
+        self._queues: dict[str, deque[tuple[int, Source]]] = defaultdict(deque)
+        for n, source in enumerate(sources):
+            self._queues[host_of(source)].append((n, source))
+        self._ready = [(queue[0][0], host) for host, queue in self._queues.items()]
+        """(place of its next source, host) of the hosts with room: a heap."""
+        heapq.heapify(self._ready)
+        self._left = len(sources)
+        """Sources not taken by a thread yet."""
+        self._waiting_for = 0
+        """Place of the source the build waits for (or will ask for next)."""
         self._running: Counter[str] = Counter()
         self._done: dict[str, FetchResult | SourceError | BaseException] = {}
         self._lock = threading.Lock()
         self._work = threading.Condition(self._lock)
         self._finished = threading.Condition(self._lock)
         self._threads: list[threading.Thread] = []
+        self._idle = 0
+        """Threads waiting for a source they may take."""
         self._stopped = False
         with self._lock:
             self._add_thread()
 
     def result(self, source_id: str) -> FetchResult | SourceError:
         with self._lock:
+            self._waiting_for = self._place[source_id]
+            if (self._idle and self._ready
+                    and self._ready[0][0] < self._waiting_for + self._ahead // 2):
+                # A thread waiting for the build to catch up resumes once half the window is
+                # free, and then takes many sources in a row: waking it for each one that
+                # became free handed the GIL over once a source.
+                self._work.notify()
             while source_id not in self._done:
-                if not self._finished.wait(RAMP_AFTER) and self._ready:
+                if not self._finished.wait(RAMP_AFTER) and self._can_take():
                     self._add_thread()
             outcome = self._done.pop(source_id)
         if isinstance(outcome, (FetchResult, SourceError)):
@@ -124,30 +147,36 @@ class _Fetching:
             self._threads.append(thread)
             thread.start()
 
+    def _can_take(self) -> bool:
+        """Whether a source may be fetched now (lock held)."""
+        return bool(self._ready) and self._ready[0][0] < self._waiting_for + self._ahead
+
     def _take(self) -> tuple[str, Source] | None:
-        """The next source to fetch (lock held), or None when no host has room."""
-        if not self._ready:
+        """The next source to fetch (lock held), or None."""
+        if not self._can_take():
             return None
-        host = self._ready.popleft()
+        _, host = heapq.heappop(self._ready)
         queue = self._queues[host]
-        source = queue.popleft()
+        _, source = queue.popleft()
+        self._left -= 1
         self._running[host] += 1
         if queue and (not host or self._running[host] < self._per_host):
-            self._ready.append(host)  # local files ("" host) are not limited per host
+            # Local files ("" host) are not limited per host.
+            heapq.heappush(self._ready, (queue[0][0], host))
         return host, source
 
     def _run(self) -> None:
         while True:
             with self._lock:
                 while True:
-                    if self._stopped:
+                    if self._stopped or not self._left:
                         return
                     taken = self._take()
                     if taken is not None:
                         break
-                    if not any(self._queues.values()):
-                        return  # nothing left to fetch
-                    self._work.wait()  # every host with sources left is at per_host
+                    self._idle += 1
+                    self._work.wait()  # hosts full, or the build is AHEAD places behind
+                    self._idle -= 1
             host, source = taken
             outcome: FetchResult | SourceError | BaseException
             try:
@@ -159,8 +188,10 @@ class _Fetching:
             with self._lock:
                 self._done[source.id] = outcome
                 self._running[host] -= 1
-                if host and self._queues[host] and self._running[host] == self._per_host - 1:
-                    self._ready.append(host)  # it was full, so it was not in the turn
+                queue = self._queues[host]
+                if host and queue and self._running[host] == self._per_host - 1:
+                    # It was full, so it was not among the ready hosts.
+                    heapq.heappush(self._ready, (queue[0][0], host))
                     self._work.notify()
                 self._finished.notify()
 
