@@ -243,3 +243,26 @@ def test_a_first_build_starts_its_workers_before_any_body_comes(
     assert len(changed) == FEEDS and all(s.new == 0 and s.updated == 1 for s in changed)
     assert [s.parsed_by for s in again.sources] == [0] * len(again.sources)
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("first_build", [True, False])
+def test_workers_that_cannot_start_cost_nothing_but_the_message(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_build: bool) -> None:
+    """No processes (a container's limit, a read-only /dev/shm): the build parses everything
+    in its own process and says why, whether the pool was to start at once or after a sample."""
+    def no_processes(*args: object, **kwargs: object) -> object:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(parsing, "PARALLEL_MIN", FEEDS if first_build else 0)
+    monkeypatch.setattr(parsing, "START_AFTER", 10_000 if first_build else 1)
+    monkeypatch.setattr(parsing, "process_pool", no_processes)
+    inline = _project(tmp_path / "inline", broken=False)
+    pooled = _project(tmp_path / "pooled", broken=False)
+    build(inline, now=NOW, processes=1)
+    report = build(pooled, now=NOW, processes=2)
+    assert report.ok
+    [problem] = report.worker_errors
+    assert "parse worker processes could not start" in problem
+    assert "Resource temporarily unavailable" in problem
+    assert [s.parsed_by for s in report.sources] == [0] * len(report.sources)
+    assert _outcome(pooled) == _outcome(inline)
