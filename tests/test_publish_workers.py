@@ -155,3 +155,17 @@ def test_workers_render_archives_while_this_process_renders_the_rest(
         publish_all(renamed, store, processes=2)
     assert multiprocessing.active_children() == []
     assert _tree(many_archives.output_dir) == before
+
+
+def test_archive_workers_that_cannot_start_cost_nothing_but_the_message(
+        many_archives: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    inline, _ = _publish_elsewhere(many_archives, "inline", 1)
+
+    def no_processes(*args: object, **kwargs: object) -> object:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(archives, "process_pool", no_processes)
+    alone, report = _publish_elsewhere(many_archives, "alone", 2)
+    [error] = report.worker_errors
+    assert "Too many open files" in error and "rendered in the main process" in error, error
+    assert _tree(alone.output_dir) == _tree(inline.output_dir)

@@ -249,6 +249,7 @@ class Rendering:
             f"{len(self._tasks) - done} of {len(self._tasks)} batches were rendered in the "
             "main process")
         self._left = [job for chunk in self._tasks[done:] for job in chunk]
+        self._tasks, self._futures = [], []  # nothing more to collect: finish renders the rest
 
     def close(self) -> None:
         """Stop the workers; the files of what they rendered and nobody adopted (the publish
