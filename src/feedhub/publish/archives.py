@@ -169,13 +169,6 @@ Task = Callable[[Sequence[Job]], Staged]
 """What a worker runs on a batch of archives (formats.Renderer renders one document)."""
 
 
-def render_all(config: Config, store: Store, shared: Catalogue, work: Plan, write: Writer,
-               processes: int, *, task: Task | None = None) -> None:
-    """Render every planned archive, then stage the index files: :func:`start`, then
-    :meth:`Rendering.finish` at once."""
-    start(config, work, write, processes, task=task).finish(store, shared)
-
-
 def start(config: Config, work: Plan, write: Writer, processes: int, *,
           task: Task | None = None) -> Rendering:
     """Hand the planned archives to worker processes when ``processes`` > 1 and there are
@@ -241,8 +234,8 @@ class Rendering:
     def _failed(self, exc: Exception, done: int) -> None:
         # A worker died (killed, out of memory: BrokenProcessPool), could not start, or raised:
         # this process renders what was not handed back (an error in the items raises again,
-        # here). Files a worker staged and did not hand back stay as temp files that the next
-        # publish removes.
+        # here). close() removes the files of tasks that finished but were not adopted; what a
+        # dead worker staged stays as temp files that the next publish removes.
         self.close()
         self.write.report.worker_errors.append(
             f"archive worker processes failed ({type(exc).__name__}: {exc}); "
