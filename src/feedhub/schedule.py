@@ -72,8 +72,8 @@ def fetch_all(
         return
     fetching = _Fetching(sources, fetch_one, settings)
     try:
-        for source in sources:
-            yield source, fetching.result(source.id)
+        for place, source in enumerate(sources):
+            yield source, fetching.result(place)
     finally:
         fetching.stop()
 
@@ -92,7 +92,6 @@ class _Fetching:
         self._per_host = settings.per_host
         self._most = max(1, min(settings.concurrency, len(sources)))
         self._ahead = AHEAD_PER_THREAD * self._most
-        self._place = {source.id: n for n, source in enumerate(sources)}
         self._queues: dict[str, deque[tuple[int, Source]]] = defaultdict(deque)
         for n, source in enumerate(sources):
             self._queues[host_of(source)].append((n, source))
@@ -104,7 +103,8 @@ class _Fetching:
         self._waiting_for = 0
         """Place of the source the build waits for (or will ask for next)."""
         self._running: Counter[str] = Counter()
-        self._done: dict[str, FetchResult | SourceError | BaseException] = {}
+        self._done: dict[int, FetchResult | SourceError | BaseException] = {}
+        """Outcomes not handed to the build yet, by place."""
         self._lock = threading.Lock()
         self._work = threading.Condition(self._lock)
         self._finished = threading.Condition(self._lock)
@@ -115,19 +115,20 @@ class _Fetching:
         with self._lock:
             self._add_thread()
 
-    def result(self, source_id: str) -> FetchResult | SourceError:
+    def result(self, place: int) -> FetchResult | SourceError:
+        """The outcome of the source at ``place`` in the sources (asked for in order)."""
         with self._lock:
-            self._waiting_for = self._place[source_id]
+            self._waiting_for = place
             if (self._idle and self._ready
                     and self._ready[0][0] < self._waiting_for + self._ahead // 2):
                 # A thread waiting for the build to catch up resumes once half the window is
                 # free, and then takes many sources in a row: waking it for each one that
                 # became free handed the GIL over once a source.
                 self._work.notify()
-            while source_id not in self._done:
+            while place not in self._done:
                 if not self._finished.wait(RAMP_AFTER) and self._can_take():
                     self._add_thread()
-            outcome = self._done.pop(source_id)
+            outcome = self._done.pop(place)
         if isinstance(outcome, (FetchResult, SourceError)):
             return outcome
         raise outcome  # a bug in the fetcher, not the source's fault
@@ -151,19 +152,19 @@ class _Fetching:
         """Whether a source may be fetched now (lock held)."""
         return bool(self._ready) and self._ready[0][0] < self._waiting_for + self._ahead
 
-    def _take(self) -> tuple[str, Source] | None:
-        """The next source to fetch (lock held), or None."""
+    def _take(self) -> tuple[str, int, Source] | None:
+        """The next source to fetch, with its host and place (lock held), or None."""
         if not self._can_take():
             return None
         _, host = heapq.heappop(self._ready)
         queue = self._queues[host]
-        _, source = queue.popleft()
+        place, source = queue.popleft()
         self._left -= 1
         self._running[host] += 1
         if queue and (not host or self._running[host] < self._per_host):
             # Local files ("" host) are not limited per host.
             heapq.heappush(self._ready, (queue[0][0], host))
-        return host, source
+        return host, place, source
 
     def _run(self) -> None:
         while True:
@@ -177,7 +178,7 @@ class _Fetching:
                     self._idle += 1
                     self._work.wait()  # hosts full, or the build is AHEAD places behind
                     self._idle -= 1
-            host, source = taken
+            host, place, source = taken
             outcome: FetchResult | SourceError | BaseException
             try:
                 outcome = self._fetch_one(source)
@@ -186,7 +187,7 @@ class _Fetching:
             except BaseException as exc:  # a bug: raised again on the build's thread
                 outcome = exc
             with self._lock:
-                self._done[source.id] = outcome
+                self._done[place] = outcome
                 self._running[host] -= 1
                 queue = self._queues[host]
                 if host and queue and self._running[host] == self._per_host - 1:
