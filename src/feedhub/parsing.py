@@ -167,13 +167,15 @@ class ParsePool:
                     or self._bodies / self._seen * left < PARALLEL_MIN):
                 return None
         try:
-            if self._executor is None:
-                self._executor = process_pool(self.processes, _start_worker,
-                                              (self.categories,))
-            return self._executor.submit(_parse_in_worker, source, fetched, now, max_items)
+            return self._pool().submit(_parse_in_worker, source, fetched, now, max_items)
         except (BrokenExecutor, OSError) as exc:  # OSError: processes cannot be started
             self._stop(exc)
             return None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = process_pool(self.processes, _start_worker, (self.categories,))
+        return self._executor
 
     def _start(self) -> None:
         """Start the workers now. The pool starts a process per task while none is idle, so a
@@ -182,9 +184,9 @@ class ParsePool:
         if self._stopped:
             return
         try:
-            self._executor = process_pool(self.processes, _start_worker, (self.categories,))
+            pool = self._pool()
             for _ in range(self.processes):
-                self._executor.submit(os.getpid)
+                pool.submit(os.getpid)
         except (BrokenExecutor, OSError) as exc:
             self._stop(exc)
 
