@@ -43,8 +43,11 @@ another connection without counting as a retry. Cookies stay within one fetch (i
 
 Requests go straight to the httpcore pool; feedhub follows redirects itself (as httpx does:
 relative Locations joined, the fragment kept, cookies carried between hops) and uses httpx only
-for URLs, headers and cookies. On a kept-alive connection httpx.Client's request machinery was
-half of a conditional GET's CPU (bench/fetch.py).
+for URLs and cookies. On a kept-alive connection httpx.Client's request machinery was half of a
+conditional GET's CPU (bench/fetch.py). httpx is imported only when a fetch needs it: for a
+URL not already in the form httpx would give it (see :func:`_plain_url`), a redirect or a
+cookie. Importing it (with the http.cookiejar, urllib.request, email and click modules it
+brings) was ~28 ms of a build process's start, a tenth of a warm 250-source build.
 
 Traps, written down once:
 - httpx would decode Content-Encoding in whole network chunks (a 64 kB gzip chunk can inflate to
@@ -64,11 +67,11 @@ Traps, written down once:
 from __future__ import annotations
 
 import atexit
-import email.utils
 import functools
 import ipaddress
 import os
 import random
+import re
 import socket
 import ssl
 import threading
@@ -81,16 +84,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import brotli
+import certifi
 import httpcore
-import httpx
 
 from . import __version__
 from .addresses import AddressPolicy
 from .errors import FetchError
 from .model import FetchLimits, FetchResult, Source
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "USER_AGENT",
@@ -176,6 +182,8 @@ def retry_after_seconds(value: str, now: datetime) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils  # here: ~7 ms of every start, for a rare answer
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -373,8 +381,14 @@ class _GuardedBackend(httpcore.NetworkBackend):
 @functools.cache
 def _ssl_context() -> ssl.SSLContext:
     """One TLS context for every fetch: loading the CA bundle costs ~10 ms of CPU, and paying
-    it twice per source was most of a build's fetch time (bench/build.py, profiled)."""
-    return httpx.create_ssl_context()
+    it twice per source was most of a build's fetch time (bench/build.py, profiled). The
+    context httpx makes by default: the CA file or folder named by SSL_CERT_FILE or
+    SSL_CERT_DIR, else certifi's bundle."""
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 # -- shared connections -----------------------------------------------------------------
@@ -632,6 +646,70 @@ def _decode_chain(decoders: list[_Decoder], data: bytes | None) -> Iterator[byte
 # -- HTTP ----------------------------------------------------------------------------------
 
 
+class _Url(NamedTuple):
+    """A URL as a request needs it, each part as httpx.URL normalises it."""
+
+    text: str
+    """``str(httpx.URL(...))``: what FetchResult.url and messages show."""
+    scheme: bytes
+    host: bytes
+    """Lower-cased and IDNA-encoded; an IPv6 address without its brackets."""
+    port: int | None
+    """None for the scheme's default port."""
+    target: bytes
+    """Path and query, as sent in the request line."""
+    netloc: bytes
+    """The Host header: host, and port unless it is the default."""
+
+
+_PLAIN = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]+)(?::(?P<port>[1-9][0-9]{0,4}))?"
+    r"(?P<path>/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)(?P<query>\?[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*)?")
+_DOT_SEGMENT = re.compile(r"/\.\.?(?:/|$)")
+_IPV4_STYLE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_URL_LENGTH = 65536
+"""httpx's limit: a longer URL is invalid."""
+
+
+def _plain_url(url: str) -> _Url | None:
+    """``url`` parsed without httpx when httpx would leave it exactly as it is (the common
+    case: lower-case scheme and host, a path, no dot segments, no fragment, no character it
+    would escape, no default port); None for any other URL, which httpx parses.
+    tests/test_fetch_urls.py checks every URL this accepts against httpx.URL."""
+    found = _PLAIN.fullmatch(url)
+    if found is None or len(url) > MAX_URL_LENGTH or _DOT_SEGMENT.search(found["path"]):
+        return None
+    scheme, host, port = found["scheme"], found["host"], found["port"]
+    if _IPV4_STYLE.fullmatch(host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return None
+    number = int(port) if port else None
+    if number == _DEFAULT_PORTS[scheme]:
+        return None
+    netloc = f"{host}:{port}" if port else host
+    return _Url(url, scheme.encode(), host.encode(), number,
+                (found["path"] + (found["query"] or "")).encode(), netloc.encode())
+
+
+def _from_httpx(url: httpx.URL) -> _Url:
+    return _Url(str(url), url.raw_scheme, url.raw_host, url.port, url.raw_path, url.netloc)
+
+
+def _parse_url(source_id: str, url: str) -> _Url:
+    plain = _plain_url(url)
+    if plain is not None:
+        return plain
+    import httpx  # see the module docstring: most URLs never need it
+
+    try:
+        return _from_httpx(httpx.URL(url))
+    except httpx.InvalidURL as exc:
+        raise FetchError(source_id, f"{url!r} is not a valid URL: {exc}") from exc
+
+
 class _Retryable(Exception):
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
@@ -658,10 +736,7 @@ def fetch_url(
     tests)."""
     if not url.lower().startswith(("http://", "https://")):
         raise FetchError(source_id, f"only http:// and https:// URLs are fetched, not {url!r}")
-    try:
-        start = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise FetchError(source_id, f"{url!r} is not a valid URL: {exc}") from exc
+    start = _parse_url(source_id, url)
     deadline = _Deadline(limits.deadline)
     headers = list(STATIC_HEADERS)
     if validators.etag:
@@ -709,7 +784,7 @@ def fetch_url(
 def _attempt(
     pool: _Pool,
     source_id: str,
-    start: httpx.URL,
+    start: _Url,
     headers: list[tuple[bytes, bytes]],
     validators: Validators,
     limits: FetchLimits,
@@ -717,8 +792,8 @@ def _attempt(
 ) -> FetchResult:
     """One GET of ``start``, following redirects, on the shared pool. httpx's Client is not
     used for the request: on a kept-alive connection its request and cookie handling were half
-    of a conditional GET's CPU. httpx.URL still parses and joins URLs as before."""
-    url = str(start)
+    of a conditional GET's CPU. httpx.URL still joins URLs as before."""
+    url = start.text
     answered = False
     try:
         target = start
@@ -731,7 +806,7 @@ def _attempt(
             try:
                 status = response.status
                 found = _header_text(response.headers)
-                here = str(target)
+                here = target.text
                 if status in REDIRECTS and "location" in found:
                     hops += 1
                     if hops > limits.max_redirects:
@@ -739,10 +814,7 @@ def _attempt(
                                                     f"redirects from {url} (a redirect loop?)")
                     if "set-cookie" in found:
                         # Cookies live for one fetch: a hop may set one the next hop needs.
-                        cookies = cookies or httpx.Cookies()
-                        cookies.extract_cookies(httpx.Response(
-                            status, headers=response.headers,
-                            request=httpx.Request("GET", target)))
+                        cookies = _keep_cookies(cookies, response, target)
                     target = _redirect_target(source_id, url, target, found["location"])
                     _drain(response)
                     continue
@@ -787,8 +859,19 @@ def _attempt(
         if not answered and attempt is not None and attempt.reused:
             raise _Stale(f"cannot fetch {url}: {exc or type(exc).__name__}") from exc
         raise _Retryable(f"cannot fetch {url}: {exc or type(exc).__name__}") from exc
-    except (httpcore.ProtocolError, httpcore.UnsupportedProtocol, httpx.HTTPError) as exc:
+    except (httpcore.ProtocolError, httpcore.UnsupportedProtocol) as exc:
         raise FetchError(source_id, f"cannot fetch {url}: {exc}") from exc
+
+
+def _keep_cookies(cookies: httpx.Cookies | None, response: httpcore.Response,
+                  target: _Url) -> httpx.Cookies:
+    """``cookies`` with those ``response`` (to a GET of ``target``) sets."""
+    import httpx
+
+    cookies = cookies or httpx.Cookies()
+    cookies.extract_cookies(httpx.Response(response.status, headers=response.headers,
+                                           request=httpx.Request("GET", target.text)))
+    return cookies
 
 
 def _header_text(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -827,7 +910,7 @@ def _drain(response: httpcore.Response) -> None:
 
 def _send(
     pool: _Pool,
-    target: httpx.URL,
+    target: _Url,
     headers: list[tuple[bytes, bytes]],
     cookies: httpx.Cookies | None,
     limits: FetchLimits,
@@ -836,14 +919,16 @@ def _send(
     """Send one GET; the response's headers are in, its body is still to be read."""
     sent = [(b"Host", target.netloc), *headers]
     if cookies:
-        probe = httpx.Request("GET", target)
+        import httpx
+
+        probe = httpx.Request("GET", target.text)
         cookies.set_cookie_header(probe)
         if "cookie" in probe.headers:
             sent.append((b"Cookie", probe.headers["cookie"].encode("latin-1")))
     request = httpcore.Request(
         b"GET",
-        httpcore.URL(scheme=target.raw_scheme, host=target.raw_host, port=target.port,
-                     target=target.raw_path),
+        httpcore.URL(scheme=target.scheme, host=target.host, port=target.port,
+                     target=target.target),
         headers=sent,
         # Each socket operation is also cut to the deadline; the pool wait is the one wait
         # no socket operation caps, so it gets the time left.
@@ -854,8 +939,11 @@ def _send(
     return pool.handle_request(request)
 
 
-def _redirect_target(source_id: str, url: str, here: httpx.URL, location: str) -> httpx.URL:
-    """Where a redirect from ``here`` goes, resolved as browsers (and httpx) do."""
+def _redirect_target(source_id: str, url: str, came_from: _Url, location: str) -> _Url:
+    """Where a redirect from ``came_from`` goes, resolved as browsers (and httpx) do."""
+    import httpx
+
+    here = httpx.URL(came_from.text)
     try:
         there = httpx.URL(location)
         if there.scheme and not there.host:  # "http:/path": absolute form, no host
@@ -870,7 +958,7 @@ def _redirect_target(source_id: str, url: str, here: httpx.URL, location: str) -
     if there.scheme not in ("http", "https"):
         raise FetchError(source_id, f"redirected from {url} to a URL that is not http(s): "
                                     f"{str(there)!r}")
-    return there
+    return _from_httpx(there)
 
 
 def _read_body(
