@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -35,7 +34,7 @@ from .processes import process_pool
 from .store import content_hash
 
 if TYPE_CHECKING:  # at run time it comes with the first pool (processes.process_pool)
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 START_AFTER = 8
 """Bodies parsed in the build's own process before a pool may start (it needs a sample)."""
@@ -166,6 +165,8 @@ class ParsePool:
             if (self._bodies < START_AFTER
                     or self._bodies / self._seen * left < PARALLEL_MIN):
                 return None
+        from concurrent.futures import BrokenExecutor  # not before a pool: ~4 ms of a start
+
         try:
             return self._pool().submit(_parse_in_worker, source, fetched, now, max_items)
         except (BrokenExecutor, OSError) as exc:  # OSError: processes cannot be started
@@ -183,6 +184,8 @@ class ParsePool:
         parsing needs, before the first body comes."""
         if self._stopped:
             return
+        from concurrent.futures import BrokenExecutor
+
         try:
             pool = self._pool()
             for _ in range(self.processes):
@@ -195,6 +198,8 @@ class ParsePool:
         the worker died)."""
         if future is None:
             return here()
+        from concurrent.futures import BrokenExecutor
+
         try:
             return future.result()
         except BrokenExecutor as exc:  # BrokenProcessPool
@@ -202,6 +207,8 @@ class ParsePool:
             return here()
 
     def _stop(self, exc: Exception) -> None:
+        from concurrent.futures import BrokenExecutor
+
         if not self._stopped:
             what = ("a parse worker process died" if isinstance(exc, BrokenExecutor)
                     else "parse worker processes could not start")

@@ -16,12 +16,12 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from . import __version__
@@ -37,6 +37,9 @@ from .publish import PublishReport
 from .schedule import due_at, fetch_all, is_due
 from .store import SourceState, Store, content_hash, open_store
 from .sync import publish
+
+if TYPE_CHECKING:  # at run time it comes with the first parse pool
+    from concurrent.futures import Future
 
 
 @dataclass
