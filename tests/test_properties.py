@@ -277,7 +277,7 @@ def test_absolutise_keeps_plain_urls_as_the_full_rewrite_would(fragment: str, ba
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.characters(codec="utf-8"), max_size=200))
 def test_item_id_is_the_uuid5_of_the_key(key: str) -> None:
-    assert normalise.item_id(key) == str(uuid.uuid5(normalise.ID_NAMESPACE, key))
+    assert normalise.item_id(key) == str(uuid.uuid5(uuid.UUID(normalise.ID_NAMESPACE), key))
 
 
 @settings(max_examples=300, deadline=None)
