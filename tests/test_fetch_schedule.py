@@ -302,6 +302,31 @@ def test_fetch_threads_are_added_only_while_the_build_waits() -> None:
     assert peak["all"] == 1 and threads == {threading.current_thread().name: 4}, (peak, threads)
 
 
+def test_servers_a_few_ms_away_get_threads_too() -> None:
+    """A server 5 ms away never keeps the build waiting 20 ms at once, but fetching its
+    sources one at a time would take ten times as long as eight at a time: once fetches have
+    waited on the network more than they computed, threads start."""
+    lock = threading.Lock()
+    running: Counter[str] = Counter()
+    peak: Counter[str] = Counter()
+
+    def near(source: Source) -> FetchResult:
+        with lock:
+            running["all"] += 1
+            peak["all"] = max(peak["all"], running["all"])
+        time.sleep(0.005)  # waiting on the network: no CPU
+        with lock:
+            running["all"] -= 1
+        return FetchResult(url=source.location)
+
+    started = time.monotonic()
+    out = list(fetch_all(_sources(200, hosts=8), near, FetchSettings(concurrency=8, per_host=2)))
+    took = time.monotonic() - started
+    assert [s.id for s, _ in out] == [f"s{n}" for n in range(200)]
+    assert peak["all"] >= 4, peak
+    assert took < 0.6, took  # one at a time: over 1 s
+
+
 def test_a_caller_that_stops_early_starts_no_more_fetches() -> None:
     fetched: list[str] = []
 
