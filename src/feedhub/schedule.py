@@ -47,7 +47,12 @@ def host_of(source: Source) -> str:
 RAMP_AFTER = 0.02
 """Seconds of waiting on the network after which another fetch thread starts: the build waiting
 that long at once for its next source (or in a fetch it makes itself), or fetches waiting that
-long in all, more than they computed, since the last thread started."""
+long in all, ``WAITING_PER_CPU`` times what they computed, since the last thread started."""
+WAITING_PER_CPU = 4
+"""How many times their CPU time fetches must have waited (not computed) to count as waiting on
+the network. A 304 from nginx on 127.0.0.1 waits a tenth of its CPU time; while a cold build's
+parse workers keep every core busy, fetches wait 1.2-2.5x their CPU time for a core (measured
+on the benchmark's N=250 corpus, 2 cores); a server 5 ms away makes a fetch wait 10-50x."""
 AHEAD_PER_THREAD = 16
 """How far past the source the build waits for the threads may fetch, per thread allowed."""
 
@@ -67,9 +72,10 @@ def fetch_all(
     Fetch threads are added as the build needs them. At first the caller's thread fetches
     each source itself when it asks for it. While the build waits for a fetch (its own or,
     later, a thread's), a thread starts (up to ``concurrency``) when it has waited
-    ``RAMP_AFTER`` at once, or when fetches have waited on the network ``RAMP_AFTER`` in all
-    since the last thread started, more than they computed: servers ~10 ms away never keep the
-    build waiting 20 ms at once, and fetching them one at a time would take ten times as long.
+    ``RAMP_AFTER`` at once, or when fetches have waited ``RAMP_AFTER`` in all since the last
+    thread started, ``WAITING_PER_CPU`` times what they computed (waiting on the network, not
+    for a core): servers ~10 ms away never keep the build waiting 20 ms at once, and fetching
+    them one at a time would take ten times as long.
     Threads only pay off while fetches wait on the network; when a server answers at once (on
     the same network, or a local mirror), fetching is Python work under the GIL (a 304 from
     nginx on 127.0.0.1: ~0.2 ms computing, ~0.05 ms waiting), and every thread only adds
@@ -130,7 +136,8 @@ class _Fetching:
         self._inline = False
         """Whether the build's thread is fetching a source itself (it counts as a thread)."""
         self._io = 0.0
-        """Seconds fetches finished since the last thread started spent not computing."""
+        """Seconds fetches finished since the last thread started spent not computing (on the
+        network, or waiting for the GIL or a core)."""
         self._cpu = 0.0
         """Seconds of CPU those fetches took (each on its own thread's clock)."""
         self._ramp_wake = threading.Condition(self._lock)
@@ -198,7 +205,7 @@ class _Fetching:
 
     def _network_bound(self) -> bool:
         """Whether fetches since the last thread started mostly waited on the network."""
-        return self._io >= RAMP_AFTER and self._io > self._cpu
+        return self._io >= RAMP_AFTER and self._io > WAITING_PER_CPU * self._cpu
 
     def _add_thread(self) -> None:
         if len(self._threads) < self._most:
