@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from feedhub import schedule
 from feedhub.cli import main
 from feedhub.config import load_config
+from feedhub.fetch import Validators, fetch
 from feedhub.model import FetchResult, FetchSettings, Source, SourceKind
 from feedhub.pipeline import build
 from feedhub.schedule import due_at, fetch_all, is_due
@@ -122,6 +123,38 @@ def test_conditional_get_through_the_pipeline_skips_parsing(httpd: LocalServer,
     second = build(config, now=NOW + timedelta(hours=1))
     assert second.sources[0].unchanged_body and second.sources[0].found == 3
     assert httpd.requests[-1].headers["If-None-Match"] == '"c1"'
+
+
+def test_a_first_build_fetches_in_a_thread_and_a_warm_one_on_its_own(
+        httpd: LocalServer, tmp_path: Path) -> None:
+    """A first build has every body to parse and store, and a fetch thread from the start
+    overlaps its fetches with that; a warm build (every source answers 304 at once) makes its
+    fetches on its own thread, where no GIL changes hands."""
+    names = [f"w{n}" for n in range(12)]
+    for name in names:
+        body = rss(name, 2)
+
+        def handler(request: Request, body: bytes = body) -> Reply:
+            if request.headers.get("If-None-Match") == '"v1"':
+                return Reply(304)
+            return Reply(200, body, {"ETag": '"v1"'})
+
+        httpd.route(f"/{name}.rss", handler=handler)
+    config = load_config(write(tmp_path, [feed_source(httpd, name) for name in names]))
+    threads: Counter[str] = Counter()
+
+    def fetcher(source: Source, root: Path, validators: Validators) -> FetchResult:
+        threads[threading.current_thread().name] += 1
+        return fetch(source, root, validators, config.fetch.limits)
+
+    first = build(config, now=NOW, fetcher=fetcher)
+    assert all(s.new == 2 for s in first.sources)
+    assert threads["feedhub-fetch-1"] >= 10 and threading.current_thread().name not in threads, (
+        threads)
+    threads.clear()
+    warm = build(config, now=NOW + timedelta(hours=1), fetcher=fetcher)
+    assert all(s.unchanged_body for s in warm.sources)
+    assert threads == {threading.current_thread().name: 12}, threads
 
 
 def test_concurrency_is_bounded_globally_and_per_host(httpd: LocalServer,

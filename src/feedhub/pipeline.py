@@ -177,8 +177,13 @@ def build(
             settings[source.id] = settings_hash(source, categories)
             validators[source.id] = validators_for(source, state, categories,
                                                    settings[source.id])
+        # A first build (most bodies new) parses and stores every body: a fetch thread from
+        # the start overlaps the fetches with that. Otherwise the build fetches on its own
+        # thread until fetches wait (see fetch_all).
+        new_bodies = sum(not stored_body(states[s.id], settings[s.id]) for s in due)
         fetched = fetch_all(
-            due, lambda s: real_fetcher(s, config.root, validators[s.id]), config.fetch)
+            due, lambda s: real_fetcher(s, config.root, validators[s.id]), config.fetch,
+            thread_at_once=2 * new_bodies >= len(due) > 0)
         own_fetcher = fetcher is not None
         eligible = [s for s in due if ParsePool.eligible(s, own_fetcher)]
         pool = ParsePool(categories, processes, expected=len(eligible),
