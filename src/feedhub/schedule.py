@@ -4,10 +4,11 @@ Contract:
 - :func:`due_at` / :func:`is_due` are pure: a source is due ``refresh`` after its last attempt
   (success or failure), and at once when it was never fetched.
 - :func:`fetch_all` fetches on the caller's thread while fetches are quick, and in worker
-  threads (fetching waits on the network) once the caller has waited for one, with at most
-  ``concurrency`` at once and at most ``per_host`` per host, adding threads only while the
-  caller waits; it yields each outcome on the caller's thread in the sources' order,
-  so store writes stay on one thread (one transaction per source, made by the caller). A fetch
+  threads (fetching waits on the network) once fetches keep the caller waiting (or from the
+  start, with ``thread_at_once``), with at most ``concurrency`` at once and at most
+  ``per_host`` per host, adding threads only while the caller waits; it yields each outcome
+  on the caller's thread in the sources' order, so store writes stay on one thread (one
+  transaction per source, made by the caller). A fetch
   that raises a :class:`SourceError` yields the error; any other exception is a bug and
   propagates. When the caller stops early, fetches not yet started are not started.
 - :func:`source_statuses` reads the store; it never writes.
@@ -69,7 +70,8 @@ def fetch_all(
 
     The order is the config's, not completion order, so that the first build to meet a story
     on two sources always stores it from the same one: its id is then the same whichever
-    server answered first. Fetches go on in the background while an earlier one is awaited.
+    server answered first. Once there are fetch threads, fetches go on in the background while
+    an earlier one is awaited.
 
     Fetch threads are added as the build needs them. At first the caller's thread fetches
     each source itself when it asks for it. While the build waits for a fetch (its own or,
@@ -196,7 +198,8 @@ class _Fetching:
             thread.join()
 
     def _ramp_up(self) -> None:
-        """Add a fetch thread each ``RAMP_AFTER`` the build waits, while one may be added. A
+        """Add a fetch thread, while one may be added, when the build has waited ``RAMP_AFTER``
+        at once or fetches have mostly waited on the network (:meth:`_network_bound`). A
         thread of its own, so that a build waiting in a slow fetch it made itself (on a server
         that answers only once others ask too, say) still gets threads."""
         with self._lock:
