@@ -161,6 +161,9 @@ def build(
         validators: dict[str, Validators] = {}
         states: dict[str, SourceState] = {}
         settings: dict[str, str] = {}
+        # Due sources with nothing stored from their body under these settings: whatever
+        # they answer is parsed.
+        unstored: set[str] = set()
         for source in config.sources:
             if only is not None and source.id not in only:
                 continue
@@ -177,18 +180,18 @@ def build(
             settings[source.id] = settings_hash(source, categories)
             validators[source.id] = validators_for(source, state, categories,
                                                    settings[source.id])
+            if not stored_body(state, settings[source.id]):
+                unstored.add(source.id)
         # A first build (most bodies new) parses and stores every body: a fetch thread from
         # the start overlaps the fetches with that. Otherwise the build fetches on its own
         # thread until fetches wait (see fetch_all).
-        new_bodies = sum(not stored_body(states[s.id], settings[s.id]) for s in due)
         fetched = fetch_all(
             due, lambda s: real_fetcher(s, config.root, validators[s.id]), config.fetch,
-            thread_at_once=2 * new_bodies >= len(due) > 0)
+            thread_at_once=2 * len(unstored) >= len(due) > 0)
         own_fetcher = fetcher is not None
         eligible = [s for s in due if ParsePool.eligible(s, own_fetcher)]
         pool = ParsePool(categories, processes, expected=len(eligible),
-                         certain=sum(not stored_body(states[s.id], settings[s.id])
-                                     for s in eligible))
+                         certain=sum(s.id in unstored for s in eligible))
         # Sources between their fetch and their store write, oldest first: with worker
         # processes, later bodies are parsed while this thread stores earlier ones, and every
         # store write still happens in config order (ids never depend on who finishes first).
