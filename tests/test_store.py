@@ -147,7 +147,32 @@ def test_source_state_success_and_failures(store: Store) -> None:
                                                                       ("Alpha", "Zeta"))
     assert (state.failures, state.last_error) == (2, "HTTP 502")
     assert state.last_success == NOW and state.last_attempt == NOW + timedelta(minutes=10)
-    assert list(store.source_states()) == ["src-a"]
+    assert store.source_states() == {"src-a": state}
+
+
+def test_source_states_reads_every_source_as_source_state_does(store: Store) -> None:
+    """A build reads every state in one query: it must be what reading them one by one gives,
+    for sources that succeeded, failed, or were only scheduled."""
+    with store.transaction() as db:
+        store.record_success(db, "ok", NOW, etag='"e"', last_modified="Mon", body_hash="h",
+                             unmatched_labels=["Misc"])
+    store.record_failure("broken", NOW, "HTTP 404")
+    store.schedule_sources({"new": 60, "ok": 300})
+    states = store.source_states()
+    assert list(states) == ["broken", "new", "ok"]
+    assert states == {sid: store.source_state(sid) for sid in states}
+    assert states["broken"].failures == 1 and states["new"].last_attempt is None
+
+
+def test_a_refresh_is_due_again_after_its_interval(store: Store) -> None:
+    store.schedule_sources({"a": 600})
+    with store.transaction() as db:
+        store.record_success(db, "a", NOW, etag="", last_modified="", body_hash="h")
+        store.record_success(db, "never-scheduled", NOW, etag="", last_modified="", body_hash="h")
+    store.record_failure("a", NOW + timedelta(hours=1), "HTTP 500")
+    assert store.next_due(["a"]) == NOW + timedelta(hours=1, seconds=600)
+    assert store.next_due(["never-scheduled"]) == NOW + timedelta(seconds=900)
+    assert (store.refresh_count("a"), store.refresh_count("never-scheduled")) == (2, 1)
 
 
 def test_builds_are_recorded(store: Store) -> None:

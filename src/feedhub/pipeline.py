@@ -164,10 +164,11 @@ def build(
         # Due sources with nothing stored from their body under these settings: whatever
         # they answer is parsed.
         unstored: set[str] = set()
+        known = store.source_states()
         for source in config.sources:
             if only is not None and source.id not in only:
                 continue
-            state = store.source_state(source.id)
+            state = known.get(source.id) or SourceState(id=source.id)
             if due_only and not is_due(state, config.refresh_of(source), now):
                 report.sources.append(SourceReport(source.id, found=state.item_count,
                                                    next_due=due_at(state,
