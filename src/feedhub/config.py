@@ -15,11 +15,11 @@ Must not: touch the network, the store or the output folder.
 from __future__ import annotations
 
 import json
+import pkgutil
 import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +55,12 @@ SOURCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 @cache
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of sources.yaml, as shipped in the package (``feedhub schema`` prints it)."""
-    text = resources.files("feedhub").joinpath("data/sources.schema.json").read_text("utf-8")
-    schema: dict[str, Any] = json.loads(text)
+    # pkgutil, not importlib.resources: both read through the package's loader (so a zipped
+    # install works), but importlib.resources brings tempfile and zipfile into every start.
+    data = pkgutil.get_data("feedhub", "data/sources.schema.json")
+    if data is None:
+        raise RuntimeError("feedhub's data/sources.schema.json is missing: reinstall feedhub")
+    schema: dict[str, Any] = json.loads(data)
     return schema
 
 
