@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
+from feedhub.categories import CategoryMap
 from feedhub.extract import extract
 from feedhub.extract.auto import detect
 from feedhub.extract.html import parse_page
 from feedhub.fetch import FetchLimits, read_file
 from feedhub.model import Config, FetchResult, RawEntry, Source, SourceKind
-from feedhub.normalise import CategoryMap, normalise_entries
+from feedhub.normalise import normalise_entries
 
 from .test_extract_html import EXPECTED, assert_sample_items
 

@@ -57,7 +57,8 @@ def test_feed_case(path: Path) -> None:
 def test_a_relative_feed_link_is_resolved_once_in_normalise() -> None:
     from datetime import datetime
 
-    from feedhub.normalise import CategoryMap, normalise_entries
+    from feedhub.categories import CategoryMap
+    from feedhub.normalise import normalise_entries
 
     path = DATA / "rss20-relative-link.xml"
     source = Source(id="rel", kind=SourceKind.FEED, location="https://news.example.org/feed")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from feedhub.categories import CategoryMap
 from feedhub.extract import extract
 from feedhub.fetch import FetchLimits, read_file
 from feedhub.model import Config, Item
-from feedhub.normalise import CategoryMap, normalise_entries
+from feedhub.normalise import normalise_entries
 
 EXPECTED = [
     ("Partnership for improving prospects for forcibly displaced persons and host communities",

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from feedhub.categories import CategoryMap
 from feedhub.extract import extract
 from feedhub.fetch import fetch
 from feedhub.model import FetchResult, Selectors, Source, SourceKind
-from feedhub.normalise import CategoryMap, normalise_entries
+from feedhub.normalise import normalise_entries
 from feedhub.pipeline import page_fetcher
 
 from .support.httpd import LocalServer

@@ -28,9 +28,10 @@ import lxml.etree as etree
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from feedhub import normalise
+from feedhub import categories, normalise
+from feedhub.categories import CategoryMap
 from feedhub.model import Category, Config, Enclosure, Item, RawEntry, Site, Source, SourceKind
-from feedhub.normalise import CategoryMap, merge, merge_all, normalise_entries
+from feedhub.normalise import merge, merge_all, normalise_entries
 from feedhub.publish.document import make_doc
 from feedhub.publish.feeds import render_atom, render_rss
 from feedhub.publish.jsonfeed import render_json
@@ -295,11 +296,11 @@ def test_canonical_url_of_a_simple_url_is_what_the_full_code_makes(url: str) -> 
 def _label_key_in_full(label: str) -> str:
     decomposed = unicodedata.normalize("NFKD", label)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return normalise._SPACE.sub(" ", stripped).strip().casefold()
+    return categories._SPACE.sub(" ", stripped).strip().casefold()
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.characters(max_codepoint=127), max_size=40) | any_text)
 def test_label_key_of_ascii_text_is_the_accent_free_form(label: str) -> None:
-    normalise.label_key.cache_clear()
-    assert normalise.label_key(label) == _label_key_in_full(label)
+    categories.label_key.cache_clear()
+    assert categories.label_key(label) == _label_key_in_full(label)

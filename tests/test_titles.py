@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from feedhub.categories import CategoryMap
 from feedhub.extract import extract
 from feedhub.model import FetchResult, Source, SourceKind
-from feedhub.normalise import CategoryMap, normalise_entries
+from feedhub.normalise import normalise_entries
 
 ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>tag:x.org,2026:f</id>

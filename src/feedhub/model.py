@@ -320,3 +320,15 @@ class Item:
     keys: tuple[str, ...] = ()
     """Identity keys (``guid:...``, ``link:...``, ``title:...``) the story is known by; the
     store finds an item again by any of them."""
+
+
+@dataclass
+class NormaliseReport:
+    """What normalising one source noticed, for the build summary."""
+
+    unmatched_labels: set[str] = field(default_factory=set)
+    unparsed_dates: list[str] = field(default_factory=list)
+    future_dates: list[str] = field(default_factory=list)
+    """Dates too far ahead, clamped to the time the item was first seen."""
+    dropped: list[str] = field(default_factory=list)
+    """Entries with neither a usable link nor a guid (no stable identity)."""

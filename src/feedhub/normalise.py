@@ -31,15 +31,15 @@ import functools
 import hashlib
 import html
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
 
-from .model import Category, Enclosure, Item, RawEntry, Source
+from .categories import WORD, CategoryMap, label_key
+from .model import Enclosure, Item, NormaliseReport, RawEntry, Source
 
 ID_NAMESPACE = "6f1d5a4e-8f0e-4a55-9a38-3c1c1e1b7f00"
 """Namespace of feedhub item UUIDs (version 5). Changing it would change every id: never do.
@@ -72,7 +72,6 @@ _TAG = re.compile(r"<[^>]*>")
 _CODE = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
 _URL_JUNK = re.compile(r"[\x00-\x20\x7f]")
 _URI_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-_WORD = re.compile(r"\w+")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
@@ -287,74 +286,11 @@ def _absolutise(cleaned: str, base: str) -> str:
     return _URL_ATTR.sub(fix, cleaned)
 
 
-@functools.lru_cache(maxsize=4096)
-def label_key(label: str) -> str:
-    """Case-, accent- and whitespace-insensitive form of a label."""
-    if label.isascii():  # NFKD leaves ASCII as it is, and it has no combining marks
-        return _SPACE.sub(" ", label).strip().casefold()
-    decomposed = unicodedata.normalize("NFKD", label)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _SPACE.sub(" ", stripped).strip().casefold()
-
-
 def title_key(title: str) -> str:
     """A title reduced to its words (case, accents, punctuation gone); "" when too short to
     identify a story."""
-    words = _WORD.findall(label_key(title).replace("_", " "))
+    words = WORD.findall(label_key(title).replace("_", " "))
     return " ".join(words) if len(words) >= MIN_TITLE_KEY_WORDS else ""
-
-
-def _contains(text_key: str, phrase_key: str) -> bool:
-    return bool(phrase_key) and f" {phrase_key} " in f" {text_key} "
-
-
-@dataclass(frozen=True)
-class CategoryMap:
-    """Raw label or keyword -> category slug, built once per config."""
-
-    by_label: dict[str, str] = field(default_factory=dict)
-    keywords: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
-    """(slug, include phrases, exclude phrases), phrases as :func:`title_key` words."""
-
-    @classmethod
-    def from_categories(cls, categories: Iterable[Category]) -> CategoryMap:
-        by_label: dict[str, str] = {}
-        rules = []
-        for category in categories:
-            by_label.setdefault(label_key(category.slug), category.slug)
-            by_label.setdefault(label_key(category.title), category.slug)
-            for label in category.labels:
-                by_label[label_key(label)] = category.slug
-            if category.keywords:
-                rules.append((category.slug, _phrases(category.keywords),
-                              _phrases(category.exclude)))
-        return cls(by_label, tuple(rules))
-
-    def slugs(self, labels: Sequence[str], default: str,
-              text: str = "") -> tuple[tuple[str, ...], list[str]]:
-        """Categories for these labels and this text (title + summary), and the labels that
-        matched nothing. With no match at all, the source's default."""
-        found: list[str] = []
-        unmatched: list[str] = []
-        for label in labels:
-            slug = self.by_label.get(label_key(label))
-            if slug is None:
-                unmatched.append(label)
-            elif slug not in found:
-                found.append(slug)
-        if self.keywords and text:
-            words = " ".join(_WORD.findall(label_key(text).replace("_", " ")))
-            for slug, include, exclude in self.keywords:
-                if (slug not in found and any(_contains(words, p) for p in include)
-                        and not any(_contains(words, p) for p in exclude)):
-                    found.append(slug)
-        if not found and default:
-            found.append(default)
-        return tuple(found), unmatched
-
-
-def _phrases(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(p for v in values if (p := " ".join(_WORD.findall(label_key(v)))))
 
 
 _ID_NAMESPACE_BYTES = bytes.fromhex(ID_NAMESPACE.replace("-", ""))
@@ -382,18 +318,6 @@ def to_utc(value: datetime | None, timezone: str) -> datetime | None:
         return value.astimezone(UTC)
     except (OverflowError, ValueError):
         return None
-
-
-@dataclass
-class NormaliseReport:
-    """What normalising one source noticed, for the build summary."""
-
-    unmatched_labels: set[str] = field(default_factory=set)
-    unparsed_dates: list[str] = field(default_factory=list)
-    future_dates: list[str] = field(default_factory=list)
-    """Dates too far ahead, clamped to the time the item was first seen."""
-    dropped: list[str] = field(default_factory=list)
-    """Entries with neither a usable link nor a guid (no stable identity)."""
 
 
 def _guid_key(guid: str, source_id: str) -> str:

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from .categories import CategoryMap
 from .errors import SourceError
 from .extract import PageFetcher, extract
-from .model import FetchResult, Item, Source
-from .normalise import CategoryMap, NormaliseReport, normalise_entries
+from .model import FetchResult, Item, NormaliseReport, Source
 from .processes import process_pool
 from .store import content_hash
 
@@ -85,6 +85,9 @@ def parse_body(
         over_cap = max(0, len(entries) - max_items)
         entries = entries[:max_items]
         mark = time.monotonic()
+        # Imported here: a build whose sources all answer 304 never loads normalise (nor nh3).
+        from .normalise import normalise_entries
+
         notes = NormaliseReport()
         items = normalise_entries(entries, source, categories, fetched.url, now, notes)
     except SourceError as exc:

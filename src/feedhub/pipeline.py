@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from . import __version__
+from .categories import CategoryMap
 from .errors import FeedhubError, PublishError, SourceError
 from .extract import PageFetcher
 from .fetch import Fetcher, Validators, fetch
 from .logs import LOGGER, log_source
 from .model import Config, FetchResult, FetchSettings, Item, Site, Source
-from .normalise import CategoryMap, item_id, merge
 from .parsing import Parsed, ParsePool, parse_body
 from .processes import default_processes
 from .publish import PublishReport
@@ -550,6 +550,8 @@ def find_stored(store: Store, items: Sequence[Item], window: timedelta) -> list[
     written before identity keys were stored are found by their id, which was derived from the
     link key (looked for only while the store holds such rows).
     """
+    from .normalise import item_id  # here: a warm build never loads normalise (see categories)
+
     keys = [key for item in items for key in item.keys]
     by_key = store.find_keys(keys)
     legacy = store.has_unkeyed_items()
@@ -619,6 +621,8 @@ def remember(old: Item | None, new: Item, now: datetime, new_hash: str = "") -> 
     ``new_hash`` is ``content_hash(new)`` when the caller has it already (a parse worker
     computed it).
     """
+    from .normalise import merge  # here: a warm build never loads normalise (see categories)
+
     if old is None:
         return Remembered(replace(new, first_seen=now), new_hash or content_hash(new), True)
     if set(old.sources) <= set(new.sources):

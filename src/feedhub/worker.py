@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
+from .categories import CategoryMap
 from .fetch import Fetcher, fetch
 from .logs import log_source
 from .model import Config
-from .normalise import CategoryMap
 from .pipeline import (
     SourceReport,
     build_source,
