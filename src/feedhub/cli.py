@@ -27,6 +27,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -349,8 +350,6 @@ def init_command(config_path: Path, force: bool) -> None:
     if config_path.exists() and not force:
         fail(f"{config_path} exists; edit it, or pass --force to replace it with the starter",
              EXIT_CONFIG)
-    from importlib import resources  # only here: it is ~10 ms of every command's start
-
     text = resources.files("feedhub").joinpath("data/starter.yaml").read_text("utf-8")
     try:
         write_atomically(config_path, text)

@@ -56,7 +56,7 @@ SOURCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 def json_schema() -> dict[str, Any]:
     """The JSON Schema of sources.yaml, as shipped in the package (``feedhub schema`` prints it)."""
     # pkgutil, not importlib.resources: both read through the package's loader (so a zipped
-    # install works), but importlib.resources brings tempfile and zipfile into every start.
+    # install works), but resources.files() imports importlib's readers and zipfile.
     data = pkgutil.get_data("feedhub", "data/sources.schema.json")
     if data is None:
         raise RuntimeError("feedhub's data/sources.schema.json is missing: reinstall feedhub")
