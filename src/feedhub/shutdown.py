@@ -1,9 +1,9 @@
 """How a feedhub command's process ends: at once, once its work is flushed.
 
-Python's own ending clears every module and frees every object one at a time. After a build
-that takes 10-25 ms on the 2-core machine of bench/build.py, about a twentieth of a warm
-build of 250 sources, for memory the kernel takes back whole anyway. :func:`finish` does what
-that ending does that anyone could notice (atexit handlers: logging, multiprocessing's
+Python's own ending clears every module and frees every object one at a time: after a warm
+build of 250 sources that took 10-25 ms on the 2-core machine of bench/build.py, about a
+twentieth of the build, for memory the kernel takes back whole anyway. :func:`finish` does
+what that ending does that anyone could notice (atexit handlers: logging, multiprocessing's
 clean-up of its semaphores and helper processes; flushing stdout and stderr) and then ends
 the process without the rest.
 
