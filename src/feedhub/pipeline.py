@@ -621,14 +621,16 @@ def remember(old: Item | None, new: Item, now: datetime, new_hash: str = "") -> 
     ``new_hash`` is ``content_hash(new)`` when the caller has it already (a parse worker
     computed it).
     """
-    from .normalise import merge  # here: a warm build never loads normalise (see categories)
-
     if old is None:
         return Remembered(replace(new, first_seen=now), new_hash or content_hash(new), True)
     if set(old.sources) <= set(new.sources):
         # The same source said it again: its current text wins.
         merged = replace(new, sources=tuple(sorted(set(old.sources) | set(new.sources))))
     else:
+        # Imported here, in the one branch that merges: this runs once per stored item, and
+        # a warm build never loads normalise (see feedhub.categories).
+        from .normalise import merge
+
         merged = merge(old, new)
     merged = replace(merged, id=old.id, first_seen=old.first_seen or now,
                      published=min(old.published, new.published),
