@@ -16,12 +16,16 @@ from feedhub.store import open_store
 from feedhub.web import MEDIA_TYPES, Published, create_app
 from feedhub.webstore import StorePublished, published_for
 
+from .support.postgres import PostgresCluster
+
 PATHS = ["all.rss", "all.atom", "news.rss", "press-releases.atom", "features.rss"]
 
 
 @pytest.fixture
-def built_on(project: Path, store_url: str) -> Config:
-    config = replace(load_config(project), store=store_url)
+def built_on(project: Path, postgres: PostgresCluster) -> Config:
+    """Built into a shared store: the only kind whose web nodes read it (published_for), and
+    the only kind that keeps published files' bytes (a SQLite store records their names)."""
+    config = replace(load_config(project), store=postgres.create_database())
     assert build(config).ok
     return config
 

@@ -562,9 +562,13 @@ class Store:
             yield True
             db.execute("UPDATE publish_state SET dirty_since = '' WHERE id = 1")
 
-    def save_published(self, db: Connection, path: str, body: bytes, modified: int) -> bool:
+    def save_published(self, db: Connection, path: str, body: bytes | None,
+                       modified: int) -> bool:
         """Keep one published file (inside :meth:`publishing`); False when it is unchanged.
-        ``modified`` is the file's mtime in seconds, which servers send as Last-Modified."""
+        ``modified`` is the file's mtime in seconds, which servers send as Last-Modified.
+        ``body`` None records the file without its bytes (a store that is not shared: see
+        ``Dialect.shared``); :meth:`published_file` then has no copy of it."""
+        body = body or b""
         row = db.execute("SELECT body, modified FROM published WHERE path = ?",
                          (path,)).fetchone()
         if row is not None and bytes(row[0]) == body and int(row[1]) == modified:
@@ -593,10 +597,11 @@ class Store:
         return [str(path) for (path,) in self.db.execute("SELECT path FROM published")]
 
     def published_file(self, path: str) -> tuple[bytes, int, int] | None:
-        """(body, mtime seconds, generation) of a published file, None when there is none."""
+        """(body, mtime seconds, generation) of a published file, None when there is none or
+        it was recorded without its bytes (no published file is empty)."""
         row = self.db.execute("SELECT body, modified, generation FROM published WHERE path = ?",
                               (path,)).fetchone()
-        return (bytes(row[0]), int(row[1]), int(row[2])) if row else None
+        return (bytes(row[0]), int(row[1]), int(row[2])) if row and row[0] else None
 
     # -- builds ------------------------------------------------------------------------------
 

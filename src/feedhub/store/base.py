@@ -32,6 +32,10 @@ class Dialect:
     database serialises writers anyway, as SQLite does with BEGIN IMMEDIATE)."""
     migration_lock: str
     """Statement that serialises concurrent migrations ("" when BEGIN already does)."""
+    shared: bool
+    """Whether machines other than this one may use the database (PostgreSQL), rather than
+    only this machine's processes (a SQLite file). The store keeps the bytes of published
+    files only when it is shared: web nodes and workers elsewhere read them from it."""
 
 
 class Result:

@@ -28,6 +28,7 @@ DIALECT = Dialect(
     skip_locked=" FOR UPDATE SKIP LOCKED",
     # Two workers starting together on an empty database must not both create the tables.
     migration_lock="SELECT pg_advisory_xact_lock(7162534)",
+    shared=True,
 )
 
 

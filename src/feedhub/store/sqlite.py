@@ -24,6 +24,7 @@ DIALECT = Dialect(
     blob="BLOB",
     skip_locked="",
     migration_lock="",
+    shared=False,
 )
 
 
