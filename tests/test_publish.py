@@ -26,6 +26,7 @@ from .support.conformance import atom_schema_problems, json_feed_problems, parse
 from .support.httpd import LocalServer, Reply, Request
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+HISTORY = "{http://purl.org/syndication/history/1.0}"
 
 
 def _edit_site(config: Config, **site: object) -> Config:
@@ -170,7 +171,7 @@ def test_archives_let_a_reader_walk_back_to_every_item(config: Config) -> None:
     assert sorted(p.name for p in (out / "archive" / "all").glob("*.atom")) == \
         ["1.atom", "2.atom", "3.atom", "4.atom"]
     first = etree.parse(str(out / "archive" / "all" / "1.atom")).getroot()
-    assert first.find("{http://purl.org/syndication/history/1.0}archive") is not None
+    assert first.find(f"{HISTORY}archive") is not None
     rels = {link.get("rel"): link.get("href") for link in first.iterfind(f"{ATOM}link")}
     assert rels["current"] == "http://127.0.0.1:8000/feeds/all.atom"
     assert rels["next-archive"] == "http://127.0.0.1:8000/feeds/archive/all/2.atom"
@@ -191,11 +192,8 @@ def test_archives_let_a_reader_walk_back_to_every_item(config: Config) -> None:
         parsed_ids(out / "archive" / "all" / "2.atom")
 
 
-def test_old_archives_stay_put_when_news_arrives(config: Config) -> None:
-    config = _edit_site(config, feed_size=3)
-    assert build(config).ok
-    archive = config.output_dir / "archive" / "all" / "1.atom"
-    before = archive.read_bytes()
+def _add_press_release(config: Config) -> None:
+    """A new story, "Brand new story", at the top of the bundled press releases feed."""
     feed = config.root / "examples" / "press-releases.rss"
     text = feed.read_text(encoding="utf-8")
     start = text.index("<item>")
@@ -206,6 +204,14 @@ def test_old_archives_stay_put_when_news_arrives(config: Config) -> None:
     fresh = re.sub(r"<pubDate>[^<]*</pubDate>",
                    "<pubDate>Mon, 31 May 2021 09:00:00 GMT</pubDate>", fresh)
     feed.write_text(text[:start] + fresh + text[start:], encoding="utf-8")
+
+
+def test_old_archives_stay_put_when_news_arrives(config: Config) -> None:
+    config = _edit_site(config, feed_size=3)
+    assert build(config).ok
+    archive = config.output_dir / "archive" / "all" / "1.atom"
+    before = archive.read_bytes()
+    _add_press_release(config)
     report = build(load_config(config.path))
     assert report.ok and report.sources[1].new == 1
     assert archive.read_bytes() == before
@@ -221,6 +227,58 @@ def test_old_archives_stay_put_when_news_arrives(config: Config) -> None:
     assert build(load_config(config.path)).ok
     assert archive.read_bytes() == before
     assert "Brand new story" in (config.output_dir / "all.atom").read_text(encoding="utf-8")
+
+
+def _head_links(path: Path) -> dict[str, str]:
+    """rel -> href of the feed-level atom:links of an Atom or RSS document."""
+    root = etree.parse(str(path)).getroot()
+    head = root if root.tag == f"{ATOM}feed" else root.find("channel")
+    assert head is not None
+    return {link.get("rel", ""): link.get("href", "") for link in head.iterfind(f"{ATOM}link")}
+
+
+def _marked_archive(path: Path) -> bool:
+    root = etree.parse(str(path)).getroot()
+    return root.find(f".//{HISTORY}archive") is not None
+
+
+def test_a_lone_archive_links_its_feed_and_is_marked_once_a_second_comes(
+        config: Config) -> None:
+    # RFC 5005 gives an archive that is both the oldest and the newest neither prev-archive
+    # nor next-archive; the W3C Feed Validator warns ArchiveIncomplete on fh:archive without
+    # one of them, so a lone archive goes unmarked until it has a neighbour.
+    config = _edit_site(config, feed_size=3)
+    assert build(config).ok
+    out, base = config.output_dir, "http://127.0.0.1:8000/feeds"
+    # 5 press releases in pages of 3: the subscription document and exactly one archive.
+    assert sorted(p.name for p in (out / "archive" / "press-releases").glob("*.atom")) == \
+        ["1.atom"]
+    for ext in ("atom", "rss"):
+        feed, lone = out / f"press-releases.{ext}", out / "archive" / "press-releases" / f"1.{ext}"
+        assert _head_links(feed)["prev-archive"] == f"{base}/archive/press-releases/1.{ext}"
+        assert not _marked_archive(feed)
+        links = _head_links(lone)
+        assert links["self"] == f"{base}/archive/press-releases/1.{ext}"
+        assert links["current"] == f"{base}/press-releases.{ext}"
+        assert "prev-archive" not in links and "next-archive" not in links
+        assert not _marked_archive(lone)
+    # Archives with neighbours keep the marker: `all` (14 items) has four.
+    marked = [p for p in (out / "archive" / "all").glob("*.*") if p.suffix in (".atom", ".rss")]
+    assert len(marked) == 8
+    assert all(_marked_archive(path) for path in marked)
+    # A sixth press release makes a second archive: the first gains its next-archive link and
+    # the marker in the same publish, and the second links back to it.
+    _add_press_release(config)
+    assert build(load_config(config.path)).ok
+    for ext in ("atom", "rss"):
+        first = out / "archive" / "press-releases" / f"1.{ext}"
+        second = out / "archive" / "press-releases" / f"2.{ext}"
+        assert _head_links(first)["next-archive"] == f"{base}/archive/press-releases/2.{ext}"
+        assert _head_links(second)["prev-archive"] == f"{base}/archive/press-releases/1.{ext}"
+        assert "next-archive" not in _head_links(second)
+        assert _marked_archive(first) and _marked_archive(second)
+        assert _head_links(out / f"press-releases.{ext}")["prev-archive"] == \
+            f"{base}/archive/press-releases/2.{ext}"
 
 
 # -- files on disk -------------------------------------------------------------------------------

@@ -208,11 +208,23 @@ def _generator(doc: FeedDoc) -> tuple[Any, _FeedExtension]:
     fg = FeedGenerator()
     fg.register_extension(_EXTENSION, _FeedExtension, _EntryExtension)
     ext: _FeedExtension = getattr(fg, _EXTENSION)
-    ext.archive = bool(doc.archive)
+    ext.archive = _marked_archive(doc)
     fg.id(clean(doc.feed_id))
     fg.title(_text(doc.title, doc.slug))
     fg.language(clean(doc.site.language))
     return fg, ext
+
+
+def _marked_archive(doc: FeedDoc) -> bool:
+    """Whether ``doc`` carries RFC 5005's ``fh:archive`` marker: every archive document but a
+    lone one. An archive that is both the oldest and the newest has neither paging link (RFC
+    5005: prev-archive only when an older archive exists, next-archive only when a newer one
+    does), and the W3C Feed Validator warns ArchiveIncomplete on any ``fh:archive`` without
+    one of them; its other remedy, ``fh:complete``, would claim the document holds the whole
+    feed. The marker is a SHOULD: the lone archive keeps its ``current`` link, and readers
+    reach it by the subscription document's prev-archive link. It gets the marker with its
+    next-archive link when a second archive comes (its fingerprint changes then)."""
+    return bool(doc.archive) and bool(doc.prev_archive or doc.next_archive)
 
 
 def _paging_links(doc: FeedDoc, ext: str, mime: str) -> list[tuple[str, str, str]]:
