@@ -238,6 +238,34 @@ def test_keyword_rules_and_unmatched_labels(tmp_path: Path) -> None:
         assert store.source_state("wire-a").unmatched_labels == ("Transport",)
 
 
+def test_a_keyword_with_an_underscore_matches_the_words_it_joins(tmp_path: Path) -> None:
+    # Item text is split into words at "_" as at spaces and punctuation ("_" is a \w
+    # character), so a keyword phrase must be split the same way to ever match.
+    stories = [("Report on the future_of_work published", "report"),
+               ("The future of work, in figures", "figures"),
+               ("Press review: the future_of_work", "review"),
+               ("Work for a better future", "better"),
+               ("Futures and options at work", "futures")]
+    (tmp_path / "desk.rss").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>Desk</title>'
+        "<link>https://desk.example.org/</link><description>d</description>"
+        + "".join(f"<item><title>{title}</title><link>https://desk.example.org/{path}</link>"
+                  "<pubDate>Tue, 10 Nov 2026 09:00:00 GMT</pubDate></item>"
+                  for title, path in stories)
+        + "</channel></rss>", encoding="utf-8")
+    config = project(tmp_path, feed_source("desk", "desk.rss"), categories=(
+        "  - slug: work\n    keywords: [future_of_work]\n    exclude: [press_review]\n"))
+    run(config)
+    categories = {i.title: i.categories for i in stored(config)}
+    assert categories == {
+        "Report on the future_of_work published": ("work",),
+        "The future of work, in figures": ("work",),
+        "Press review: the future_of_work": ("news",),  # excluded: the source's default
+        "Work for a better future": ("news",),
+        "Futures and options at work": ("news",),
+    }
+
+
 # -- retention ---------------------------------------------------------------------------------
 
 

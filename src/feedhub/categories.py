@@ -24,6 +24,13 @@ WORD = re.compile(r"\w+")
 """A word of a :func:`label_key` (phrases and title keys are these words joined by spaces)."""
 
 
+def key_words(text: str) -> list[str]:
+    """``text``'s :func:`label_key` cut into :data:`WORD` words, with "_" (a ``\\w``
+    character) splitting words as a space does. Item text, keyword phrases and title keys
+    are all cut this way: a phrase cut otherwise could never match the text it names."""
+    return WORD.findall(label_key(text).replace("_", " "))
+
+
 @functools.lru_cache(maxsize=4096)
 def label_key(label: str) -> str:
     """Case-, accent- and whitespace-insensitive form of a label."""
@@ -44,7 +51,7 @@ class CategoryMap:
 
     by_label: dict[str, str] = field(default_factory=dict)
     keywords: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = ()
-    """(slug, include phrases, exclude phrases), each phrase its :data:`WORD` words."""
+    """(slug, include phrases, exclude phrases), each phrase its :func:`key_words`."""
 
     @classmethod
     def from_categories(cls, categories: Iterable[Category]) -> CategoryMap:
@@ -73,7 +80,7 @@ class CategoryMap:
             elif slug not in found:
                 found.append(slug)
         if self.keywords and text:
-            words = " ".join(WORD.findall(label_key(text).replace("_", " ")))
+            words = " ".join(key_words(text))
             for slug, include, exclude in self.keywords:
                 if (slug not in found and any(_contains(words, p) for p in include)
                         and not any(_contains(words, p) for p in exclude)):
@@ -84,4 +91,4 @@ class CategoryMap:
 
 
 def _phrases(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(p for v in values if (p := " ".join(WORD.findall(label_key(v)))))
+    return tuple(p for v in values if (p := " ".join(key_words(v))))

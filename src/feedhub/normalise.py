@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 
 import nh3
 
-from .categories import WORD, CategoryMap, label_key
+from .categories import CategoryMap, key_words
 from .model import Enclosure, Item, NormaliseReport, RawEntry, Source
 
 ID_NAMESPACE = "6f1d5a4e-8f0e-4a55-9a38-3c1c1e1b7f00"
@@ -289,7 +289,7 @@ def _absolutise(cleaned: str, base: str) -> str:
 def title_key(title: str) -> str:
     """A title reduced to its words (case, accents, punctuation gone); "" when too short to
     identify a story."""
-    words = WORD.findall(label_key(title).replace("_", " "))
+    words = key_words(title)
     return " ".join(words) if len(words) >= MIN_TITLE_KEY_WORDS else ""
 
 
