@@ -20,7 +20,7 @@ from feedhub.fetch import Validators, fetch
 from feedhub.model import FetchResult, FetchSettings, Source, SourceKind
 from feedhub.pipeline import build
 from feedhub.schedule import due_at, fetch_all, is_due
-from feedhub.store import SourceState, open_store
+from feedhub.store import SourceState, interval_after, open_store
 
 from .support.httpd import LocalServer, Reply, Request
 from .support.sources import rss
@@ -57,6 +57,47 @@ def test_due_is_refresh_after_the_last_attempt() -> None:
     assert due_at(seen, timedelta(minutes=15)) == NOW + timedelta(minutes=15)
     assert not is_due(seen, timedelta(minutes=15), NOW + timedelta(minutes=14))
     assert is_due(seen, timedelta(minutes=15), NOW + timedelta(minutes=15))
+
+
+def test_failures_in_a_row_double_the_wait_up_to_a_day() -> None:
+    quarter = timedelta(minutes=15)
+    # A success (0) or a first failure keeps the interval; then 2x, 4x, 8x...
+    assert [interval_after(quarter, n) for n in range(5)] == [
+        quarter, quarter, 2 * quarter, 4 * quarter, 8 * quarter]
+    assert [interval_after(quarter, n) for n in (7, 8, 10**6)] == [
+        timedelta(hours=16), timedelta(hours=24), timedelta(hours=24)]
+    # An interval of a day or more is never stretched (nor overflows).
+    assert interval_after(timedelta(days=3), 10**6) == timedelta(days=3)
+    failing = SourceState(id="a", last_attempt=NOW, failures=3)
+    assert due_at(failing, quarter) == NOW + 4 * quarter
+    assert not is_due(failing, quarter, NOW + 3 * quarter)
+
+
+def test_a_failing_source_is_asked_less_often_until_it_answers(httpd: LocalServer,
+                                                               tmp_path: Path) -> None:
+    """Over real HTTP: a source answering 404 is fetched 10, then 20, then 40 minutes after
+    its last attempt, while a healthy one keeps its 10 minutes; once it answers, its interval
+    is 10 minutes again."""
+    httpd.route("/often.rss", rss("often", 2))
+    httpd.route("/gone.rss", lambda request: Reply(404, b"gone"))
+    config = load_config(write(tmp_path, [feed_source(httpd, "often"),
+                                          feed_source(httpd, "gone")], "refresh: 10m"))
+    minute = timedelta(minutes=1)
+    for at in (0, 10, 20, 30, 40, 50, 60, 70):  # a build every 10 minutes, as cron would run
+        report = build(config, now=NOW + at * minute, due_only=True)
+        if at == 20:
+            assert [r.next_due for r in report.sources] == [None, NOW + 30 * minute]
+            assert "gone" not in {r.source_id for r in report.failed}
+    # often: every build; gone: at 0, 10 (2nd failure: 20 min), 30 (3rd: 40 min), 70.
+    assert (hits(httpd, "often"), hits(httpd, "gone")) == (8, 4)
+    with open_store(config.store, config.root) as store:
+        assert store.source_state("gone").failures == 4
+        # --force still fetches it at once.
+        httpd.route("/gone.rss", rss("gone", 1))
+    forced = build(config, now=NOW + 71 * minute)
+    assert forced.ok and hits(httpd, "gone") == 5
+    back = build(config, now=NOW + 81 * minute, due_only=True)
+    assert hits(httpd, "gone") == 6 and back.ok
 
 
 def test_sources_not_due_are_skipped_until_their_refresh(httpd: LocalServer,

@@ -59,6 +59,29 @@ def test_finishing_a_refresh_releases_the_lease_and_sets_the_next_due_time(
         assert store.next_due(["a"]) == NOW + timedelta(seconds=1200)
 
 
+def test_a_worker_waits_longer_after_each_failure_in_a_row(store_url: str,
+                                                         tmp_path: Path) -> None:
+    """The worker's schedule backs off as `feedhub build`'s does (store.interval_after): the
+    interval after a first failure, then twice as long for each further one; a success
+    brings the source back to its interval."""
+    with open_store(store_url, tmp_path) as store:
+        store.schedule_sources({"a": 600})
+        at, waits = NOW, []
+        for _ in range(4):
+            store.record_failure("a", at, "HTTP 404")
+            due = store.next_due(["a"])
+            assert due is not None
+            waits.append(int((due - at).total_seconds()))
+            at = due
+        assert waits == [600, 1200, 2400, 4800]
+        assert store.source_state("a").failures == 4
+        with store.transaction() as db:
+            store.record_success(db, "a", at, etag="", last_modified="", body_hash="")
+        assert store.next_due(["a"]) == at + timedelta(seconds=600)
+        store.record_failure("a", at, "HTTP 404")  # a first failure again: no back-off
+        assert store.next_due(["a"]) == at + timedelta(seconds=600)
+
+
 def test_changed_items_are_published_once(store_url: str, tmp_path: Path) -> None:
     with open_store(store_url, tmp_path) as store:
         with store.publishing() as due:

@@ -2,7 +2,8 @@
 
 Contract:
 - :func:`due_at` / :func:`is_due` are pure: a source is due ``refresh`` after its last attempt
-  (success or failure), and at once when it was never fetched.
+  (success or failure; longer after failures in a row, see ``store.interval_after``), and at
+  once when it was never fetched.
 - :func:`fetch_all` fetches on the caller's thread while fetches are quick, and in worker
   threads (fetching waits on the network) once fetches keep the caller waiting (or from the
   start, with ``thread_at_once``), with at most ``concurrency`` at once and at most
@@ -27,12 +28,14 @@ from urllib.parse import urlsplit
 
 from .errors import SourceError
 from .model import Config, FetchResult, FetchSettings, Source
-from .store import SourceState, Store
+from .store import SourceState, Store, interval_after
 
 
 def due_at(state: SourceState, refresh: timedelta) -> datetime | None:
     """When the source is next due; None when it is due now because it was never fetched."""
-    return state.last_attempt + refresh if state.last_attempt is not None else None
+    if state.last_attempt is None:
+        return None
+    return state.last_attempt + interval_after(refresh, state.failures)
 
 
 def is_due(state: SourceState, refresh: timedelta, now: datetime) -> bool:

@@ -38,6 +38,21 @@ GROUP_SECONDS = 1.0
 DEFAULT_INTERVAL = 900
 """Seconds between two refreshes of a source the worker was not told about."""
 
+BACKOFF_CAP = timedelta(hours=24)
+"""The longest wait after failures (unless the source's own interval is longer)."""
+
+
+def interval_after(refresh: timedelta, failures: int) -> timedelta:
+    """How long after its last attempt a source is due, after ``failures`` consecutive
+    failures: its interval after a success or a first failure (most are passing: a timeout, a
+    restart), then twice as long for every further failure in a row (2x, 4x, 8x...), up to
+    :data:`BACKOFF_CAP` or the interval itself if that is longer. A host that is gone is then
+    asked about once a day instead of every 15 minutes, and the next success brings the
+    source back to its interval. `feedhub build --force` fetches it regardless."""
+    if failures <= 1 or refresh >= BACKOFF_CAP:
+        return refresh
+    return min(refresh * (1 << min(failures - 1, 20)), BACKOFF_CAP)
+
 ITEM_COLUMNS = ("id, title, link, summary, content, published, updated, first_seen, last_seen, "
                 "image, author, labels, enclosures, content_hash")
 SOURCE_COLUMNS = ("id, etag, last_modified, body_hash, last_attempt, last_success, last_error, "
@@ -458,7 +473,8 @@ class Store:
                 "last_attempt=excluded.last_attempt, last_error=excluded.last_error, "
                 "last_error_at=excluded.last_error_at, failures=sources.failures + 1, "
                 f"{_FINISH_REFRESH}",
-                (source_id, stamp, error, stamp, self._next_due(db, source_id, now)),
+                (source_id, stamp, error, stamp,
+                 self._next_due(db, source_id, now, failed=True)),
             )
 
     # -- shared refresh work (feedhub worker) --------------------------------------------------
@@ -528,12 +544,17 @@ class Store:
                               (source_id,)).fetchone()
         return int(row[0]) if row else 0
 
-    def _next_due(self, db: Connection, source_id: str, now: datetime) -> str:
+    def _next_due(self, db: Connection, source_id: str, now: datetime,
+                  failed: bool = False) -> str:
         """When a source refreshed at ``now`` is due again: after its interval (set by
-        :meth:`schedule_sources`; the default for a source never scheduled)."""
-        row = db.execute("SELECT interval_seconds FROM sources WHERE id = ?",
+        :meth:`schedule_sources`; the default for a source never scheduled), backed off
+        (:func:`interval_after`) when this refresh ``failed`` after others did."""
+        row = db.execute("SELECT interval_seconds, failures FROM sources WHERE id = ?",
                          (source_id,)).fetchone()
-        return format_date(now + timedelta(seconds=int(row[0]) if row else DEFAULT_INTERVAL))
+        interval = timedelta(seconds=int(row[0]) if row else DEFAULT_INTERVAL)
+        if failed:
+            interval = interval_after(interval, (int(row[1]) if row else 0) + 1)
+        return format_date(now + interval)
 
     # -- published files ---------------------------------------------------------------------
 
