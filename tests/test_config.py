@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from feedhub.cli import main
-from feedhub.config import load_config, parse_config
+from feedhub.config import load_config, parse_config, parse_duration
 from feedhub.errors import ConfigError
 
 VALID_HEAD = """\
@@ -136,3 +136,26 @@ def test_libyaml_reads_every_config_as_the_python_loader_does(
     fast = parse_config(text, path)
     monkeypatch.setattr(feedhub.config, "_FAST_LOADER", None)
     assert parse_config(text, path) == fast
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("90", 90), (" 90 ", 90), ("90s", 90), ("15m", 900), ("2h", 7200), ("1d", 86400),
+    ("1h30m", 5400), ("1h 30m", 5400), ("1d12h", 129600), ("2h0m15s", 7215), ("0", 0),
+    ("", None), ("h", None), ("soon", None), ("1.5h", None), ("-5m", None),
+    ("1h30", None),  # a number after a unit needs its own unit
+    ("30m1h", None), ("1h1h", None), ("15 minutes", None), ("1w", None),
+])
+def test_durations(text: str, seconds: int | None) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_compound_durations_in_a_config_and_the_error_for_a_bare_number(tmp_path: Path) -> None:
+    base = (Path(__file__).resolve().parent.parent / "sources.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "sources.yaml"
+    config = parse_config(base + "\nserve:\n  refresh: 1h30m\n", path)
+    assert config.serve.refresh == 5400
+    with pytest.raises(ConfigError) as info:
+        parse_config(base + "\nserve:\n  refresh: 1h30\n", path)
+    line = len(base.splitlines()) + 3
+    assert f"{path}:{line}: serve.refresh: must be a duration such as 90, 30s, 15m, 2h, 1h30m " \
+           "or 1d, got '1h30'" in str(info.value)

@@ -549,7 +549,7 @@ def serve_command(config_path: Path, host: str, port: int, refresh: str | None) 
     settings: dict[str, str] = {"FEEDHUB_CONFIG": str(config_path)}
     if refresh is not None:
         if parse_duration(refresh) is None:
-            raise click.BadParameter(f"{refresh!r} is not a duration; use 900, 15m or 1h",
+            raise click.BadParameter(f"{refresh!r} is not a duration; use 900, 15m or 1h30m",
                                      param_hint="--refresh")
         settings["FEEDHUB_REFRESH"] = refresh
     app = create_app(settings)

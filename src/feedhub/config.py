@@ -78,8 +78,13 @@ CATEGORY_KEYS = schema_keys("category")
 SOURCE_KEYS = schema_keys("source")
 SELECTOR_KEYS = schema_keys("selectors")
 SERVE_KEYS = schema_keys("serve")
-DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
-DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+DURATION_RE = re.compile(r"\s*(?:(\d+)|(?=\d)(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*"
+                         r"(?:(\d+)\s*m)?\s*(?:(\d+)\s*s)?)\s*")
+"""Seconds alone, or numbers with units from the largest down, each once: 90, 90s, 15m,
+1h30m, 1d 12h. The shipped JSON Schema's duration pattern says the same."""
+DURATION_UNITS = (1, 86400, 3600, 60, 1)
+"""Seconds per unit of each group of DURATION_RE: bare, d, h, m, s."""
+DURATION_EXAMPLES = "90, 30s, 15m, 2h, 1h30m or 1d"
 FETCH_KEYS = schema_keys("fetch")
 KIND_NAMES = ", ".join(k.value for k in SourceKind)
 
@@ -194,7 +199,7 @@ class _Walker:
 
     def duration(self, fields: Fields, name: str, key: str, minimum: int = 0
                  ) -> timedelta | None:
-        """A duration (900, 15m, 2h, 1d); None when absent or invalid."""
+        """A duration (see :func:`parse_duration`); None when absent or invalid."""
         node = fields.get(name)
         if node is None:
             return None
@@ -204,8 +209,8 @@ class _Walker:
         seconds = parse_duration(str(text)) if text is not None else None
         if seconds is None or seconds < minimum:
             least = f" of at least {minimum}s" if minimum else ""
-            self.problem(node, path, f"must be a duration{least} such as 90, 30s, 15m, 2h or "
-                                     f"1d, got {text!r}")
+            self.problem(node, path, f"must be a duration{least} such as "
+                                     f"{DURATION_EXAMPLES}, got {text!r}")
             return None
         return timedelta(seconds=seconds)
 
@@ -501,11 +506,13 @@ def _parse_site(walker: _Walker, top: Fields) -> Site | None:
 
 
 def parse_duration(text: str) -> int | None:
-    """``90``, ``90s``, ``15m``, ``2h`` or ``1d`` -> seconds; None when it is not one of those."""
-    match = DURATION_RE.match(text)
+    """``90``, ``90s``, ``15m``, ``2h``, ``1h30m``, ``1d 12h`` -> seconds; None when it is not
+    a duration (no number, units out of order or twice, a number left without a unit after
+    one with a unit: ``1h30`` could mean 30 seconds or 30 minutes)."""
+    match = DURATION_RE.fullmatch(text)
     if match is None:
         return None
-    return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+    return sum(int(n) * unit for n, unit in zip(match.groups(), DURATION_UNITS, strict=True) if n)
 
 
 def _parse_serve(walker: _Walker, top: Fields) -> ServeSettings:
@@ -523,7 +530,7 @@ def _parse_serve(walker: _Walker, top: Fields) -> ServeSettings:
             value = parse_duration(str(text)) if text is not None else None
             if value is None:
                 walker.problem(vnode, f"serve.{name}",
-                               f"must be a duration such as 900, 15m, 2h or 1d, got {text!r}")
+                               f"must be a duration such as {DURATION_EXAMPLES}, got {text!r}")
             else:
                 seconds[name] = value
     origins: tuple[str, ...] = ("*",)

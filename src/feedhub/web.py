@@ -508,7 +508,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if "FEEDHUB_REFRESH" in app.config:
         given = parse_duration(str(app.config["FEEDHUB_REFRESH"]))
         if given is None:
-            raise ValueError(f"refresh must be a duration such as 900, 15m or 1h, "
+            raise ValueError(f"refresh must be a duration such as 900, 15m or 1h30m, "
                              f"got {app.config['FEEDHUB_REFRESH']!r}")
         refresh = given
     if refresh:
