@@ -80,6 +80,7 @@ def raw_entries(draw: st.DrawFn) -> RawEntry:
         enclosures=tuple(draw(st.lists(st.builds(
             Enclosure, url=urlish, type=field_text, length=st.integers(-5, 10**9)),
             max_size=2))),
+        comments=draw(urlish),
     )
 
 
@@ -93,7 +94,7 @@ def as_raw(item: Item, guid: str) -> RawEntry:
                     summary=item.summary,
                     content=item.content, published=item.published, updated=item.updated,
                     labels=item.labels, image=item.image, author=item.author,
-                    enclosures=item.enclosures)
+                    enclosures=item.enclosures, comments=item.comments)
 
 
 @FAST
@@ -135,6 +136,7 @@ def test_merge_does_not_depend_on_the_order_of_sources(items: list[Item]) -> Non
     assert set(merged.sources) == {s for i in items for s in i.sources}
     assert set(merged.categories) == {c for i in items for c in i.categories}
     assert len(merged.summary) == max(len(i.summary) for i in items)
+    assert bool(merged.comments) == any(i.comments for i in items)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

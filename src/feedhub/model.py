@@ -315,6 +315,9 @@ class Item:
     image: str = ""
     author: str = ""
     enclosures: tuple[Enclosure, ...] = ()
+    comments: str = ""
+    """Absolute http(s) URL of the story's comments page ("" = none): RSS <comments>, Atom
+    <link rel="replies"> (RFC 4685)."""
     first_seen: datetime | None = None
     """When feedhub first saw the story (UTC)."""
     keys: tuple[str, ...] = ()

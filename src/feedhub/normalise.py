@@ -456,6 +456,7 @@ def normalise_entry(
             Enclosure(url=u, type=plain_text(e.type, 100), length=max(e.length, 0))
             for e in entry.enclosures if (u := safe_url(e.url, base))
         )),
+        comments=safe_url(entry.comments, base),
         keys=(*keys, "title:" + tkey) if tkey else keys,
     )
 
@@ -489,6 +490,7 @@ def merge(a: Item, b: Item) -> Item:
         image=first.image or second.image,
         author=first.author or second.author,
         enclosures=first.enclosures or second.enclosures,
+        comments=first.comments or second.comments,
         first_seen=min(seen) if seen else None,
         keys=tuple(sorted(set(a.keys) | set(b.keys))),
     )
