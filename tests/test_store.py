@@ -78,7 +78,8 @@ def test_concurrent_first_opens_migrate_once(store_url: str, tmp_path: Path) -> 
 
 def test_items_round_trip_exactly(store: Store) -> None:
     original = item(1, categories=("news", "press-releases"), sources=("src-b", "src-a"),
-                    content="<p>Full – text</p>", author="Ana", image="https://e.org/i.png")
+                    content="<p>Full – text</p>", author="Ana", image="https://e.org/i.png",
+                    comments="https://e.org/1#comments")
     with store.transaction() as db:
         store.save_items(db, [original], NOW)
     got = store.get_items([original.id])[original.id]
@@ -110,9 +111,12 @@ def test_archive_rows_are_items_for_reversed_and_change_with_what_feeds_show(
     with store.transaction() as db:
         store.save_items(db, [item(2, categories=("features",), sources=("src-b",))], NOW)
         store.save_items(db, [item(5, categories=("news",), labels=("Statement",))], NOW)
+        # A comments link is not in content_hash, yet the archive it is in changes with it.
+        store.save_items(db, [item(6, categories=("features",), published=NOW - timedelta(hours=4),
+                                   comments="https://example.org/6/comments")], NOW)
     after = dict(store.archive_rows("all"))
     changed = {item_id for item_id in before if before[item_id] != after[item_id]}
-    assert changed == {item(2).id, item(5).id}
+    assert changed == {item(2).id, item(5).id, item(6).id}
 
 
 def test_saving_again_updates_in_place_and_replaces_categories(store: Store) -> None:
@@ -197,6 +201,32 @@ def test_sqlite_store_from_before_schema_table_is_adopted(tmp_path: Path) -> Non
     db.close()
     with open_store(f"sqlite:///{path}", tmp_path) as store:
         assert store.schema_version() == len(MIGRATIONS)
+
+
+def test_a_store_from_before_comments_links_opens_and_reads_them_empty(
+        store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import feedhub.store
+
+    # A store as feedhub wrote it before migration 4: three migrations, one item row.
+    monkeypatch.setattr(feedhub.store, "MIGRATIONS", MIGRATIONS[:3])
+    old = item(1)
+    with open_store(store_url, tmp_path) as store, store.transaction() as db:
+        assert store.schema_version() == 3
+        db.execute("INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+            old.id, old.title, old.link, old.summary, old.content, format_date(old.published),
+            format_date(old.updated), format_date(NOW), format_date(NOW), "", "",
+            '["Press release"]', '[["https://example.org/a.mp3", "audio/mpeg", 1234]]', "x"))
+        db.execute("INSERT INTO item_categories VALUES (?, ?)", (old.id, "news"))
+        db.execute("INSERT INTO item_sources VALUES (?, ?)", (old.id, "src-a"))
+    monkeypatch.undo()
+    with open_store(store_url, tmp_path) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        assert store.get_items([old.id])[old.id] == old
+        assert [i.comments for i in store.items_for("news", 10)] == [""]
+        with store.transaction() as db:
+            store.save_items(db, [item(2, comments="https://example.org/2/comments")], NOW)
+        assert store.get_items([item(2).id])[item(2).id].comments == \
+            "https://example.org/2/comments"
 
 
 def test_unknown_url_says_what_works(tmp_path: Path) -> None:

@@ -412,7 +412,9 @@ def finish_source(
             if old is None:
                 result.new += 1
             elif (remembered.changed or merged.sources != old.sources
-                  or not set(merged.keys) <= set(old.keys)):
+                  or not set(merged.keys) <= set(old.keys) or merged.comments != old.comments):
+                # A new comments link alone is stored, but is no change of the story: it is not
+                # in content_hash, so its ``updated`` date stays.
                 result.updated += 1
             else:
                 seen.append(old.id)
@@ -610,7 +612,8 @@ class Remembered:
     content_hash: str
     """:func:`~feedhub.store.content_hash` of ``item``, computed once and stored with it."""
     changed: bool
-    """What a reader sees differs from the stored self (always True for a new story)."""
+    """What a reader sees differs from the stored self (always True for a new story). A
+    different comments link alone is no change (see :func:`~feedhub.store.content_hash`)."""
 
 
 def remember(old: Item | None, new: Item, now: datetime, new_hash: str = "") -> Remembered:

@@ -54,7 +54,7 @@ def interval_after(refresh: timedelta, failures: int) -> timedelta:
     return min(refresh * (1 << min(failures - 1, 20)), BACKOFF_CAP)
 
 ITEM_COLUMNS = ("id, title, link, summary, content, published, updated, first_seen, last_seen, "
-                "image, author, labels, enclosures, content_hash")
+                "image, author, labels, enclosures, content_hash, comments")
 SOURCE_COLUMNS = ("id, etag, last_modified, body_hash, last_attempt, last_success, last_error, "
                   "last_error_at, failures, item_count, unmatched_labels")
 _FINISH_REFRESH = ("next_due=excluded.next_due, lease_owner='', lease_until='', "
@@ -82,7 +82,12 @@ def parse_stored_date(text: str) -> datetime:
 
 
 def content_hash(item: Item) -> str:
-    """Hash of what a reader sees; a change means the story was updated."""
+    """Hash of what a reader sees; a change means the story was updated.
+
+    The comments link is left out: a story whose comments page moved (or that is stored with
+    one for the first time, as every item of a store from before comments were kept is) has
+    not changed, and must not show a new ``updated`` date. The pipeline stores such a change
+    all the same, and :meth:`Store.archive_rows` adds the link to what an archive depends on."""
     payload = json.dumps(
         [item.title, item.link, item.summary, item.content, item.image, item.author,
          sorted(item.categories), [(e.url, e.type, e.length) for e in item.enclosures]],
@@ -255,17 +260,18 @@ class Store:
         for every item), OLDEST first: exactly the reverse of :meth:`items_for`'s order.
 
         The second part covers every stored field a feed renders (content_hash covers title,
-        link, summary, content, image, author, categories and enclosures) and the item's
-        sources, so the publisher can tell which archive documents changed, and page through
-        a long history, without loading every item."""
+        link, summary, content, image, author, categories and enclosures; the comments link,
+        which content_hash leaves out, follows it when there is one) and the item's sources,
+        so the publisher can tell which archive documents changed, and page through a long
+        history, without loading every item."""
         if slug == ALL_SLUG:
             rows = self.db.execute(
-                "SELECT id, published, updated, labels, content_hash FROM items "
+                "SELECT id, published, updated, labels, content_hash, comments FROM items "
                 "ORDER BY published, id DESC")
             sources = self.db.execute("SELECT item_id, source_id FROM item_sources")
         else:
             rows = self.db.execute(
-                "SELECT id, published, updated, labels, content_hash FROM items "
+                "SELECT id, published, updated, labels, content_hash, comments FROM items "
                 "JOIN item_categories c ON c.item_id = items.id WHERE c.slug = ? "
                 "ORDER BY published, id DESC", (slug,))
             sources = self.db.execute(
@@ -274,9 +280,13 @@ class Store:
         by_item: dict[str, list[str]] = {}
         for item_id, source_id in sources:
             by_item.setdefault(str(item_id), []).append(str(source_id))
-        return [(str(item_id), f"{published} {updated} {content} {labels} "
+        # An item without a comments link keeps the text it had before links were stored, so
+        # an upgrade does not make every archive look changed. ``labels`` is JSON (it starts
+        # with "["), a link starts with "http": the two cannot be mistaken for each other.
+        return [(str(item_id), f"{published} {updated} {content} "
+                 f"{f'{comments} ' if comments else ''}{labels} "
                  f"{' '.join(sorted(by_item.get(str(item_id), ())))}")
-                for item_id, published, updated, labels, content in rows]
+                for item_id, published, updated, labels, content, comments in rows]
 
     def count_items(self, slug: str = ALL_SLUG) -> int:
         if slug == ALL_SLUG:
@@ -307,7 +317,7 @@ class Store:
         items = []
         for row in rows:
             (item_id, title, link, summary, content, published, updated, first_seen, _last_seen,
-             image, author, labels, enclosures, _hash) = row
+             image, author, labels, enclosures, _hash, comments) = row
             items.append(Item(
                 id=str(item_id), title=str(title), link=str(link), summary=str(summary),
                 content=str(content), published=parse_stored_date(str(published)),
@@ -316,6 +326,7 @@ class Store:
                 image=str(image), author=str(author),
                 labels=tuple(json.loads(str(labels))),
                 enclosures=tuple(Enclosure(*e) for e in json.loads(str(enclosures))),
+                comments=str(comments),
                 # Sorted here, not in SQL: text collation differs between databases.
                 categories=tuple(sorted(cats.get(str(item_id), ()))),
                 sources=tuple(sorted(srcs.get(str(item_id), ()))),
@@ -348,15 +359,15 @@ class Store:
                 format_date(item.first_seen), stamp, item.image, item.author,
                 json.dumps(list(item.labels), ensure_ascii=False),
                 json.dumps([[e.url, e.type, e.length] for e in item.enclosures]),
-                digest or content_hash(item)))
+                digest or content_hash(item), item.comments))
         db.executemany(
-            "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            f"INSERT INTO items ({ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT (id) DO UPDATE SET title=excluded.title, link=excluded.link, "
             "summary=excluded.summary, content=excluded.content, "
             "published=excluded.published, updated=excluded.updated, "
             "last_seen=excluded.last_seen, image=excluded.image, author=excluded.author, "
             "labels=excluded.labels, enclosures=excluded.enclosures, "
-            "content_hash=excluded.content_hash", rows)
+            "content_hash=excluded.content_hash, comments=excluded.comments", rows)
         db.executemany("DELETE FROM item_categories WHERE item_id = ?",
                        [(item.id,) for item in batch])
         db.executemany("INSERT INTO item_categories VALUES (?, ?)",

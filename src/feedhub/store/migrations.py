@@ -97,6 +97,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             generation INTEGER NOT NULL
         )""",
     ),
+    # 4: the link to a story's comments page (RSS <comments>, Atom rel="replies"); items
+    # stored before have none.
+    (
+        "ALTER TABLE items ADD COLUMN comments TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 
