@@ -5,8 +5,8 @@ category's text, how many enclosures, where a source goes), fills it from the Fe
 serialises with feedgen's public ``rss_str`` / ``atom_str``. What feedgen does not write comes
 from feedgen's own extension mechanism (``register_extension``): :class:`_FeedExtension` /
 :class:`_EntryExtension` here write the RFC 5005 ``fh:archive`` marker, the hub and paging
-atom:links of an RSS channel, dc:creator, media:thumbnail, Atom enclosure links and a full
-atom:source. (feedgen's own ``dc`` and ``media`` extensions wrote dc:creator and
+atom:links of an RSS channel, dc:creator, media:thumbnail, Atom enclosure and replies links
+and a full atom:source. (feedgen's own ``dc`` and ``media`` extensions wrote dc:creator and
 media:thumbnail the same way, but registering them on every entry and walking every Dublin
 Core field of each was about a fifth of a render; a cold build renders archives of every
 item twice in three formats.)
@@ -48,7 +48,7 @@ feedgen's traps (1.0), each handled below:
   on RSS come from :class:`_FeedExtension`.
 - An entry's Atom links lose their rel/type/length (a loop variable in ``atom_entry`` shadows
   the link dict), so the alternate link is written as a bare ``<link href>`` (alternate is
-  Atom's default) and enclosure links come from :class:`_EntryExtension`.
+  Atom's default) and enclosure and replies links come from :class:`_EntryExtension`.
 - content:encoded is a CDATA section (``type="CDATA"``), which cannot hold ``]]>``: it is
   written ``]]&gt;``, the same HTML. With no summary, feedgen puts content in <description>.
 - feedgen formats RFC 822 dates by switching the process locale to C and back around
@@ -152,13 +152,14 @@ class _FeedExtension(BaseExtension):  # type: ignore[misc]
 
 
 class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
-    """Entry level: media:thumbnail; on RSS dc:creator; on Atom enclosure links and
-    atom:source (id, title, updated, link)."""
+    """Entry level: media:thumbnail; on RSS dc:creator; on Atom enclosure links, the RFC 4685
+    replies link and atom:source (id, title, updated, link)."""
 
     def __init__(self) -> None:
         self.thumbnail = ""
         self.creator = ""
         self.enclosures: list[dict[str, str]] = []
+        self.replies = ""
         self.source: tuple[SourceRef, str] | None = None
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
@@ -174,6 +175,10 @@ class _EntryExtension(BaseEntryExtension):  # type: ignore[misc]
         # Un-namespaced like feedgen's own elements: they serialise into Atom's default namespace.
         for attrs in self.enclosures:
             etree.SubElement(entry, "link", attrs)
+        if self.replies:
+            # RFC 4685 reads a replies link without a type as application/atom+xml (a feed
+            # of the replies): a comments page says it is HTML.
+            etree.SubElement(entry, "link", rel="replies", type="text/html", href=self.replies)
         if self.source is not None:
             ref, updated = self.source
             source = etree.SubElement(entry, "source")
@@ -410,6 +415,9 @@ def _rss_item(entry: Any, doc: FeedDoc, item: Item) -> None:
     categories += [{"term": label} for label in _labels(item)]
     if categories:
         entry.category(categories)
+    comments = safe_url(item.comments)
+    if comments:
+        entry.comments(comments)
     entry.guid(f"urn:uuid:{clean(item.id)}", permalink=False)
     entry.pubDate(_utc(item.published))
     for enclosure in item.enclosures[:1]:  # RSS allows one enclosure per item
@@ -471,6 +479,7 @@ def _atom_entry(entry: Any, doc: FeedDoc, item: Item, updated: datetime) -> None
             if enclosure.length > 0:
                 attrs["length"] = str(enclosure.length)
             ext.enclosures.append(attrs)
+    ext.replies = safe_url(item.comments)
     categories = [{"term": clean(slug), "scheme": clean(f"{doc.base}/c/"),
                    "label": clean(doc.category_title(slug))} for slug in item.categories]
     categories += [{"term": label} for label in _labels(item)]
