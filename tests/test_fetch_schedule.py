@@ -79,14 +79,17 @@ def test_a_failing_source_is_asked_less_often_until_it_answers(httpd: LocalServe
     its last attempt, while a healthy one keeps its 10 minutes; once it answers, its interval
     is 10 minutes again."""
     httpd.route("/often.rss", rss("often", 2))
-    httpd.route("/gone.rss", lambda request: Reply(404, b"gone"))
+    httpd.route("/gone.rss", b"gone", status=404)
     config = load_config(write(tmp_path, [feed_source(httpd, "often"),
                                           feed_source(httpd, "gone")], "refresh: 10m"))
     minute = timedelta(minutes=1)
     for at in (0, 10, 20, 30, 40, 50, 60, 70):  # a build every 10 minutes, as cron would run
         report = build(config, now=NOW + at * minute, due_only=True)
+        if at == 0:
+            assert "HTTP 404" in report.sources[1].error
         if at == 20:
             assert [r.next_due for r in report.sources] == [None, NOW + 30 * minute]
+            assert report.sources[1].failures == 2
             assert "gone" not in {r.source_id for r in report.failed}
     # often: every build; gone: at 0, 10 (2nd failure: 20 min), 30 (3rd: 40 min), 70.
     assert (hits(httpd, "often"), hits(httpd, "gone")) == (8, 4)
@@ -130,6 +133,23 @@ def test_cli_build_skips_sources_not_due_and_force_fetches_them(httpd: LocalServ
     forced = runner.invoke(main, ["build", "--force", "-c", str(path)])
     assert forced.exit_code == 0 and "not due" not in forced.stdout
     assert hits(httpd, "a") == 2
+
+
+def test_cli_build_says_why_a_failing_source_is_put_off(httpd: LocalServer,
+                                                        tmp_path: Path) -> None:
+    httpd.route("/gone.rss", b"gone", status=404)
+    path = write(tmp_path, [feed_source(httpd, "gone")])
+    runner = CliRunner()
+    for _ in range(2):  # two failures in a row
+        failed = runner.invoke(main, ["build", "--force", "-c", str(path)])
+        assert failed.exit_code != 0 and "HTTP 404" in failed.stdout
+    put_off = runner.invoke(main, ["build", "-c", str(path)])
+    assert put_off.exit_code == 0, put_off.output
+    assert "after 2 failures in a row (--force fetches it)" in put_off.stdout
+    logged = runner.invoke(main, ["--log-format", "json", "-q", "build", "-c", str(path)])
+    line = json.loads(logged.stderr.splitlines()[0])
+    assert (line["source"], line["outcome"], line["failures"]) == ("gone", "not-due", 2)
+    assert hits(httpd, "gone") == 2
 
 
 def test_progress_lines_when_not_on_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -29,6 +29,7 @@ class _SourceOutcome(Protocol):
     seconds: float
     unchanged_body: bool
     next_due: datetime | None
+    failures: int
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -110,5 +111,7 @@ def log_source(outcome: _SourceOutcome) -> None:
         fields["error"] = outcome.error
     if outcome.next_due is not None:
         fields["next_due"] = outcome.next_due.isoformat()
+        if outcome.failures:
+            fields["failures"] = outcome.failures
     _BUILD_LOGGER.log(level, "source %s: %s", outcome.source_id, outcome.error or status,
                       extra={"fields": fields})

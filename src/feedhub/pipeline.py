@@ -63,6 +63,9 @@ class SourceReport:
     """Dates too far ahead, clamped to the time feedhub first saw the item."""
     next_due: datetime | None = None
     """Set when the source was skipped because it is not due until then."""
+    failures: int = 0
+    """With ``next_due``: the source's failures in a row, which put it off for longer
+    (store.interval_after)."""
     over_cap: int = 0
     """Entries past ``fetch.max_items``, ignored."""
     too_old: int = 0
@@ -172,7 +175,8 @@ def build(
             if due_only and not is_due(state, config.refresh_of(source), now):
                 report.sources.append(SourceReport(source.id, found=state.item_count,
                                                    next_due=due_at(state,
-                                                                   config.refresh_of(source))))
+                                                                   config.refresh_of(source)),
+                                                   failures=state.failures))
                 continue
             due.append(source)
             # Read here: the store is used from this thread only. Nothing writes a source's
