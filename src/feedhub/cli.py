@@ -543,14 +543,14 @@ def serve_command(config_path: Path, host: str, port: int, refresh: str | None) 
     Example:
       feedhub serve --port 8000 --refresh 15m
     """
-    from .config import parse_duration
+    from .config import DURATION_EXAMPLES, parse_duration
     from .web import create_app
 
     load(config_path)
     settings: dict[str, str] = {"FEEDHUB_CONFIG": str(config_path)}
     if refresh is not None:
         if parse_duration(refresh) is None:
-            raise click.BadParameter(f"{refresh!r} is not a duration; use 900, 15m or 1h30m",
+            raise click.BadParameter(f"{refresh!r} is not a duration; use {DURATION_EXAMPLES}",
                                      param_hint="--refresh")
         settings["FEEDHUB_REFRESH"] = refresh
     app = create_app(settings)

@@ -524,15 +524,9 @@ def _parse_serve(walker: _Walker, top: Fields) -> ServeSettings:
         return ServeSettings()
     seconds: dict[str, int] = {}
     for name in ("refresh", "max_age", "stale_after"):
-        if name in fields:
-            vnode = fields[name]
-            text = vnode.value if isinstance(vnode, yaml.ScalarNode) else None
-            value = parse_duration(str(text)) if text is not None else None
-            if value is None:
-                walker.problem(vnode, f"serve.{name}",
-                               f"must be a duration such as {DURATION_EXAMPLES}, got {text!r}")
-            else:
-                seconds[name] = value
+        value = walker.duration(fields, name, "serve")
+        if value is not None:
+            seconds[name] = int(value.total_seconds())
     origins: tuple[str, ...] = ("*",)
     if "cors_origins" in fields:
         found = []

@@ -10,7 +10,7 @@ That is for a shared store (PostgreSQL). A SQLite store is one machine's file, a
 nodes read the output folder: the store records each published file's name and mtime (what
 ``pipeline.published_with`` checks), not its bytes. Copying every file's bytes was a second
 copy of the whole output for nothing (54 MB at 250 bench/build.py sources, 710 MB at 4,000,
-~3% of a cold 250-source build). A build into an empty output folder renders it again.
+~2% of a cold 250-source build). A build into an empty output folder renders it again.
 
 Must not: decide what a feed contains (publish does) or when to publish (worker and pipeline).
 """

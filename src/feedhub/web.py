@@ -40,7 +40,7 @@ from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable
 from werkzeug.wrappers import Response
 
-from .config import load_config, parse_duration
+from .config import DURATION_EXAMPLES, load_config, parse_duration
 from .errors import FeedhubError
 from .model import Config, Item, ServeSettings
 from .publish import FORMATS, gz_path
@@ -508,7 +508,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if "FEEDHUB_REFRESH" in app.config:
         given = parse_duration(str(app.config["FEEDHUB_REFRESH"]))
         if given is None:
-            raise ValueError(f"refresh must be a duration such as 900, 15m or 1h30m, "
+            raise ValueError(f"refresh must be a duration such as {DURATION_EXAMPLES}, "
                              f"got {app.config['FEEDHUB_REFRESH']!r}")
         refresh = given
     if refresh:

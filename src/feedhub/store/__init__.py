@@ -53,6 +53,7 @@ def interval_after(refresh: timedelta, failures: int) -> timedelta:
         return refresh
     return min(refresh * (1 << min(failures - 1, 20)), BACKOFF_CAP)
 
+
 ITEM_COLUMNS = ("id, title, link, summary, content, published, updated, first_seen, last_seen, "
                 "image, author, labels, enclosures, content_hash, comments")
 SOURCE_COLUMNS = ("id, etag, last_modified, body_hash, last_attempt, last_success, last_error, "
