@@ -15,7 +15,9 @@ from click.testing import CliRunner
 from feedhub import __version__
 from feedhub.cli import main
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+COMMANDS_DOC = (ROOT / "docs" / "commands.md").read_text()
 COMMANDS = sorted(main.commands)
 
 
@@ -35,6 +37,7 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_is_in_the_readme(name: str) -> None:
     assert f"| `feedhub {name}" in README, f"`feedhub {name}` is not in README's command table"
+    assert f"| `feedhub {name}" in COMMANDS_DOC, f"`feedhub {name}` is not in docs/commands.md"
 
 
 @pytest.mark.parametrize("name", COMMANDS)
@@ -49,7 +52,8 @@ def test_every_option_is_in_its_help(name: str) -> None:
 def test_exit_codes_and_env_vars_are_documented() -> None:
     for needle in ("Exit codes", "`0`", "`1`", "`2`", "`3`", "FEEDHUB_CONFIG",
                    "FEEDHUB_SERVE_PORT", "_FEEDHUB_COMPLETE", "--log-format json"):
-        assert needle in README, needle
+        assert needle in COMMANDS_DOC, needle
+    assert "Exit codes" in README and "docs/commands.md" in README
     text = CliRunner().invoke(main, ["--help"]).output
     assert "Exit codes" in text and "FEEDHUB_" in text
 

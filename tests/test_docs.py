@@ -1,4 +1,4 @@
-"""The README's sources.yaml reference is the schema's: generated, and checked here."""
+"""docs/configuration.md's sources.yaml reference is the schema's: generated, checked here."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from feedhub.config import json_schema
 from feedhub.docs import END, START, main, reference, render_readme
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
 
 def schema_keys() -> set[str]:
@@ -22,7 +22,7 @@ def schema_keys() -> set[str]:
 def test_readme_reference_is_generated_from_the_schema() -> None:
     text = README.read_text()
     assert render_readme(text) == text, (
-        "README's sources.yaml reference is out of date: run `python -m feedhub.docs`")
+        "docs/configuration.md is out of date: run `python -m feedhub.docs`")
     assert main([str(README), "--check"]) == 0
 
 

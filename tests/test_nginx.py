@@ -147,5 +147,5 @@ def test_preflight_and_missing_files_go_to_the_app(servers: Servers) -> None:
 
 
 def test_readme_holds_the_block_verbatim() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "docs" / "serving.md").read_text(encoding="utf-8")
     assert "```nginx\n" + SERVER_BLOCK.read_text(encoding="utf-8") + "```" in readme

@@ -1,13 +1,13 @@
 """The `feedhub` command.
 
-Exit codes (also in the README and in ``feedhub --help``):
+Exit codes (also in docs/commands.md and in ``feedhub --help``):
   0 success; 1 the build ran but at least one source failed (its last good items stay
   published); 2 invalid configuration or usage (nothing was built, nothing overwritten); 3 the
   store or the output folder could not be written.
 
 Conventions every command follows (add new commands the same way):
 - Its docstring ends with an ``Example:`` block (tests/test_cli_docs.py checks it, and that the
-  command is in the README's command table).
+  command is in the command tables of README.md and docs/commands.md).
 - Human output goes through :func:`say` (silenced by ``--quiet``); a command with a ``--json``
   flag (:data:`json_option`) prints exactly one JSON document on stdout with :func:`emit` and
   nothing else there. Logs go to stderr (see logs.py).

@@ -6,7 +6,7 @@ line and the dotted key. All problems are collected and raised together as one
 
 The JSON Schema shipped in ``feedhub/data/sources.schema.json`` is the one list of keys: the
 walker's allowed keys come from it, so adding a key means adding it to the schema (with its
-type, default and description, which also become the README reference) and reading it below.
+type, default and description, which also become docs/configuration.md) and reading it below.
 tests/test_schema.py checks that the schema and the walker give the same verdicts.
 
 Must not: touch the network, the store or the output folder.
@@ -71,7 +71,7 @@ def schema_keys(definition: str = "") -> frozenset[str]:
 
 
 # To add a key, add it to data/sources.schema.json (these follow), read it below, show it in
-# data/starter.yaml and the full sample, and run `python -m feedhub.docs` for the README.
+# data/starter.yaml and the full sample, and run `python -m feedhub.docs` for docs/configuration.md.
 TOP_KEYS = schema_keys()
 SITE_KEYS = schema_keys("site")
 CATEGORY_KEYS = schema_keys("category")

@@ -1,11 +1,11 @@
-"""The README's sources.yaml reference, generated from the JSON Schema.
+"""The sources.yaml reference (docs/configuration.md), generated from the JSON Schema.
 
-``python -m feedhub.docs`` rewrites the part of README.md between the two marker comments;
-``python -m feedhub.docs --check`` exits 1 when it is out of date (tests/test_docs.py runs the
-same comparison). Edit descriptions, defaults and types in data/sources.schema.json, never in
-the README's generated part.
+``python -m feedhub.docs`` rewrites the part of docs/configuration.md between the two marker
+comments; ``python -m feedhub.docs --check`` exits 1 when it is out of date
+(tests/test_docs.py runs the same comparison). Edit descriptions, defaults and types in
+data/sources.schema.json, never in the generated part.
 
-Must not: touch anything but the README it is pointed at.
+Must not: touch anything but the file it is pointed at.
 """
 
 from __future__ import annotations
@@ -117,20 +117,21 @@ def reference(schema: dict[str, Any] | None = None) -> str:
 
 
 def render_readme(readme: str, schema: dict[str, Any] | None = None) -> str:
-    """``readme`` with the text between the markers replaced by the generated reference."""
+    """``readme`` (the reference document) with the text between the markers replaced by the
+    generated reference."""
     try:
         head, rest = readme.split(START, 1)
         _, tail = rest.split(END, 1)
     except ValueError as exc:
-        raise ValueError(f"README needs the two markers:\n{START}\n{END}") from exc
+        raise ValueError(f"the document needs the two markers:\n{START}\n{END}") from exc
     return f"{head}{START}\n\n{reference(schema)}\n{END}{tail}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m feedhub.docs", description=__doc__)
-    parser.add_argument("readme", nargs="?", default="README.md", type=Path)
+    parser.add_argument("readme", nargs="?", default="docs/configuration.md", type=Path)
     parser.add_argument("--check", action="store_true",
-                        help="exit 1 if the README's reference is out of date; write nothing")
+                        help="exit 1 if the reference is out of date; write nothing")
     args = parser.parse_args(argv)
     text = args.readme.read_text(encoding="utf-8")
     new = render_readme(text)
