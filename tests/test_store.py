@@ -229,6 +229,23 @@ def test_a_store_from_before_comments_links_opens_and_reads_them_empty(
             "https://example.org/2/comments"
 
 
+def test_a_store_marked_dirty_before_publish_marks_keeps_its_mark(
+        store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import feedhub.store
+
+    # Before migration 5 one flag said "publish again": a store left dirty by a worker that
+    # stopped before publishing must still publish after the upgrade.
+    monkeypatch.setattr(feedhub.store, "MIGRATIONS", MIGRATIONS[:4])
+    with open_store(store_url, tmp_path) as store, store.transaction() as db:
+        db.execute("UPDATE publish_state SET dirty_since = ? WHERE id = 1", (format_date(NOW),))
+    monkeypatch.undo()
+    with open_store(store_url, tmp_path) as store:
+        assert store.dirty_since() == NOW
+        with store.publishing() as due:
+            assert due
+        assert store.dirty_since() is None
+
+
 def test_unknown_url_says_what_works(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="postgresql://"):
         open_store("mysql://x", tmp_path)

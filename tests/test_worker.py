@@ -114,6 +114,42 @@ def test_changed_items_are_published_once(store_url: str, tmp_path: Path) -> Non
             assert not due
 
 
+def test_a_change_stored_while_another_worker_publishes_stays_marked(
+        store_url: str, tmp_path: Path) -> None:
+    """Two workers, two connections: one publishes, the other stores a change meanwhile. The
+    publish cannot have seen that change, so the feeds must stay marked for the next publish
+    (with one "dirty" flag, already set, the store's mark was a no-op and the publisher then
+    cleared it: the story stayed out of every feed until some other item changed)."""
+    from .test_store import item
+
+    if not store_url.startswith("postgresql"):
+        # SQLite has one writer at a time: the second connection waits for the publish to
+        # end, so the interleaving below cannot happen there; the sequential case still runs.
+        with open_store(store_url, tmp_path) as store:
+            with store.transaction() as db:
+                store.save_items(db, [item(1)], NOW)
+            with store.publishing() as due:
+                assert due
+            assert store.dirty_since() is None
+            with store.transaction() as db:
+                store.save_items(db, [item(2)], NOW + timedelta(minutes=1))
+            assert store.dirty_since() == NOW + timedelta(minutes=1)
+        return
+    with open_store(store_url, tmp_path) as publisher, open_store(store_url, tmp_path) as writer:
+        with writer.transaction() as db:
+            writer.save_items(db, [item(1)], NOW)
+        assert publisher.dirty_since() == NOW
+        with publisher.publishing() as due:
+            assert due
+            with writer.transaction() as db:  # committed while the publish runs
+                writer.save_items(db, [item(2)], NOW + timedelta(minutes=1))
+        assert writer.dirty_since() == NOW + timedelta(minutes=1)
+        assert publisher.dirty_since() == NOW + timedelta(minutes=1)
+        with publisher.publishing() as due:
+            assert due
+        assert writer.dirty_since() is None
+
+
 def test_worker_refreshes_each_source_once_then_publishes_what_build_would(
         store_url: str, tmp_path: Path, httpd: LocalServer) -> None:
     serve_sources(httpd, NAMES)

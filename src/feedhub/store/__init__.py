@@ -571,29 +571,37 @@ class Store:
     # -- published files ---------------------------------------------------------------------
 
     def _mark_dirty(self, db: Connection, now: datetime) -> None:
-        """Items changed: the feeds must be published again (once, by whoever gets to it)."""
-        db.execute("UPDATE publish_state SET dirty_since = ? WHERE id = 1 AND dirty_since = ''",
-                   (format_date(now),))
+        """Items changed: the feeds must be published again (once, by whoever gets to it).
+
+        Each change is a row of its own (an insert, so concurrent writers never wait on each
+        other), and a publish deletes exactly the rows it could see when it began: a change
+        committed while a publish runs outlives it and is published next time."""
+        db.execute("INSERT INTO publish_marks (at) VALUES (?)", (format_date(now),))
 
     def dirty_since(self) -> datetime | None:
         """Since when items changed that are not published yet (None: all published)."""
         return _opt_date(str(self.db.execute(
-            "SELECT dirty_since FROM publish_state WHERE id = 1").scalar()))
+            "SELECT MIN(at) FROM publish_marks").scalar() or ""))
 
     @contextmanager
     def publishing(self, *, force: bool = False) -> Iterator[bool]:
         """Hold the publish lock while the body publishes; yields whether there is anything to
         publish (always True with ``force``). Another worker that tries meanwhile skips
         (PostgreSQL) or waits and then finds nothing left (SQLite), so a change is published
-        once. Changes stored meanwhile wait for the lock and mark the feeds dirty again."""
+        once. The changes seen before the body runs are the ones it publishes, and only those
+        are cleared after it: one stored meanwhile by another worker stays marked."""
         with self.transaction() as db:
-            row = db.execute("SELECT dirty_since FROM publish_state WHERE id = 1"
+            row = db.execute("SELECT generation FROM publish_state WHERE id = 1"
                              + self.dialect.skip_locked).fetchone()
-            if row is None or (not row[0] and not force):
+            seen = [int(mark) for (mark,) in db.execute("SELECT id FROM publish_marks")]
+            if row is None or (not seen and not force):
                 yield False
                 return
             yield True
-            db.execute("UPDATE publish_state SET dirty_since = '' WHERE id = 1")
+            for start in range(0, len(seen), 500):
+                chunk = seen[start:start + 500]
+                db.execute(f"DELETE FROM publish_marks WHERE id IN ({', '.join('?' * len(chunk))})",
+                           tuple(chunk))
 
     def save_published(self, db: Connection, path: str, body: bytes | None,
                        modified: int) -> bool:

@@ -102,6 +102,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         "ALTER TABLE items ADD COLUMN comments TEXT NOT NULL DEFAULT ''",
     ),
+    # 5: "the feeds must be published again" as one row per change instead of one flag, so a
+    # publish clears only the changes it saw (a change stored while another worker published
+    # stayed unpublished when the flag was already set and the publisher then cleared it).
+    (
+        """CREATE TABLE publish_marks (
+            id {serial_pk},
+            at TEXT NOT NULL
+        )""",
+        "INSERT INTO publish_marks (at) SELECT dirty_since FROM publish_state "
+        "WHERE id = 1 AND dirty_since <> ''",
+    ),
 )
 
 
