@@ -127,3 +127,57 @@ def test_held_files_are_still_served_when_the_database_goes_away(
     assert "cannot reach the store" in caplog.text
     assert node.get("news.rss", MEDIA_TYPES["rss"]) is None  # never loaded: 503 upstream
     node.close()
+
+
+def test_every_link_of_every_published_document_answers_on_a_web_node(
+        project: Path, postgres: PostgresCluster, tmp_path: Path) -> None:
+    """A web node with only sources.yaml (no output folder) serves everything a file-backed
+    node serves: pages, feeds, archives, embeds, OPML and static files. Walks every link
+    from the index, expecting 200 for each."""
+    import re
+    import time
+    from urllib.parse import urljoin, urlsplit
+
+    url = postgres.create_database()
+    text = project.read_text().replace("store: sqlite:///feedhub.db", f"store: {url}")
+    if f"store: {url}" not in text:
+        text += f"\nstore: {url}\n"
+    # Small feeds, so that every feed has archives to link.
+    text = text.replace("  language: en\n", "  language: en\n  feed_size: 3\n", 1)
+    project.write_text(text)
+    config = load_config(project)
+    assert config.site.feed_size == 3
+    assert build(replace(config, output=str(tmp_path / "worker-feeds"))).ok
+    node = tmp_path / "node"
+    node.mkdir()
+    (node / "sources.yaml").write_text(text)
+    client = create_app({"FEEDHUB_CONFIG": str(node / "sources.yaml"),
+                         "TESTING": True}).test_client()
+    time.sleep(1.1)  # the web node looks for a new publish at most once a second
+    base = config.site.base_url.rstrip("/")
+    link = re.compile(r'(?:href|src|url)="([^"]+)"|<(?:link|comments|docs)>([^<]+)<')
+    # Embeds are linked from partner pages, not from ours: they start the walk too.
+    todo = ["/", "/feeds.opml", *(f"/embed/{slug}.{ext}" for slug in config.feed_slugs
+                                  for ext in ("js", "html"))]
+    seen: set[str] = set()
+    archives = 0
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        response = client.get(path, headers={"Accept": "application/xml"})
+        assert response.status_code == 200, (path, response.status_code, response.data[:200])
+        archives += "/feeds/archive/" in path
+        if response.mimetype not in ("text/html", "application/rss+xml", "application/xml",
+                                     "application/atom+xml", "text/x-opml", "text/xml"):
+            continue
+        for match in link.finditer(response.get_data(as_text=True)):
+            found = (match.group(1) or match.group(2)).replace("&amp;", "&")
+            target = urljoin(base + path, found)
+            if target.startswith(base + "/"):
+                parts = urlsplit(target)
+                todo.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    assert not (node / "feeds").exists()
+    assert archives > 0 and any(p.startswith("/embed/") for p in seen), sorted(seen)
+    assert any(p.startswith("/static/") for p in seen) and "/feeds.opml" in seen

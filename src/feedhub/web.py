@@ -560,7 +560,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.get("/feeds/archive/<slug>/<int:number>.<any(rss, atom, json):ext>")
     def archive(slug: str, number: int, ext: str) -> Response:
         relpath = f"archive/{known(slug)}/{number}.{ext}"
-        if not (config.output_dir / relpath).is_file():
+        # Asked of what this node serves from (the output folder, or the store on a web node
+        # without one), like every other published file.
+        if published.get(relpath, MEDIA_TYPES[ext]) is None:
             raise NotFound(f"no archive {number} of {slug!r}; follow the feed's prev-archive link")
         return feed_response(config, relpath, ext)
 
