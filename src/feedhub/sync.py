@@ -17,6 +17,7 @@ Must not: decide what a feed contains (publish does) or when to publish (worker 
 
 from __future__ import annotations
 
+import gzip
 import os
 import tempfile
 from pathlib import Path
@@ -24,6 +25,7 @@ from pathlib import Path
 from .errors import PublishError
 from .model import Config
 from .publish import PublishReport, publish_all
+from .publish.files import ARCHIVE_GZIP_LEVEL, GZIP_LEVEL, gz_path
 from .store import Store
 
 
@@ -35,7 +37,7 @@ def publish(config: Config, store: Store, *, force: bool = False) -> PublishRepo
             return None
         shared = store.dialect.shared
         if shared:
-            restore_output(store, config.output_dir)
+            restore_output(store, config.output_dir, remember=False)
 
         def keep(name: str, staged: Path) -> None:
             # The staged temp file: its bytes and mtime are the published file's. Kept as each
@@ -47,31 +49,83 @@ def publish(config: Config, store: Store, *, force: bool = False) -> PublishRepo
             except OSError as exc:
                 raise PublishError(f"cannot read back {staged}: {exc}") from exc
 
-        return publish_all(config, store, on_staged=keep)
+        report = publish_all(config, store, on_staged=keep)
+    if shared:
+        remember_generation(store, config.output_dir)
+    return report
 
 
-def restore_output(store: Store, out: Path) -> int:
-    """Make the files under ``out`` what the store holds (bytes and mtime); returns how many
-    were written. Files the store does not know are left alone."""
+RESTORED_MARK = ".store-generation"
+"""In a worker's output folder: the store's publish generation its files were last brought up
+to (by a restore or by this worker's own publish)."""
+
+
+def restore_output(store: Store, out: Path, *, remember: bool = True) -> int:
+    """Make the files under ``out`` what the store holds (bytes and mtime, and a ``.gz``
+    beside each, as the publisher writes them); returns how many were written. Files the
+    store does not know are left alone.
+
+    Only what changed since the folder was last brought up to date is read from the store
+    (its generation is kept in :data:`RESTORED_MARK`), plus any file missing here: a worker
+    that published last, or restored before, reads nothing. With ``remember`` False the mark
+    is removed instead of written: the caller is about to change the folder, and writes the
+    mark once the store has what it wrote (:func:`remember_generation`)."""
+    known = _restored_generation(out)
+    if known > store.published_generation():
+        known = -1  # a folder ahead of its store (a publish that did not commit): redo it
     written = 0
-    for name in sorted(store.published_versions()):
+    for name, generation in sorted(store.published_versions().items()):
+        path = out / name
+        if generation <= known and os.path.exists(path) and os.path.exists(gz_path(path)):
+            continue
         found = store.published_file(name)
         if found is None:
             continue
         body, modified, _generation = found
-        path = out / name
         try:
-            if path.read_bytes() == body and int(path.stat().st_mtime) == modified:
-                continue
+            same = path.read_bytes() == body and int(path.stat().st_mtime) == modified
         except OSError:
-            pass
+            same = False
         try:
-            _write(path, body, modified)
+            level = ARCHIVE_GZIP_LEVEL if name.startswith("archive/") else GZIP_LEVEL
+            if not same or not _gz_matches(path, modified):
+                _write(gz_path(path), gzip.compress(body, level, mtime=0), modified)
+            if not same:
+                _write(path, body, modified)
+                written += 1
         except OSError as exc:
             raise PublishError(f"cannot write {path}: {exc}; check that the output folder "
                                "is writable") from exc
-        written += 1
+    if remember:
+        remember_generation(store, out)
+    else:
+        (out / RESTORED_MARK).unlink(missing_ok=True)
     return written
+
+
+def remember_generation(store: Store, out: Path) -> None:
+    """Record that ``out`` holds what the store published up to now (see restore_output)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / RESTORED_MARK).write_text(str(store.published_generation()), encoding="utf-8")
+    except OSError as exc:
+        raise PublishError(f"cannot write {out / RESTORED_MARK}: {exc}") from exc
+
+
+def _restored_generation(out: Path) -> int:
+    try:
+        return int((out / RESTORED_MARK).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return -1
+
+
+def _gz_matches(path: Path, modified: int) -> bool:
+    """Whether the ``.gz`` beside ``path`` was written with it (the publisher gives both one
+    mtime; web.py serves a ``.gz`` only then, nginx's gzip_static always)."""
+    try:
+        return int(gz_path(path).stat().st_mtime) == modified
+    except OSError:
+        return False
 
 
 def _write(path: Path, data: bytes, mtime: int) -> None:
