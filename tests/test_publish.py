@@ -295,6 +295,25 @@ def test_every_feed_has_a_byte_stable_gz_beside_it(config: Config) -> None:
         assert zipped[4:8] == b"\0\0\0\0"  # gzip header mtime fixed: same bytes, same .gz
 
 
+def test_pages_link_the_site_by_path_under_base_urls_path(project: Path) -> None:
+    """Served at another port (`feedhub serve --port 8080`, `PORT=8080 ./run.sh`) a page's
+    stylesheet and links still work; under a base_url with a path they keep that path.
+    Feeds and embed.js, read away from this site, keep absolute URLs."""
+    text = project.read_text().replace("base_url: http://127.0.0.1:8000",
+                                       "base_url: https://example.org/news", 1)
+    project.write_text(text)
+    config = load_config(project)
+    assert build(config).ok
+    out = config.output_dir
+    page = (out / "c" / "news.html").read_text(encoding="utf-8")
+    assert 'href="/news/static/feedhub.css"' in page
+    assert 'href="/news/feeds/news.rss"' in page and 'href="/news/"' in page
+    assert "example.org/news/static" not in page
+    assert 'href="/news/c/news"' in (out / "index.html").read_text(encoding="utf-8")
+    assert b'href="https://example.org/news/feeds/news.rss"' in (out / "news.rss").read_bytes()
+    assert b'"page": "https://example.org/news/c/news"' in (out / "embed" / "news.js").read_bytes()
+
+
 def test_pages_and_lists_are_well_formed_and_self_contained(built: Config) -> None:
     out = built.output_dir
     pages = [out / "index.html", *(out / "c").glob("*.html"), *(out / "embed").glob("*.html")]
@@ -306,14 +325,17 @@ def test_pages_and_lists_are_well_formed_and_self_contained(built: Config) -> No
             for attr in ("src", "href"):
                 url = element.get(attr)
                 if url and element.tag in ("link", "img", "script"):
-                    assert url.startswith("http://127.0.0.1:8000/") or url == "data:,", url
+                    # This site's own files, by path: a page works on any host and port
+                    # that serves it, not only at base_url.
+                    assert ((url.startswith("/") and not url.startswith("//"))
+                            or url == "data:,"), url
         assert root.find(".//meta[@name='viewport']") is not None
     index = (out / "index.html").read_text(encoding="utf-8")
     for slug in built.feed_slugs:
         for ext, mime in (("rss", "application/rss+xml"), ("atom", "application/atom+xml"),
                           ("json", "application/feed+json")):
             assert (f'<link rel="alternate" type="{mime}"' in index
-                    and f'href="http://127.0.0.1:8000/feeds/{slug}.{ext}"/>' in index)
+                    and f'href="/feeds/{slug}.{ext}"/>' in index)
     news = (out / "c" / "news.html").read_text(encoding="utf-8")
     assert "Climate Action for Jobs initiative launches in Africa" in news
     assert 'href="https://www.ilo.org/africa/about-us/offices/abidjan/WCMS_789882/' in news

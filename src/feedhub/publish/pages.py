@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 
@@ -86,15 +87,26 @@ def render_pages(config: Config, docs: Sequence[FeedDoc]) -> Iterator[tuple[str,
                    language=clean(config.site.language))
     newest = max((doc.updated for doc in docs), default=EPOCH)
     names = {ALL_SLUG: "All news", **{c.slug: clean(c.title) for c in config.categories}}
-    index = _env.get_template("index.html").render(site=site, docs=docs, names=names)
+    # Pages and the iframe embed are served by this site, so they link its files by path:
+    # they then work on whatever host and port serves them (`feedhub serve --port 8080`, a
+    # CDN), not only at ``base_url``. Feeds keep absolute links (readers need them), and so
+    # does embed.js, which runs in a partner's page.
+    base = site.base_url.rstrip("/")
+    root = urlsplit(base).path
+
+    def local(url: str) -> str:
+        return root + url[len(base):] if url.startswith(base + "/") else url
+
+    pages = {"site": site, "root": root, "local": local}
+    index = _env.get_template("index.html").render(**pages, docs=docs, names=names)
     yield "index.html", index.encode("utf-8"), newest
     category = _env.get_template("category.html")
     frame = _env.get_template("embed.html")
     for doc in docs:
         items = [_view(doc, item) for item in doc.items]
-        page = category.render(site=site, doc=doc, items=items)
+        page = category.render(**pages, doc=doc, items=items)
         yield f"c/{doc.slug}.html", page.encode("utf-8"), doc.updated
-        iframe = frame.render(site=site, doc=doc, items=items[:FRAME_ITEMS])
+        iframe = frame.render(**pages, doc=doc, items=items[:FRAME_ITEMS])
         yield f"embed/{doc.slug}.html", iframe.encode("utf-8"), doc.updated
         yield f"embed/{doc.slug}.js", _embed_js(doc), doc.updated
     static = resources.files("feedhub").joinpath("static")
