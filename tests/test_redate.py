@@ -23,7 +23,7 @@ from feedhub.config import load_config
 from feedhub.model import Item
 from feedhub.pipeline import build, remember
 from feedhub.schedule import due_at, is_due
-from feedhub.store import SourceState, open_store
+from feedhub.store import SourceState, format_date, open_store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -167,24 +167,33 @@ def test_a_date_the_source_gives_later_replaces_first_sight(tmp_path: Path) -> N
 
 def test_a_category_label_change_moves_stored_items_on_a_plain_build(tmp_path: Path) -> None:
     """The body is the same; the new label mapping re-sorts its items into their new feed,
-    and the re-sort is not an update of the stories (``updated`` stays)."""
+    the one it no longer lists too, and the re-sort is not an update of the stories
+    (``updated`` stays) nor a sighting of the unlisted one (``last_seen`` stays)."""
     path = write(tmp_path)
     config = load_config(path)
     assert build(config, now=NOW, due_only=True).ok
+    first = re.search(r'<li class="item">.*?</li>\n', PAGE, re.DOTALL)
+    assert first is not None
+    (tmp_path / "page.html").write_text(PAGE.replace(first.group(0), ""), encoding="utf-8")
+    assert build(config, now=NOW + timedelta(minutes=20), due_only=True).ok
     with open_store(config.store, tmp_path) as store:
         before = {i.link: i for i in store.items_for("all", 10)}
+    assert len(before) == 3
     path.write_text(path.read_text(encoding="utf-8").replace(
         "  - {slug: communiques, title: Communiqués}",
         "  - {slug: communiques, title: Communiqués, labels: [Communiqué]}").replace(
         "labels: [Communiqué, Discours]", "labels: [Discours]"), encoding="utf-8")
     config = load_config(path)
-    report = build(config, now=NOW + timedelta(minutes=1), due_only=True)
-    assert report.sources[0].next_due is None and report.sources[0].updated == 2
+    report = build(config, now=NOW + timedelta(minutes=21), due_only=True)
+    assert report.sources[0].next_due is None and report.sources[0].updated == 1
     out = config.output_dir
     assert set(published_dates(out, "communiques")["json date_published"]) == set(LINKS[:2])
     assert set(published_dates(out, "annonces")["json date_published"]) == {LINKS[2]}
     with open_store(config.store, tmp_path) as store:
         after = {i.link: i for i in store.items_for("all", 10)}
+        last_seen = dict(store.db.execute("SELECT link, last_seen FROM items").fetchall())
+    assert last_seen == {LINKS[0]: format_date(NOW),
+                         **dict.fromkeys(LINKS[1:], format_date(NOW + timedelta(minutes=21)))}
     assert {link: i.updated for link, i in after.items()} == {
         link: i.updated for link, i in before.items()}
 

@@ -326,6 +326,7 @@ class Begun:
     body_hash: str
     started: float
     """time.monotonic() when the source began."""
+    categories: CategoryMap
     parsing: Future[Parsed] | None = None
     """The worker process parsing its body (None: it is parsed in this process)."""
 
@@ -359,7 +360,7 @@ def begin_source(
         if not (fetched.not_modified or (body_hash and body_hash == state.body_hash
                                          and state.last_success is not None)):
             watch.lap("store")
-            return Begun(source, result, state, fetched, body_hash, clock)
+            return Begun(source, result, state, fetched, body_hash, clock, categories)
         result.unchanged_body = True
         result.found = state.item_count
         with store.transaction() as db:
@@ -415,6 +416,7 @@ def finish_source(
         # doing, and with other date settings, the fresh dates are the right ones.
         reread = bool(state.body_hash) and not stored_body(state, begun.body_hash.split(":")[0])
         redate = dates_changed(state.body_hash, begun.body_hash)
+        listed: set[str] = set()
         for item, fresh_hash, old in zip(items, parsed.hashes or [""] * len(items),
                                          find_stored(store, items, window), strict=True):
             if old is None and oldest is not None and item.published < oldest:
@@ -422,6 +424,7 @@ def finish_source(
                 continue
             remembered = remember(old, item, now, fresh_hash, reread=reread, redate=redate)
             merged = remembered.item
+            listed.add(merged.id)
             if old is None:
                 result.new += 1
             elif (remembered.changed or merged.sources != old.sources
@@ -436,8 +439,11 @@ def finish_source(
                 continue
             to_save.append(merged)
             hashes[merged.id] = remembered.content_hash
+        # Its items no longer listed were read with the old settings too: re-sort them.
+        resorted = recategorised(store, source, begun.categories, listed) if reread else []
         with store.transaction() as db:
             store.save_items(db, to_save, now, hashes)
+            store.save_categories(db, resorted, now)
             store.touch_items(db, seen, now)
             store.record_success(db, source.id, now, etag=fetched.etag,
                                  last_modified=fetched.last_modified, body_hash=begun.body_hash,
@@ -543,6 +549,25 @@ def page_fetcher(source: Source, root: Path, fetcher: Fetcher = fetch) -> PageFe
         return fetcher(replace(source, location=location), root, Validators())
 
     return fetch_page
+
+
+def recategorised(store: Store, source: Source, categories: CategoryMap,
+                  listed: set[str]) -> list[Item]:
+    """The stored items only ``source`` tells, no longer ``listed`` by it, whose categories
+    differ under ``categories`` (read from their stored labels and text, as normalise does)."""
+    from .normalise import MAX_SUMMARY, plain_text  # only after a settings change
+
+    ids = [i for i in store.source_item_ids(source.id) if i not in listed]
+    out: list[Item] = []
+    for item in store.get_items(ids).values():
+        if item.sources != (source.id,):
+            continue  # another source's reading of it is not at hand
+        text = (f"{item.title} {plain_text(item.summary, MAX_SUMMARY)}"
+                if categories.keywords else "")
+        slugs, _ = categories.slugs(item.labels, source.default_category, text)
+        if set(slugs) != set(item.categories):
+            out.append(replace(item, categories=tuple(sorted(slugs))))
+    return out
 
 
 def dates_hash(source: Source) -> str:

@@ -379,6 +379,25 @@ class Store:
         db.executemany("INSERT INTO item_keys VALUES (?, ?) ON CONFLICT DO NOTHING",
                        [(key, item.id) for item in batch for key in item.keys])
 
+    def save_categories(self, db: Connection, items: Sequence[Item], now: datetime) -> None:
+        """Replace the categories of stored items (inside :meth:`transaction`), and the
+        content hash that covers them; nothing else (not ``last_seen``: no source listed
+        them). For items a category edit re-sorts that their source no longer lists."""
+        if not items:
+            return
+        self._mark_dirty(db, now)
+        db.executemany("UPDATE items SET content_hash = ? WHERE id = ?",
+                       [(content_hash(item), item.id) for item in items])
+        db.executemany("DELETE FROM item_categories WHERE item_id = ?",
+                       [(item.id,) for item in items])
+        db.executemany("INSERT INTO item_categories VALUES (?, ?)",
+                       [(item.id, slug) for item in items for slug in item.categories])
+
+    def source_item_ids(self, source_id: str) -> list[str]:
+        """Ids of the stored items that came from a source (among others, maybe)."""
+        return [str(item_id) for (item_id,) in self.db.execute(
+            "SELECT item_id FROM item_sources WHERE source_id = ?", (source_id,))]
+
     def touch_items(self, db: Connection, ids: Iterable[str], now: datetime) -> None:
         db.executemany("UPDATE items SET last_seen = ? WHERE id = ?",
                        [(format_date(now), item_id) for item_id in ids])
