@@ -6,6 +6,10 @@ stores; items are still stored one source at a time, in config order.
 A failing source is recorded (error, time, consecutive failures) and skipped: the other sources
 build, and its last good items stay in the store and so in the feeds. Only a store or publish
 failure stops the build, and then the previous feed files stay as they were.
+
+An edited source (its settings_hash changed) is due at once and its body read again; what the
+new settings change is stored without dating the stories as updated, and a date put right by
+them (or any parsed date where first sight stood in) replaces the published one (remember).
 """
 
 from __future__ import annotations
