@@ -92,7 +92,9 @@ def as_raw(item: Item, guid: str) -> RawEntry:
     # A published title is plain text, and says so (as an Atom type="text" title would).
     return RawEntry(title=item.title, title_html=False, link=item.link, guid=guid,
                     summary=item.summary,
-                    content=item.content, published=item.published, updated=item.updated,
+                    content=item.content,
+                    # An undated item's date is when it was first seen, not the source's.
+                    published=None if item.undated else item.published, updated=item.updated,
                     labels=item.labels, image=item.image, author=item.author,
                     enclosures=item.enclosures, comments=item.comments)
 

@@ -323,6 +323,10 @@ class Item:
     keys: tuple[str, ...] = ()
     """Identity keys (``guid:...``, ``link:...``, ``title:...``) the story is known by; the
     store finds an item again by any of them."""
+    undated: bool = False
+    """No source gave it a usable date (none, one that did not parse, or one too far ahead):
+    ``published`` is a placeholder, the time feedhub first saw it, which a date parsed later
+    (a fixed ``date_format``, ``locale`` or ``timezone``) replaces."""
 
 
 @dataclass

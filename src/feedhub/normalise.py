@@ -422,9 +422,11 @@ def normalise_entry(
     updated = to_utc(entry.updated, source.timezone)
     if published is not None and published > now + MAX_FUTURE:
         report.future_dates.append(published.isoformat())
-        published = now
+        published = None
     if updated is not None and updated > now + MAX_FUTURE:
         updated = now
+    # No usable date: first seen stands in for it (the store lets a parsed date replace it).
+    undated = published is None
     published = published or now
     updated = max(updated or published, published)
     labels = tuple(dict.fromkeys(
@@ -458,6 +460,7 @@ def normalise_entry(
         )),
         comments=safe_url(entry.comments, base),
         keys=(*keys, "title:" + tkey) if tkey else keys,
+        undated=undated,
     )
 
 

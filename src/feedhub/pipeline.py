@@ -6,6 +6,10 @@ stores; items are still stored one source at a time, in config order.
 A failing source is recorded (error, time, consecutive failures) and skipped: the other sources
 build, and its last good items stay in the store and so in the feeds. Only a store or publish
 failure stops the build, and then the previous feed files stay as they were.
+
+An edited source (its settings_hash changed) is due at once and its body read again; what the
+new settings change is stored without dating the stories as updated, and a date put right by
+them (or any parsed date where first sight stood in) replaces the published one (remember).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from .model import Config, FetchResult, FetchSettings, Item, Site, Source
 from .parsing import Parsed, ParsePool, parse_body
 from .processes import default_processes
 from .publish import PublishReport
-from .schedule import due_at, fetch_all, is_due
+from .schedule import due_at, fetch_all, is_due, settings_changed, settings_hash, stored_body
 from .store import SourceState, Store, content_hash, open_store
 from .sync import publish
 
@@ -50,6 +54,7 @@ class SourceReport:
     found: int = 0
     new: int = 0
     updated: int = 0
+    """Stored items that changed, were re-dated or joined another source's copy."""
     unchanged_body: bool = False
     error: str = ""
     seconds: float = 0.0
@@ -172,7 +177,11 @@ def build(
             if only is not None and source.id not in only:
                 continue
             state = known.get(source.id) or SourceState(id=source.id)
-            if due_only and not is_due(state, config.refresh_of(source), now):
+            # An edited source is due at once: the next build applies the edit.
+            settings[source.id] = settings_hash(source, categories)
+            if due_only and not is_due(state, config.refresh_of(source), now,
+                                       settings[source.id]):
+                del settings[source.id]
                 report.sources.append(SourceReport(source.id, found=state.item_count,
                                                    next_due=due_at(state,
                                                                    config.refresh_of(source)),
@@ -182,7 +191,6 @@ def build(
             # Read here: the store is used from this thread only. Nothing writes a source's
             # state before begin_source, which is handed this read.
             states[source.id] = state
-            settings[source.id] = settings_hash(source, categories)
             validators[source.id] = validators_for(source, state, categories,
                                                    settings[source.id])
             if not stored_body(state, settings[source.id]):
@@ -322,6 +330,7 @@ class Begun:
     body_hash: str
     started: float
     """time.monotonic() when the source began."""
+    categories: CategoryMap
     parsing: Future[Parsed] | None = None
     """The worker process parsing its body (None: it is parsed in this process)."""
 
@@ -351,11 +360,11 @@ def begin_source(
         fetched = fetcher(source, root, validators_for(source, state, categories, settings))
         watch.lap("fetch")
         body_hash = "" if fetched.not_modified else (
-            f"{settings}:{hashlib.sha256(fetched.body).hexdigest()}")
+            f"{settings}:{dates_hash(source)}:{hashlib.sha256(fetched.body).hexdigest()}")
         if not (fetched.not_modified or (body_hash and body_hash == state.body_hash
                                          and state.last_success is not None)):
             watch.lap("store")
-            return Begun(source, result, state, fetched, body_hash, clock)
+            return Begun(source, result, state, fetched, body_hash, clock, categories)
         result.unchanged_body = True
         result.found = state.item_count
         with store.transaction() as db:
@@ -368,7 +377,8 @@ def begin_source(
                 store.touch_listed(db, source.id, state.last_success, now)
     except SourceError as exc:
         result.error = exc.message
-        store.record_failure(source.id, now, exc.message)
+        store.record_failure(source.id, now, exc.message,
+                             tried_with(state, settings) if state is not None else None)
     watch.lap("store")
     result.seconds = time.monotonic() - clock
     return result
@@ -406,34 +416,46 @@ def finish_source(
         to_save: list[Item] = []
         hashes: dict[str, str] = {}
         seen: list[str] = []
+        # Read with other settings than the stored items were: what differs is the settings'
+        # doing, and with other date settings, the fresh dates are the right ones.
+        reread = bool(state.body_hash) and not stored_body(state, begun.body_hash.split(":")[0])
+        redate = dates_changed(state.body_hash, begun.body_hash)
+        listed: set[str] = set()
         for item, fresh_hash, old in zip(items, parsed.hashes or [""] * len(items),
                                          find_stored(store, items, window), strict=True):
             if old is None and oldest is not None and item.published < oldest:
                 result.too_old += 1
                 continue
-            remembered = remember(old, item, now, fresh_hash)
+            remembered = remember(old, item, now, fresh_hash, reread=reread, redate=redate)
             merged = remembered.item
+            listed.add(merged.id)
             if old is None:
                 result.new += 1
             elif (remembered.changed or merged.sources != old.sources
-                  or not set(merged.keys) <= set(old.keys) or merged.comments != old.comments):
+                  or not set(merged.keys) <= set(old.keys) or merged.comments != old.comments
+                  or (merged.published, merged.updated, merged.undated)
+                  != (old.published, old.updated, old.undated)):
                 # A new comments link alone is stored, but is no change of the story: it is not
-                # in content_hash, so its ``updated`` date stays.
+                # in content_hash, so its ``updated`` date stays. Nor is a date put right.
                 result.updated += 1
             else:
                 seen.append(old.id)
                 continue
             to_save.append(merged)
             hashes[merged.id] = remembered.content_hash
+        # Its items no longer listed were read with the old settings too: re-sort them.
+        resorted = recategorised(store, source, begun.categories, listed) if reread else []
         with store.transaction() as db:
             store.save_items(db, to_save, now, hashes)
+            store.save_categories(db, resorted, now)
             store.touch_items(db, seen, now)
             store.record_success(db, source.id, now, etag=fetched.etag,
                                  last_modified=fetched.last_modified, body_hash=begun.body_hash,
                                  unmatched_labels=notes.unmatched_labels)
     except SourceError as exc:
         result.error = exc.message
-        store.record_failure(source.id, now, exc.message)
+        store.record_failure(source.id, now, exc.message,
+                             tried_with(state, begun.body_hash.split(":")[0]))
     watch.lap("store")
     result.seconds = time.monotonic() - begun.started
     return result
@@ -504,12 +526,6 @@ def validators_for(
     return Validators()
 
 
-def stored_body(state: SourceState, settings: str) -> bool:
-    """Whether the store holds what the source's last good body gave with these settings (its
-    settings_hash): if not, whatever the source answers is parsed."""
-    return state.body_hash.startswith(settings + ":")
-
-
 def prefetched(own: Source, outcome: FetchResult | SourceError, fetcher: Fetcher) -> Fetcher:
     """A fetcher that answers the source's own location with what was already fetched (or
     raises its error), and fetches anything else (further listing pages) with ``fetcher``."""
@@ -539,11 +555,52 @@ def page_fetcher(source: Source, root: Path, fetcher: Fetcher = fetch) -> PageFe
     return fetch_page
 
 
-def settings_hash(source: Source, categories: CategoryMap) -> str:
-    """Hash of the settings that read a source. Stored with the body hash, so that editing the
-    source's selectors or timezone, or the category labels, re-reads an unchanged body."""
-    text = repr((source, sorted(categories.by_label.items())))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+def recategorised(store: Store, source: Source, categories: CategoryMap,
+                  listed: set[str]) -> list[Item]:
+    """The stored items only ``source`` tells, no longer ``listed`` by it, whose categories
+    differ under ``categories`` (read from their stored labels and text, as normalise does)."""
+    from .normalise import MAX_SUMMARY, plain_text  # only after a settings change
+
+    ids = [i for i in store.source_item_ids(source.id) if i not in listed]
+    out: list[Item] = []
+    for item in store.get_items(ids).values():
+        if item.sources != (source.id,):
+            continue  # another source's reading of it is not at hand
+        text = (f"{item.title} {plain_text(item.summary, MAX_SUMMARY)}"
+                if categories.keywords else "")
+        slugs, _ = categories.slugs(item.labels, source.default_category, text)
+        if set(slugs) != set(item.categories):
+            out.append(replace(item, categories=tuple(sorted(slugs))))
+    return out
+
+
+def dates_hash(source: Source) -> str:
+    """Hash of the settings that read a source's dates (its part of the body hash,
+    ``settings:dates:body``): when they change, the dates the source gives its stories
+    replace the stored ones (see :func:`remember`), even where that moves a date later."""
+    rules = source.selectors
+    text = repr((source.kind, source.date_format, source.timezone, source.locale,
+                 rules.item if rules else "", rules.date if rules else ""))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def dates_changed(stored: str, fresh: str) -> bool:
+    """Whether the body hash ``fresh`` was read with other date settings than the stored
+    items (body hash ``stored``; one without a dates part, from before they were kept, or of
+    a source never read, says nothing)."""
+    old, new = stored.split(":"), fresh.split(":")
+    return len(old) == 3 == len(new) and bool(old[1]) and old[1] != new[1]
+
+
+def tried_with(state: SourceState, settings: str) -> str | None:
+    """The body hash to record when a source failed: None (keep it) unless its settings
+    changed since it was last tried; then these settings with no body read, so that the
+    source is not due at every build again while it fails (its back-off applies), yet its
+    next good body is parsed, and compared with the dates its stored items were read with."""
+    if not settings_changed(state, settings):
+        return None
+    parts = state.body_hash.split(":")
+    return f"{settings}:{parts[1] if len(parts) == 3 else ''}:"
 
 
 def find_stored(store: Store, items: Sequence[Item], window: timedelta) -> list[Item | None]:
@@ -620,17 +677,23 @@ class Remembered:
     different comments link alone is no change (see :func:`~feedhub.store.content_hash`)."""
 
 
-def remember(old: Item | None, new: Item, now: datetime, new_hash: str = "") -> Remembered:
+def remember(old: Item | None, new: Item, now: datetime, new_hash: str = "", *,
+             reread: bool = False, redate: bool = False) -> Remembered:
     """Combine a freshly normalised item with its stored self.
 
-    first_seen is set once; the published date never moves later (an undated story keeps the
-    time it was first seen); a changed story gets a new ``updated`` but keeps its id.
-    ``new_hash`` is ``content_hash(new)`` when the caller has it already (a parse worker
+    first_seen is set once. A date a source gave never moves later, but a wrong date is put
+    right: a first-seen date (``undated``) is a placeholder any parsed date replaces, and when
+    the settings that read the source's dates changed (``redate``), its fresh dates replace
+    the stored ones of the stories only it tells. A changed story gets a new ``updated`` but
+    keeps its id; when the source's settings changed (``reread``: a new selector, category
+    label...), a change is the settings', not the story's, and dates it only as the source
+    does. ``new_hash`` is ``content_hash(new)`` when the caller has it already (a parse worker
     computed it).
     """
     if old is None:
         return Remembered(replace(new, first_seen=now), new_hash or content_hash(new), True)
-    if set(old.sources) <= set(new.sources):
+    own = set(old.sources) <= set(new.sources)
+    if own:
         # The same source said it again: its current text wins.
         merged = replace(new, sources=tuple(sorted(set(old.sources) | set(new.sources))))
     else:
@@ -639,20 +702,38 @@ def remember(old: Item | None, new: Item, now: datetime, new_hash: str = "") -> 
         from .normalise import merge
 
         merged = merge(old, new)
+    published, undated = _published(old, new, redate=redate and own)
+    redated = (published, undated) != (old.published, old.undated)
     merged = replace(merged, id=old.id, first_seen=old.first_seen or now,
-                     published=min(old.published, new.published),
+                     published=published, undated=undated,
                      keys=tuple(sorted(set(old.keys) | set(new.keys))))
     # ``updated`` is not part of the hash: the replacements below keep it.
     digest = content_hash(merged)
     if digest == content_hash(old):
-        return Remembered(replace(merged, updated=old.updated), digest, False)
-    if not set(old.sources) <= set(new.sources):
+        # Re-dated by its own source: its reading of the dates replaces the stored one.
+        updated = new.updated if redated and own else old.updated
+        return Remembered(replace(merged, updated=max(updated, published)), digest, False)
+    if not own:
         # Another source's copy joined the story: it changed as of the newer of the two
         # sources' own dates, not as of this build (which would make feeds date by builds).
-        return Remembered(replace(merged, updated=max(old.updated, new.updated)), digest, True)
-    # The same source changed it: trust its updated date when it moved forward, else now.
-    return Remembered(replace(merged, updated=new.updated if new.updated > old.updated else now),
-                      digest, True)
+        updated = max(old.updated, new.updated)
+    elif new.updated > old.updated or (redated and reread):
+        # The source dates the change (or, read with new settings, its date is the truth).
+        updated = new.updated
+    else:
+        # The same source changed it without saying when: now, unless the change is the
+        # settings' (an edited selector or category label is no news of the story).
+        updated = old.updated if reread else now
+    return Remembered(replace(merged, updated=max(updated, published)), digest, True)
+
+
+def _published(old: Item, new: Item, *, redate: bool) -> tuple[datetime, bool]:
+    """The (published, undated) of a stored story met again (see :func:`remember`)."""
+    if new.undated:
+        return old.published, old.undated
+    if old.undated or redate:
+        return new.published, False
+    return min(old.published, new.published), False
 
 
 def default_config_path() -> Path:

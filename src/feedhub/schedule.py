@@ -3,7 +3,8 @@
 Contract:
 - :func:`due_at` / :func:`is_due` are pure: a source is due ``refresh`` after its last attempt
   (success or failure; longer after failures in a row, see ``store.interval_after``), and at
-  once when it was never fetched.
+  once when it was never fetched or its settings changed since (an edited sources.yaml is
+  applied by the next build; see :func:`settings_hash` and :func:`stored_body`).
 - :func:`fetch_all` fetches on the caller's thread while fetches are quick, and in worker
   threads (fetching waits on the network) once fetches keep the caller waiting (or from the
   start, with ``thread_at_once``), with at most ``concurrency`` at once and at most
@@ -17,6 +18,7 @@ Contract:
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import threading
 import time
@@ -26,20 +28,43 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from .categories import CategoryMap
 from .errors import SourceError
 from .model import Config, FetchResult, FetchSettings, Source
 from .store import SourceState, Store, interval_after
 
 
-def due_at(state: SourceState, refresh: timedelta) -> datetime | None:
-    """When the source is next due; None when it is due now because it was never fetched."""
-    if state.last_attempt is None:
+def settings_hash(source: Source, categories: CategoryMap) -> str:
+    """Hash of the settings that read a source. Stored with the body hash, so that editing the
+    source's selectors or timezone, or the category labels, re-reads an unchanged body."""
+    text = repr((source, sorted(categories.by_label.items())))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def stored_body(state: SourceState, settings: str) -> bool:
+    """Whether the store holds what the source's last good body gave with these settings (its
+    settings_hash): if not, whatever the source answers is parsed.
+
+    The body hash is ``settings:dates:body`` (see pipeline.body_hash); ``body`` is empty when
+    the source failed since its settings changed (nothing read with them yet)."""
+    return state.body_hash.startswith(settings + ":") and not state.body_hash.endswith(":")
+
+
+def settings_changed(state: SourceState, settings: str) -> bool:
+    """Whether the source was last read (or, failing, tried) with other settings than these."""
+    return bool(settings and state.body_hash) and not state.body_hash.startswith(settings + ":")
+
+
+def due_at(state: SourceState, refresh: timedelta, settings: str = "") -> datetime | None:
+    """When the source is next due; None when it is due now: it was never fetched, or its
+    ``settings`` (its :func:`settings_hash`, when given) changed since it was last tried."""
+    if state.last_attempt is None or settings_changed(state, settings):
         return None
     return state.last_attempt + interval_after(refresh, state.failures)
 
 
-def is_due(state: SourceState, refresh: timedelta, now: datetime) -> bool:
-    when = due_at(state, refresh)
+def is_due(state: SourceState, refresh: timedelta, now: datetime, settings: str = "") -> bool:
+    when = due_at(state, refresh, settings)
     return when is None or when <= now
 
 
@@ -313,6 +338,7 @@ class SourceStatus:
 def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
     """Every configured source's status, in config order."""
     out = []
+    categories = CategoryMap.from_categories(config.categories)
     for source in config.sources:
         state = store.source_state(source.id)
         out.append(SourceStatus(
@@ -323,7 +349,8 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
             last_error_at=state.last_error_at,
             failures=state.failures,
             items=state.item_count,
-            next_due=due_at(state, config.refresh_of(source)),
+            next_due=due_at(state, config.refresh_of(source),
+                            settings_hash(source, categories)),
             unmatched_labels=state.unmatched_labels,
         ))
     return out

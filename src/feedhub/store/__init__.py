@@ -55,7 +55,7 @@ def interval_after(refresh: timedelta, failures: int) -> timedelta:
 
 
 ITEM_COLUMNS = ("id, title, link, summary, content, published, updated, first_seen, last_seen, "
-                "image, author, labels, enclosures, content_hash, comments")
+                "image, author, labels, enclosures, content_hash, comments, undated")
 SOURCE_COLUMNS = ("id, etag, last_modified, body_hash, last_attempt, last_success, last_error, "
                   "last_error_at, failures, item_count, unmatched_labels")
 _FINISH_REFRESH = ("next_due=excluded.next_due, lease_owner='', lease_until='', "
@@ -318,7 +318,7 @@ class Store:
         items = []
         for row in rows:
             (item_id, title, link, summary, content, published, updated, first_seen, _last_seen,
-             image, author, labels, enclosures, _hash, comments) = row
+             image, author, labels, enclosures, _hash, comments, undated) = row
             items.append(Item(
                 id=str(item_id), title=str(title), link=str(link), summary=str(summary),
                 content=str(content), published=parse_stored_date(str(published)),
@@ -327,7 +327,7 @@ class Store:
                 image=str(image), author=str(author),
                 labels=tuple(json.loads(str(labels))),
                 enclosures=tuple(Enclosure(*e) for e in json.loads(str(enclosures))),
-                comments=str(comments),
+                comments=str(comments), undated=bool(undated),
                 # Sorted here, not in SQL: text collation differs between databases.
                 categories=tuple(sorted(cats.get(str(item_id), ()))),
                 sources=tuple(sorted(srcs.get(str(item_id), ()))),
@@ -360,15 +360,16 @@ class Store:
                 format_date(item.first_seen), stamp, item.image, item.author,
                 json.dumps(list(item.labels), ensure_ascii=False),
                 json.dumps([[e.url, e.type, e.length] for e in item.enclosures]),
-                digest or content_hash(item), item.comments))
+                digest or content_hash(item), item.comments, int(item.undated)))
         db.executemany(
-            f"INSERT INTO items ({ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            f"INSERT INTO items ({ITEM_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
             "ON CONFLICT (id) DO UPDATE SET title=excluded.title, link=excluded.link, "
             "summary=excluded.summary, content=excluded.content, "
             "published=excluded.published, updated=excluded.updated, "
             "last_seen=excluded.last_seen, image=excluded.image, author=excluded.author, "
             "labels=excluded.labels, enclosures=excluded.enclosures, "
-            "content_hash=excluded.content_hash, comments=excluded.comments", rows)
+            "content_hash=excluded.content_hash, comments=excluded.comments, "
+            "undated=excluded.undated", rows)
         db.executemany("DELETE FROM item_categories WHERE item_id = ?",
                        [(item.id,) for item in batch])
         db.executemany("INSERT INTO item_categories VALUES (?, ?)",
@@ -377,6 +378,25 @@ class Store:
                        [(item.id, sid) for item in batch for sid in item.sources])
         db.executemany("INSERT INTO item_keys VALUES (?, ?) ON CONFLICT DO NOTHING",
                        [(key, item.id) for item in batch for key in item.keys])
+
+    def save_categories(self, db: Connection, items: Sequence[Item], now: datetime) -> None:
+        """Replace the categories of stored items (inside :meth:`transaction`), and the
+        content hash that covers them; nothing else (not ``last_seen``: no source listed
+        them). For items a category edit re-sorts that their source no longer lists."""
+        if not items:
+            return
+        self._mark_dirty(db, now)
+        db.executemany("UPDATE items SET content_hash = ? WHERE id = ?",
+                       [(content_hash(item), item.id) for item in items])
+        db.executemany("DELETE FROM item_categories WHERE item_id = ?",
+                       [(item.id,) for item in items])
+        db.executemany("INSERT INTO item_categories VALUES (?, ?)",
+                       [(item.id, slug) for item in items for slug in item.categories])
+
+    def source_item_ids(self, source_id: str) -> list[str]:
+        """Ids of the stored items that came from a source (among others, maybe)."""
+        return [str(item_id) for (item_id,) in self.db.execute(
+            "SELECT item_id FROM item_sources WHERE source_id = ?", (source_id,))]
 
     def touch_items(self, db: Connection, ids: Iterable[str], now: datetime) -> None:
         db.executemany("UPDATE items SET last_seen = ? WHERE id = ?",
@@ -476,17 +496,22 @@ class Store:
              self._next_due(db, source_id, now)),
         )
 
-    def record_failure(self, source_id: str, now: datetime, error: str) -> None:
+    def record_failure(self, source_id: str, now: datetime, error: str,
+                       body_hash: str | None = None) -> None:
+        """Record a failed refresh; ``body_hash``, when given, replaces the stored one (the
+        pipeline marks a failure under settings the source was never read with)."""
         stamp = format_date(now)
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO sources (id, last_attempt, last_error, last_error_at, failures, "
-                "next_due, refreshes) VALUES (?,?,?,?,1,?,1) ON CONFLICT (id) DO UPDATE SET "
+                "next_due, refreshes, body_hash) VALUES (?,?,?,?,1,?,1,?) "
+                "ON CONFLICT (id) DO UPDATE SET "
                 "last_attempt=excluded.last_attempt, last_error=excluded.last_error, "
                 "last_error_at=excluded.last_error_at, failures=sources.failures + 1, "
+                "body_hash=COALESCE(?, sources.body_hash), "
                 f"{_FINISH_REFRESH}",
                 (source_id, stamp, error, stamp,
-                 self._next_due(db, source_id, now, failed=True)),
+                 self._next_due(db, source_id, now, failed=True), body_hash or "", body_hash),
             )
 
     # -- shared refresh work (feedhub worker) --------------------------------------------------

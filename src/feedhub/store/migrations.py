@@ -113,6 +113,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT INTO publish_marks (at) SELECT dirty_since FROM publish_state "
         "WHERE id = 1 AND dirty_since <> ''",
     ),
+    # 6: whether an item's published date is only the time it was first seen (no source gave
+    # a usable date), so that a date parsed later replaces it. Rows stored before could not
+    # say: a date equal to the first-seen time to the microsecond came from the clock.
+    (
+        "ALTER TABLE items ADD COLUMN undated INTEGER NOT NULL DEFAULT 0",
+        "UPDATE items SET undated = 1 WHERE published = first_seen",
+    ),
 )
 
 
