@@ -308,11 +308,14 @@ class SourceStatus:
     """When `feedhub build` fetches it next (None: at the next build)."""
     unmatched_labels: tuple[str, ...] = ()
     """Labels of its last good fetch that no category matched (items went to the default)."""
+    dated_when_seen: int = 0
+    """Items in the store dated when feedhub first saw them (no date on the page parsed)."""
 
 
 def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
     """Every configured source's status, in config order."""
     out = []
+    undated = store.dated_when_seen()
     for source in config.sources:
         state = store.source_state(source.id)
         out.append(SourceStatus(
@@ -325,5 +328,6 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
             items=state.item_count,
             next_due=due_at(state, config.refresh_of(source)),
             unmatched_labels=state.unmatched_labels,
+            dated_when_seen=undated.get(source.id, 0),
         ))
     return out

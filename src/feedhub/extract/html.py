@@ -176,7 +176,8 @@ class LocaleChoice:
 
 def declared_language(page: LexborHTMLParser, headers: dict[str, str]) -> tuple[str, str]:
     """The first supported language the page declares, and where: ``("fr", '<html
-    lang="fr-FR">')``; ``("", "")`` when it declares none that is supported."""
+    lang="fr-FR">')``; ``("", where)`` when it declares only one feedhub does not read (the
+    first such place), ``("", "")`` when it declares none."""
     places: list[tuple[str, str]] = []
     root = page.css_first("html")
     if root is not None:
@@ -189,11 +190,14 @@ def declared_language(page: LexborHTMLParser, headers: dict[str, str]) -> tuple[
             places.append((node.attributes.get("content") or "", where))
     header = next((v for k, v in headers.items() if k.lower() == "content-language"), "")
     places.append((header.split(",")[0], "the Content-Language header ({})"))
+    unsupported = ""
     for tag, where in places:
-        lang = language(tag) if tag else ""
+        lang = language(tag) if tag.strip() else ""
         if lang:
             return lang, where.format(tag.strip())
-    return "", ""
+        if tag.strip() and not unsupported:
+            unsupported = where.format(tag.strip())
+    return "", unsupported
 
 
 def choose_locale(configured: str, page: LexborHTMLParser, headers: dict[str, str],
@@ -214,8 +218,27 @@ def choose_locale(configured: str, page: LexborHTMLParser, headers: dict[str, st
                             f"in its dates ({words}){said}", declared)
     if declared:
         return LocaleChoice(declared, f"{declared} from {where}", declared)
-    return LocaleChoice("", "no language declared and no month names in its dates: English "
+    said = f"{where} names no supported language" if where else "no language declared"
+    return LocaleChoice("", f"{said} and no month names of one are in its dates: English "
                         "names and numeric dates are read")
+
+
+def selectors_locale(configured: str, page: LexborHTMLParser, headers: dict[str, str],
+                     date_texts: list[str], date_format: str) -> LocaleChoice:
+    """The language :func:`extract_listing` reads a source with selectors in, and why: the
+    configured one, else the declared one while every date parses in it, else the one the
+    dates' own words name (what :func:`reread_dates` does, told for ``feedhub preview``)."""
+    if configured:
+        return choose_locale(configured, page, headers)
+    declared, where = declared_language(page, headers)
+    texts = [t for t in date_texts if t]
+    if all(parse_date(t, date_format, declared) is not None for t in texts):
+        why = f"{declared} from {where}" if declared else (
+            f"{where} names no supported language" if where else "no language declared")
+        if texts:
+            why += "; every date parses in it" if declared else "; every date parses as written"
+        return LocaleChoice(declared, why, declared)
+    return choose_locale("", page, headers, texts)
 
 
 def reread_dates(entries: list[RawEntry], locale: str, date_format: str
