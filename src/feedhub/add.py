@@ -18,10 +18,11 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+from .categories import CategoryMap
 from .config import SOURCE_ID_RE, yaml_scalar
 from .extract.html import base_href, parse_page
 from .fetch import Fetcher, Validators, fetch
-from .model import Source, SourceKind
+from .model import Category, Source, SourceKind
 from .preview import Preview, looks_like_feed, preview_source
 
 FEED_TYPES = {
@@ -112,10 +113,14 @@ def suggest_id(url: str, taken: Iterable[str]) -> str:
 
 
 def preview_target(url: str, kind: SourceKind, root: Path, *, source_id: str = "add",
-                   allow_private: bool = False, fetcher: Fetcher = fetch) -> Preview:
-    """Preview the chosen feed, or the page read by automatic detection."""
-    source = Source(id=source_id, kind=kind, location=url, allow_private=allow_private)
-    return preview_source(source, root, fetcher)
+                   allow_private: bool = False, fetcher: Fetcher = fetch,
+                   categories: Iterable[Category] = (), category: str = "") -> Preview:
+    """Preview the chosen feed, or the page read by automatic detection; with the config's
+    ``categories`` each row says where its item would land (``category``: the default)."""
+    source = Source(id=source_id, kind=kind, location=url, allow_private=allow_private,
+                    default_category=category)
+    return preview_source(source, root, fetcher,
+                          categories=CategoryMap.from_categories(list(categories)))
 
 
 def draft(source_id: str, url: str, kind: SourceKind, preview: Preview, *, page_url: str,
@@ -138,6 +143,8 @@ def draft(source_id: str, url: str, kind: SourceKind, preview: Preview, *, page_
         lines.append(f"  # category: ...       # for items whose label maps to none: {slugs}")
     if allow_private:
         lines.append("  allow_private: true   # the address is private (an intranet, or local)")
+    if kind is SourceKind.HTML:
+        lines += _date_lines(preview)
     if kind is SourceKind.HTML and preview.selectors:
         lines.append("  selectors:            # drafted by feedhub add; edit them if items "
                      "are missing")
@@ -145,6 +152,25 @@ def draft(source_id: str, url: str, kind: SourceKind, preview: Preview, *, page_
     elif kind is SourceKind.HTML:
         lines.append(f"  # no selectors: each build finds the items itself ({preview.strategy})")
     return lines
+
+
+def _date_lines(preview: Preview) -> list[str]:
+    """``locale`` when the page's language was found, and a ``date_format`` to fill in when
+    its dates did not parse (so no item is silently dated by the time it was first seen)."""
+    lines = []
+    if preview.locale:
+        lines.append(f"  locale: {preview.locale}{' ' * max(1, 20 - len(preview.locale))}"
+                     f"# {_comment(preview.locale_why)}")
+    unparsed = [r.date_text for r in preview.rows if r.date_text and not r.date]
+    if unparsed:
+        lines.append(f"  # date_format: ...   # {len(unparsed)} date(s) like "
+                     f"{_comment(repr(unparsed[0]))} did not parse: write their strptime "
+                     "format")
+    return lines
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.replace("#", "").split())[:100]
 
 
 __all__ = ["FeedLink", "Inspection", "advertised_feeds", "draft", "inspect_url",

@@ -255,6 +255,11 @@ def print_report(report: BuildReport, config: Config) -> None:
         if s.unparsed_dates:
             echo(f"{'':<{width}}  dates that did not parse (first seen used): "
                  + ", ".join(repr(x) for x in s.unparsed_dates[:5]))
+        if s.undated:
+            echo(f"{'':<{width}}  " + click.style(
+                f"{s.undated} item(s) dated when first seen: "
+                + ("set date_format or locale" if s.unparsed_dates else "no date found")
+                + f" (`feedhub preview {s.source_id}` shows why)", fg="yellow"))
         if s.future_dates:
             echo(f"{'':<{width}}  dates in the future (first seen used): "
                  + ", ".join(s.future_dates[:5]))
@@ -312,6 +317,9 @@ def status_command(config_path: Path, as_json: bool) -> None:
         if s.unmatched_labels:
             say(f"{'':<{width}}  labels with no category (sent to the default): "
                 + ", ".join(repr(x) for x in s.unmatched_labels))
+        if s.dated_when_seen:
+            say(f"{'':<{width}}  {s.dated_when_seen} item(s) dated when first seen "
+                f"(`feedhub preview {s.id}` shows why)")
 
 
 @main.command("check")
@@ -445,7 +453,8 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
     if source_id and source_id in taken:
         fail(f"a source {source_id!r} exists already; choose another --id", EXIT_CONFIG)
     sid = source_id or suggest_id(target if kind is SourceKind.FEED else found.url, taken)
-    preview = preview_target(target, kind, root, source_id=sid, allow_private=allow_private)
+    preview = preview_target(target, kind, root, source_id=sid, allow_private=allow_private,
+                             categories=config.categories, category=category)
     say(render(preview, limit))
     if preview.error or not preview.rows:
         fail(f"no items found at {target}", EXIT_SOURCE_FAILED,
@@ -518,7 +527,10 @@ def preview_command(config_path: Path, as_json: bool, target: str, limit: int,
         if source is None:
             fail(f"no source {target!r} in {config_path}", EXIT_CONFIG,
                  hint="Sources: " + ", ".join(s.id for s in config.sources))
-        result = preview_source(source, config.root)
+        from .categories import CategoryMap
+
+        result = preview_source(source, config.root,
+                                categories=CategoryMap.from_categories(config.categories))
     if as_json:
         emit(to_json(result))
     else:

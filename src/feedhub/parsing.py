@@ -65,6 +65,9 @@ class Parsed:
     """Seconds of extract and normalise, measured in the process that ran them."""
     worker: int = 0
     """Process id of the worker that parsed it; 0 when the build's own process did."""
+    undated: int = 0
+    """Entries with no date that parsed (none on the page, or one that did not parse): each
+    is dated when feedhub first saw it."""
 
 
 def parse_body(
@@ -95,7 +98,9 @@ def parse_body(
         return Parsed(error=exc.message, stages=stages)
     hashes = tuple(content_hash(item) for item in items)  # counted as normalise
     stages["normalise"] = time.monotonic() - mark
-    return Parsed(tuple(items), len(entries), over_cap, notes, hashes, stages=stages)
+    undated = sum(1 for entry in entries if entry.published is None)
+    return Parsed(tuple(items), len(entries), over_cap, notes, hashes, stages=stages,
+                  undated=undated)
 
 
 # -- in a worker process ---------------------------------------------------------------------

@@ -66,6 +66,9 @@ class SourceReport:
     unparsed_dates: list[str] = field(default_factory=list)
     future_dates: list[str] = field(default_factory=list)
     """Dates too far ahead, clamped to the time feedhub first saw the item."""
+    undated: int = 0
+    """Entries with no date that parsed, dated when first seen (``unparsed_dates`` says which
+    texts did not parse)."""
     next_due: datetime | None = None
     """Set when the source was skipped because it is not due until then."""
     failures: int = 0
@@ -410,6 +413,7 @@ def finish_source(
         result.unmatched_labels = sorted(notes.unmatched_labels)
         result.unparsed_dates = notes.unparsed_dates
         result.future_dates = notes.future_dates
+        result.undated = parsed.undated
         site = site or Site(title="", base_url="")
         window = timedelta(days=site.merge_window_days)
         oldest = now - timedelta(days=site.max_age_days) if site.max_age_days else None

@@ -333,12 +333,15 @@ class SourceStatus:
     """When `feedhub build` fetches it next (None: at the next build)."""
     unmatched_labels: tuple[str, ...] = ()
     """Labels of its last good fetch that no category matched (items went to the default)."""
+    dated_when_seen: int = 0
+    """Items in the store dated when feedhub first saw them (no date on the page parsed)."""
 
 
 def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
     """Every configured source's status, in config order."""
     out = []
     categories = CategoryMap.from_categories(config.categories)
+    undated = store.dated_when_seen()
     for source in config.sources:
         state = store.source_state(source.id)
         out.append(SourceStatus(
@@ -352,5 +355,6 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
             next_due=due_at(state, config.refresh_of(source),
                             settings_hash(source, categories)),
             unmatched_labels=state.unmatched_labels,
+            dated_when_seen=undated.get(source.id, 0),
         ))
     return out

@@ -9,11 +9,21 @@ Strategies, tried in this order (the first that finds at least two items wins):
    long their link texts are (navigation menus have short ones); inside the winning blocks the
    title link, date, label, summary and image are chosen by markup (headings, ``<time>``,
    class names such as ``date``, ``type``, ``summary``) and by content (text that parses as a
-   date), and written down as ordinary :class:`~feedhub.model.Selectors`, so the same rules
-   can be pasted into sources.yaml.
+   date in the page's language), and written down as ordinary
+   :class:`~feedhub.model.Selectors`, so the same rules can be pasted into sources.yaml.
 
-Every run produces an :class:`AutoReport`: the strategy, the selectors chosen, the reasons and
-the runner-up, and ``confident=False`` when the choice was close or found no dates.
+Dates are read in the source's ``locale``, else in the language the page declares or its
+dates' month names show (:func:`~feedhub.extract.html.choose_locale`). Text that looks like a
+date (a day and a year) but parses in no way is still chosen as the date rule, so that the
+build counts those dates as unparsed instead of dating the items silently by first sight.
+
+A label with no class name to go by is found by structure: a short text outside the title
+link, the date and the summary, at the same place in most blocks, with few distinct values
+repeated across them (a section name in a ``<small>`` of a table cell).
+
+Every run produces an :class:`AutoReport`: the strategy, the selectors chosen, the language of
+the dates and why, the reasons and the runner-up, and ``confident=False`` when the choice was
+close or found no dates.
 ``feedhub preview`` prints it. Pure: no I/O.
 """
 
@@ -32,7 +42,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from ..dates import parse_date
 from ..errors import ExtractError
 from ..model import RawEntry, Selectors, Source
-from .html import base_href, extract_items
+from .html import LocaleChoice, base_href, choose_locale, extract_items
 
 ARTICLE_TYPES = {"NewsArticle", "Article", "BlogPosting", "Report", "ScholarlyArticle",
                  "AnalysisNewsArticle", "ReportageNewsArticle", "PressRelease", "TechArticle"}
@@ -50,6 +60,15 @@ _CLASS_HINTS = {
                           re.I),
 }
 _DATEISH = re.compile(r"\d{4}|\d{1,2}[./-]\d{1,2}")
+_DAY_AND_YEAR = re.compile(
+    r"(?<!\d)\d{1,2}(?!\d)\D{1,24}(?<!\d)(?:19|20)\d\d(?!\d)"
+    r"|(?<!\d)(?:19|20)\d\d(?!\d)\D{1,24}(?<!\d)\d{1,2}(?!\d)"
+    r"|(?<!\d)\d{1,2}[./-]\d{1,2}[./-]\d{2,4}(?!\d)")
+"""Text that reads as a date to a person, whatever its language: a day and a year."""
+_NOT_LABEL = re.compile(r"author|byline|comment|share|social|more|read|button|btn", re.I)
+_BYLINE = re.compile(r"^(by|par|von|por|di|door|av|przez|de)\s", re.I)
+MAX_LABEL = 40
+"""Longest text taken for a label found by structure (a section name, not a sentence)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,8 @@ class AutoReport:
     runner_up: str = ""
     confident: bool = True
     count: int = 0
+    locale: LocaleChoice = field(default_factory=LocaleChoice)
+    """The language the dates were read in, and why."""
 
 
 @dataclass
@@ -264,6 +285,20 @@ def _date_node(block: LexborNode, locale: str) -> LexborNode | None:
     return None
 
 
+def _dateish_node(block: LexborNode, skip: set[int]) -> LexborNode | None:
+    """A small element whose text is mostly a day and a year ("27 brumaire 2021"), parsed or
+    not: a date to a person."""
+    for node in block.traverse():
+        if node == block or node.tag in ("-text", "a", "script", "style") \
+                or node.mem_id in skip:
+            continue
+        text = (node.text(separator=" ") or "").strip()
+        found = _DAY_AND_YEAR.search(text) if 6 <= len(text) <= 40 else None
+        if found is not None and len(found.group(0)) * 2 >= len(text):
+            return node
+    return None
+
+
 def _title_link(block: LexborNode) -> LexborNode | None:
     for level in ("h1", "h2", "h3", "h4", "h5", "h6"):
         heading = block.css_first(level)
@@ -390,108 +425,205 @@ def _hinted(block: LexborNode, kind: str, taken: set[int]) -> LexborNode | None:
     for node in block.traverse():
         if node == block or node.mem_id in taken or node.tag in ("-text", "a", "img"):
             continue
-        classes = " ".join(_classes(node))
+        # BEM names say what an element is after "__": "teaser__kicker" is a kicker, not a
+        # teaser (a summary hint), and "teaser__text" is no summary when it holds the title.
+        classes = " ".join(c.rsplit("__", 1)[-1].split("--")[0] for c in _classes(node))
         if classes and pattern.search(classes) and (node.text() or "").strip():
             return node
     return None
 
 
-def _choose_fields(candidate: _Candidate, locale: str) -> tuple[Selectors, list[str]]:
+def _inside(node: LexborNode, block: LexborNode, taken: set[int]) -> bool:
+    """Whether ``node`` or one of its ancestors up to ``block`` is in ``taken``."""
+    current: LexborNode | None = node
+    while current is not None and current != block:
+        if current.mem_id in taken:
+            return True
+        current = current.parent
+    return False
+
+
+def _short_texts(block: LexborNode, taken: set[int]) -> dict[str, str]:
+    """Label candidates of one block: rule -> text, for elements with their own short text
+    (no digits: not a date, a count or a time) outside the fields already chosen."""
+    found: dict[str, str] = {}
+    for node in block.traverse():
+        if node == block or node.tag in ("-text", "-comment", "img", "script", "style") \
+                or not (node.text(deep=False) or "").strip() or _inside(node, block, taken):
+            continue
+        text = " ".join((node.text(separator=" ") or "").split())
+        if not 2 <= len(text) <= MAX_LABEL or len(text.split()) > 4 \
+                or any(c.isdigit() for c in text) or _BYLINE.match(text) \
+                or _NOT_LABEL.search(" ".join(_classes(node))):
+            continue
+        found.setdefault(_relative(block, node), text)
+    return found
+
+
+def _label_by_structure(blocks: list[LexborNode], taken: list[set[int]]
+                        ) -> tuple[str, str]:
+    """The rule whose short text is in most blocks with few distinct values, each repeated
+    (section names are shared; titles, authors' sentences and teasers are not), and why."""
+    seen: dict[str, list[str]] = {}
+    for block, skip in zip(blocks, taken, strict=True):
+        for rule, text in _short_texts(block, skip).items():
+            seen.setdefault(rule, []).append(text)
+    best: tuple[float, float, str] | None = None
+    for rule, texts in seen.items():
+        distinct = len(set(texts))
+        if len(texts) * 2 < len(blocks) or len(texts) < 3 or not 2 <= distinct < len(texts) \
+                or distinct > max(2, round(len(texts) * 0.7)):
+            continue
+        key = (len(texts) / len(blocks), -distinct / len(texts), rule)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None:
+        return "", ""
+    texts = seen[best[2]]
+    values = ", ".join(repr(v) for v, _ in Counter(texts).most_common(3))
+    return best[2], (f"label {best[2]!r} found by structure: a short text in {len(texts)} of "
+                     f"{len(blocks)} blocks with {len(set(texts))} values ({values}, ...)")
+
+
+def _choose_fields(candidate: _Candidate, locale: LocaleChoice
+                   ) -> tuple[Selectors, list[str]]:
     titles, links, dates, labels, summaries, images = [], [], [], [], [], []
-    for block in candidate.blocks[:SAMPLE]:
+    unparsed: list[str] = []
+    sample = candidate.blocks[:SAMPLE]
+    taken_by_block: list[set[int]] = []
+    for block in sample:
         taken: set[int] = set()
+        taken_by_block.append(taken)
         anchor = _title_link(block)
         if anchor is not None:
             rule = _relative(block, anchor)
             links.append(f"{rule}@href")
             titles.append(rule)
             taken.add(anchor.mem_id)
-            parent = anchor.parent
-            while parent is not None and parent != block:
-                taken.add(parent.mem_id)
-                parent = parent.parent
-        date = _date_node(block, locale)
-        if date is not None:
+        date = _date_node(block, locale.locale)
+        if date is None and candidate.dated == 0:
+            date = _dateish_node(block, taken)
+            if date is not None:
+                unparsed.append(_relative(block, date))
+        elif date is not None:
             dates.append(_relative(block, date))
+        if date is not None:
             taken.add(date.mem_id)
-        label = _hinted(block, "label", taken)
+        outer = _ancestors(block, anchor)
+        label = _hinted(block, "label", taken | outer)
         if label is not None:
             labels.append(_relative(block, label))
             taken.add(label.mem_id)
-        summary = _hinted(block, "summary", taken)
+        summary = _hinted(block, "summary", taken | outer)
         if summary is None:
-            paragraphs = [p for p in block.css("p") if p.mem_id not in taken
+            paragraphs = [p for p in block.css("p") if p.mem_id not in taken | outer
                           and len((p.text() or "").strip()) > 40]
             summary = max(paragraphs, key=lambda p: len(p.text() or ""), default=None)
         if summary is not None:
             summaries.append(_relative(block, summary))
+            taken.add(summary.mem_id)
         image = block.css_first("img")
         if image is not None:
             images.append(_relative(block, image))
+    reasons = []
+    label_rule = _most_common(labels)
+    if len(labels) * 2 < len(sample):
+        found, why = _label_by_structure(sample, taken_by_block)
+        if found:
+            label_rule = found
+            reasons.append(why)
+    date_rule = _most_common(dates)
+    if not date_rule and len(unparsed) * 2 >= len(sample):
+        date_rule = _most_common(unparsed)
     chosen = Selectors(
         item=candidate.selector, title=_most_common(titles), link=_most_common(links),
-        date=_most_common(dates), label=_most_common(labels),
+        date=date_rule, label=label_rule,
         summary=_most_common(summaries), image=_most_common(images),
     )
-    sample = min(len(candidate.blocks), SAMPLE)
-    of = "" if sample == len(candidate.blocks) else f" of the first {sample}"
-    reasons = [
+    count = min(len(candidate.blocks), SAMPLE)
+    of = "" if count == len(candidate.blocks) else f" of the first {count}"
+    reasons.insert(0,
         f"{len(candidate.blocks)} blocks match {candidate.selector!r}; {candidate.linked}{of} "
-        f"hold a link (mean link text {candidate.link_text:.0f} chars), {candidate.dated} a date",
-    ]
+        f"hold a link (mean link text {candidate.link_text:.0f} chars), {candidate.dated} a date"
+    )
+    if chosen.date and not dates:
+        example = (sample[0].css_first(chosen.date) if chosen.date else None)
+        text = " ".join(((example.text() or "") if example is not None else "").split())
+        reasons.append(f"the blocks hold date-like text ({text!r} in {chosen.date!r}) that "
+                       f"does not parse (language: {locale.locale or 'en'}): set date_format, "
+                       "and locale if the month names are in another language")
     for name in ("title", "date", "label", "summary", "image"):
         if not getattr(chosen, name):
             reasons.append(f"no {name} found in the blocks")
     return chosen, reasons
 
 
-def detect(page: LexborHTMLParser, page_url: str, locale: str = "", date_format: str = ""
-           ) -> tuple[list[RawEntry], AutoReport]:
-    """Find a listing's items with no selectors; the report says how and how sure."""
+def _ancestors(block: LexborNode, node: LexborNode | None) -> set[int]:
+    """``node``'s ancestors inside ``block`` (the heading around a title link): not a label
+    or a summary of their own."""
+    found: set[int] = set()
+    current = node.parent if node is not None else None
+    while current is not None and current != block:
+        found.add(current.mem_id)
+        current = current.parent
+    return found
+
+
+def detect(page: LexborHTMLParser, page_url: str, locale: str = "", date_format: str = "",
+           headers: dict[str, str] | None = None) -> tuple[list[RawEntry], AutoReport]:
+    """Find a listing's items with no selectors; the report says how and how sure. Dates are
+    read in ``locale``, else in the language the page and its dates show (``headers`` are
+    the HTTP response's: Content-Language)."""
     base = urljoin(page_url, base_href(page))
+    choice = choose_locale(locale, page, headers or {})
     for strategy, finder in (("json-ld", _from_jsonld), ("microdata", _from_microdata)):
-        found = finder(page, base, locale)
+        found = finder(page, base, choice.locale)
         if len(found) >= MIN_BLOCKS:
             dated = sum(1 for e in found if e.published is not None)
             return found, AutoReport(
                 strategy, reasons=(f"{len(found)} schema.org articles in {strategy}, "
                                    f"{dated} with a date",),
-                confident=dated > 0, count=len(found))
-    candidates = _candidates(page, locale)
+                confident=dated > 0, count=len(found), locale=choice)
+    candidates = _candidates(page, choice.locale)
     if not candidates:
         return [], AutoReport("none", reasons=(
             "no structured data, no <article> elements and no repeated blocks holding links",),
-            confident=False)
+            confident=False, locale=choice)
     best = candidates[0]
-    selectors, reasons = _choose_fields(best, locale)
-    entries = [e for e in extract_items(page, selectors, date_format, page_url, locale)
+    selectors, reasons = _choose_fields(best, choice)
+    entries = [e for e in extract_items(page, selectors, date_format, page_url, choice.locale)
                if e.link]
     runner_up = ""
     confident = best.dated > 0
-    if len(candidates) > 1:
-        second = candidates[1]
+    # A group that matches the same blocks under another selector ("article" beside
+    # "main > article.teaser") is no rival.
+    same = {b.mem_id for b in best.blocks}
+    rivals = [c for c in candidates[1:] if {b.mem_id for b in c.blocks} != same]
+    if rivals:
+        second = rivals[0]
         runner_up = (f"{second.selector!r}: {len(second.blocks)} blocks, {second.dated} dated, "
                      f"score {second.score:.1f} vs {best.score:.1f}")
         if second.score * 1.3 > best.score:
             confident = False
             reasons.append("the runner-up scored close: check the items, or set selectors")
-    if best.dated == 0:
+    if best.dated == 0 and not selectors.date:
         reasons.append("no block has a date: items will be dated when first seen")
     return entries, AutoReport("blocks", selectors, tuple(reasons), runner_up, confident,
-                               len(entries))
+                               len(entries), choice)
 
 
 def extract_auto(
-    source: Source, page: LexborHTMLParser, page_url: str
-) -> tuple[list[RawEntry], Selectors | None]:
-    """The items of a page without selectors, and the selectors chosen (None for structured
-    data), or an ExtractError that says what was looked for."""
-    entries, report = detect(page, page_url, source.locale, source.date_format)
+    source: Source, page: LexborHTMLParser, page_url: str, headers: dict[str, str] | None = None
+) -> tuple[list[RawEntry], Selectors | None, str]:
+    """The items of a page without selectors, the selectors chosen (None for structured
+    data) and the locale the dates were read in, or an ExtractError that says what was
+    looked for."""
+    entries, report = detect(page, page_url, source.locale, source.date_format, headers)
     if not entries:
         raise ExtractError(source.id, "found no items on this page without selectors ("
                            + "; ".join(report.reasons) + f"); run `feedhub preview {source.id}`"
                            " and add selectors")
-    return entries, report.selectors
+    return entries, report.selectors, report.locale.locale
 
 
 __all__ = ["AutoReport", "detect", "extract_auto"]

@@ -10,6 +10,13 @@ rule that names an ``<img>`` (``img``, ``img@src``) falls back from a missing or
 ``srcset`` candidate (also of a ``<picture><source>``). Links and images are resolved here
 against ``<base href>`` or the page URL, since only this module sees the page.
 
+Language of the dates: a source's ``locale`` when set; else the page's declared language
+(``<html lang>``, ``og:locale``, ``<meta http-equiv="content-language">``, the HTTP
+``Content-Language`` header, in that order) unless the month and weekday names in its dates
+belong to another supported language (:func:`feedhub.dates.guess_locale`): pages declare the
+wrong language often (a theme's ``lang="en-US"``), their dates never. The choice and its
+reason travel as a :class:`LocaleChoice`, for ``feedhub preview`` and ``feedhub add``.
+
 Pagination: with ``max_pages`` > 1 the next page is the ``next`` selector's link, else
 ``<link rel="next">``/``<a rel="next">``. Pages are fetched through a :class:`PageFetcher`
 passed in by the caller, so this module never does I/O itself.
@@ -19,11 +26,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ..dates import parse_date
+from ..dates import date_snippets, guess_locale, language, parse_date
 from ..errors import ExtractError, SourceError
 from ..model import ID_POLICIES, FetchResult, RawEntry, Selectors, Source
 from . import PageFetcher
@@ -153,6 +162,99 @@ def extract_items(
     return entries
 
 
+@dataclass(frozen=True)
+class LocaleChoice:
+    """The language a listing's dates are read in, and why."""
+
+    locale: str = ""
+    """A supported locale; "" reads English names (and every numeric date)."""
+    why: str = ""
+    """For people: 'fr from <html lang="fr-FR">', 'set in sources.yaml', ..."""
+    declared: str = ""
+    """The supported language the page declares ("" when none or unsupported)."""
+
+
+def declared_language(page: LexborHTMLParser, headers: dict[str, str]) -> tuple[str, str]:
+    """The first supported language the page declares, and where: ``("fr", '<html
+    lang="fr-FR">')``; ``("", where)`` when it declares only one feedhub does not read (the
+    first such place), ``("", "")`` when it declares none."""
+    places: list[tuple[str, str]] = []
+    root = page.css_first("html")
+    if root is not None:
+        places.append((root.attributes.get("lang") or "", "<html lang=\"{}\">"))
+        places.append((root.attributes.get("xml:lang") or "", "<html xml:lang=\"{}\">"))
+    for css, where in (('meta[property="og:locale"]', "og:locale {}"),
+                       ('meta[http-equiv="content-language" i]', "<meta content-language {}>")):
+        node = page.css_first(css)
+        if node is not None:
+            places.append((node.attributes.get("content") or "", where))
+    header = next((v for k, v in headers.items() if k.lower() == "content-language"), "")
+    places.append((header.split(",")[0], "the Content-Language header ({})"))
+    unsupported = ""
+    for tag, where in places:
+        lang = language(tag) if tag.strip() else ""
+        if lang:
+            return lang, where.format(tag.strip())
+        if tag.strip() and not unsupported:
+            unsupported = where.format(tag.strip())
+    return "", unsupported
+
+
+def choose_locale(configured: str, page: LexborHTMLParser, headers: dict[str, str],
+                  texts: Iterable[str] | None = None) -> LocaleChoice:
+    """The language to read a page's dates in. ``texts`` are its date texts when known (a
+    source with selectors); else the text before each year on the page is read."""
+    if configured:
+        return LocaleChoice(configured, f"{configured} set in sources.yaml", configured)
+    declared, where = declared_language(page, headers)
+    if texts is None:
+        body = page.body
+        texts = date_snippets((body.text(separator=" ") or "") if body is not None else "")
+    guess = guess_locale(texts, prefer=declared)
+    words = ", ".join(repr(w) for w in guess.words)
+    if guess.locale and guess.locale != declared:
+        said = f", though the page says {where}" if declared else ""
+        return LocaleChoice(guess.locale, f"{guess.locale} from the month and weekday names "
+                            f"in its dates ({words}){said}", declared)
+    if declared:
+        return LocaleChoice(declared, f"{declared} from {where}", declared)
+    said = f"{where} names no supported language" if where else "no language declared"
+    return LocaleChoice("", f"{said} and no month names of one are in its dates: English "
+                        "names and numeric dates are read")
+
+
+def selectors_locale(configured: str, page: LexborHTMLParser, headers: dict[str, str],
+                     date_texts: list[str], date_format: str) -> LocaleChoice:
+    """The language :func:`extract_listing` reads a source with selectors in, and why: the
+    configured one, else the declared one while every date parses in it, else the one the
+    dates' own words name (what :func:`reread_dates` does, told for ``feedhub preview``)."""
+    if configured:
+        return choose_locale(configured, page, headers)
+    declared, where = declared_language(page, headers)
+    texts = [t for t in date_texts if t]
+    if all(parse_date(t, date_format, declared) is not None for t in texts):
+        why = f"{declared} from {where}" if declared else (
+            f"{where} names no supported language" if where else "no language declared")
+        if texts:
+            why += "; every date parses in it" if declared else "; every date parses as written"
+        return LocaleChoice(declared, why, declared)
+    return choose_locale("", page, headers, texts)
+
+
+def reread_dates(entries: list[RawEntry], locale: str, date_format: str
+                 ) -> tuple[list[RawEntry], str]:
+    """Entries whose date text ``locale`` (the page's declared language) could not read, read
+    in the language their own words name, and that language (a source with selectors and no
+    ``locale``: its date texts are known, the page's other text need not be read)."""
+    if not any(e.published is None and e.date_text for e in entries):
+        return entries, locale
+    guess = guess_locale((e.date_text for e in entries), prefer=locale)
+    if not guess.locale or guess.locale == locale:
+        return entries, locale
+    return [replace(e, published=parse_date(e.date_text, date_format, guess.locale))
+            if e.published is None and e.date_text else e for e in entries], guess.locale
+
+
 def base_href(page: LexborHTMLParser) -> str:
     base = page.css_first("base[href]")
     return (base.attributes.get("href") or "") if base is not None else ""
@@ -226,10 +328,13 @@ def extract_listing(
     if selectors is None:
         from .auto import extract_auto
 
-        entries, selectors = extract_auto(source, page, page_url)
+        entries, selectors, locale = extract_auto(source, page, page_url, result.headers)
     else:
-        entries = extract_items(page, selectors, source.date_format, page_url, source.locale,
+        locale = source.locale or declared_language(page, result.headers)[0]
+        entries = extract_items(page, selectors, source.date_format, page_url, locale,
                                 guid_rule)
+        if not source.locale:
+            entries, locale = reread_dates(entries, locale, source.date_format)
     if not entries:
         raise ExtractError(
             source.id,
@@ -255,8 +360,7 @@ def extract_listing(
         except PageTooDeep as exc:
             log.warning("source %s: stopped paging at %s: %s", source.id, url, exc)
             break
-        more = extract_items(page, selectors, source.date_format, page_url, source.locale,
-                             guid_rule)
+        more = extract_items(page, selectors, source.date_format, page_url, locale, guid_rule)
         if not more:
             break
         entries.extend(more)

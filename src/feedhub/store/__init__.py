@@ -295,6 +295,14 @@ class Store:
         return int(self.db.execute("SELECT COUNT(*) FROM item_categories WHERE slug = ?",
                                    (slug,)).scalar())
 
+    def dated_when_seen(self) -> dict[str, int]:
+        """Per source, its stored items dated by the time feedhub first saw them (their page
+        gave no date that parsed): the items marked ``undated``."""
+        rows = self.db.execute(
+            "SELECT s.source_id, COUNT(*) FROM items i JOIN item_sources s ON s.item_id = i.id "
+            "WHERE i.undated = 1 GROUP BY s.source_id").fetchall()
+        return {str(source): int(count) for source, count in rows}
+
     def _items(self, rows: Sequence[Row]) -> list[Item]:
         if not rows:
             return []
