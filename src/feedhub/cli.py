@@ -165,7 +165,8 @@ def build_command(config_path: Path, force: bool) -> None:
     """Fetch the sources that are due, store new items and write the feeds.
 
     A source is due when its `refresh` interval (default fetch.refresh, 15m) has passed since
-    it was last fetched; --force fetches every source. On a terminal a progress bar shows
+    it was last fetched, or when its settings in sources.yaml changed since; --force fetches
+    every source. On a terminal a progress bar shows
     the sources as they finish; otherwise one line per source goes to stderr.
 
     \b
