@@ -266,9 +266,10 @@ class RawEntry:
 
     title: str = ""
     title_html: bool | None = None
-    """True: the title is markup (Atom type="html", a `@html` rule), its tags are dropped.
+    """True: the title is HTML (Atom type="html"/"xhtml", a `@html` rule): its text is kept.
     False: the source says it is plain text (Atom type="text"): "<" in it is a character.
-    None: nobody says (RSS, listing text, JSON Feed): tag-like text is taken as markup."""
+    None: nobody says (RSS, listing text, JSON Feed): only real markup is removed (see
+    :mod:`feedhub.titles`)."""
     link: str = ""
     guid: str = ""
     """The source's own id for the entry (RSS guid / Atom id), if any."""

@@ -40,6 +40,7 @@ import nh3
 
 from .categories import CategoryMap, key_words
 from .model import Enclosure, Item, NormaliseReport, RawEntry, Source
+from .titles import html_text, one_line, title_text
 
 ID_NAMESPACE = "6f1d5a4e-8f0e-4a55-9a38-3c1c1e1b7f00"
 """Namespace of feedhub item UUIDs (version 5). Changing it would change every id: never do.
@@ -139,16 +140,10 @@ def plain_text(text: str, limit: int = MAX_TITLE, *, markup: bool = True) -> str
     return text[:limit].rstrip() if len(text) > limit else text
 
 
-_TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
-
-
-def title_is_markup(entry: RawEntry) -> bool:
-    """Whether a title's tags are to be dropped. When the source does not say (RSS, listing
-    text, JSON Feed), anything tag-like counts as markup, so that no title can carry a tag
-    into a partner page that misuses it as HTML; "3 < 5" stays text either way."""
-    if entry.title_html is not None:
-        return entry.title_html
-    return bool(_TAG_LIKE.search(entry.title))
+def entry_title(entry: RawEntry) -> str:
+    """The plain-text title of an entry, read as its source says (see :mod:`.titles`): the
+    one reading of a title, shared by the build and ``feedhub preview``."""
+    return title_text(strip_xml_forbidden(entry.title), entry.title_html, MAX_TITLE)
 
 
 # An http(s) URL already in canonical form but for its scheme and a trailing slash: lowercase
@@ -395,8 +390,8 @@ def normalise_entries(
     all_keys = identity_keys(entries, source, links, page_url)
     items: dict[str, Item] = {}
     for entry, link, keys in zip(entries, links, all_keys, strict=True):
-        title = plain_text(entry.title, markup=title_is_markup(entry))
         if not keys:
+            title = entry_title(entry)
             report.dropped.append(title or "(untitled)")
             continue
         item = normalise_entry(entry, source, categories, base, link, keys, now, report)
@@ -415,7 +410,7 @@ def normalise_entry(
     report: NormaliseReport,
 ) -> Item:
     """One entry with known identity keys -> an Item seen first at ``now``."""
-    title = plain_text(entry.title, markup=title_is_markup(entry))
+    title = entry_title(entry)
     published = to_utc(entry.published, source.timezone)
     if published is None and (entry.date_text or entry.published is not None):
         report.unparsed_dates.append(plain_text(entry.date_text or str(entry.published), 100))
@@ -435,7 +430,7 @@ def normalise_entry(
     content = sanitise_html(entry.content, base, MAX_CONTENT)
     if not summary and content:
         summary = html.escape(plain_text(content, DERIVED_SUMMARY), quote=False)
-    title = title or plain_text(summary, 80) or "(untitled)"
+    title = title or one_line(html_text(summary), 80) or "(untitled)"
     # Only keyword rules read the text: no need to strip every summary's tags without them.
     text = f"{title} {plain_text(summary, MAX_SUMMARY)}" if categories.keywords else ""
     slugs, unmatched = categories.slugs(labels, source.default_category, text)

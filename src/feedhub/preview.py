@@ -26,7 +26,7 @@ from .extract.html import LocaleChoice, PageTooDeep, parse_page, selectors_local
 from .extract.jsonfeed import looks_like_json
 from .fetch import Fetcher, Validators, fetch
 from .model import FetchResult, RawEntry, Source, SourceKind
-from .normalise import plain_text, to_utc
+from .normalise import entry_title, plain_text, to_utc
 from .pipeline import page_fetcher
 
 
@@ -95,7 +95,8 @@ def row(entry: RawEntry, timezone: str, categories: CategoryMap | None = None,
         default_category: str = "") -> PreviewRow:
     warnings = []
     published = to_utc(entry.published, timezone)
-    if not entry.title.strip():
+    title = entry_title(entry)  # what the build publishes, not the raw text
+    if not title:
         warnings.append("empty title")
     if published is None and entry.date_text:
         warnings.append(f"unparsed date {entry.date_text!r}: set date_format/locale")
@@ -108,7 +109,7 @@ def row(entry: RawEntry, timezone: str, categories: CategoryMap | None = None,
     labels = [" ".join(label.split()) for label in entry.labels]
     slugs = categories.slugs(labels, default_category)[0] if categories is not None else ()
     return PreviewRow(
-        title=" ".join(entry.title.split()), date=published.isoformat() if published else "",
+        title=title, date=published.isoformat() if published else "",
         date_text=entry.date_text, label=", ".join(labels), link=entry.link,
         warnings=tuple(warnings), summary=_first_words(entry.summary), image=entry.image,
         categories=slugs)

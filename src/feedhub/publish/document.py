@@ -78,8 +78,10 @@ def mime_type(text: str, default: str = "") -> str:
 
 
 def title_of(item: Item) -> str:
-    """A title never empty: feeds and pages need one for every item."""
-    return plain(item.title) or plain(item.summary, 80) or "Untitled"
+    """A title never empty: feeds and pages need one for every item. An item's title is plain
+    text already (normalise made it so): it is only cleaned here, never stripped of "tags" or
+    decoded again, which would turn "Vector<T>" into "Vector" and "&lt;" into "<"."""
+    return _SPACE.sub(" ", clean(item.title)).strip() or plain(item.summary, 80) or "Untitled"
 
 
 @dataclass(frozen=True)

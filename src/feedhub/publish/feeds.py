@@ -76,6 +76,7 @@ from lxml import etree
 
 from .. import __version__
 from ..model import Item
+from ..titles import rss_title
 from .document import (
     EPOCH,
     GENERATOR_NAME,
@@ -399,7 +400,7 @@ def _rss_head(doc: FeedDoc) -> Any:
 
 def _rss_item(entry: Any, doc: FeedDoc, item: Item) -> None:
     ext: _EntryExtension = getattr(entry, _EXTENSION)
-    entry.title(title_of(item))
+    entry.title(rss_title(title_of(item)))
     link = safe_url(item.link)
     if link:
         entry.link(href=link)
