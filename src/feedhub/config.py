@@ -659,6 +659,10 @@ def _parse_sources(
         if "allow_private" in fields:
             allow_private = bool(walker.scalar(fields["allow_private"], f"{key}.allow_private",
                                                "bool"))
+        keep_tracking = False
+        if "keep_tracking" in fields:
+            keep_tracking = bool(walker.scalar(fields["keep_tracking"], f"{key}.keep_tracking",
+                                               "bool"))
         if kind_text and sid and location:
             sources.append(Source(
                 id=sid, kind=SourceKind(kind_text), location=location,
@@ -669,6 +673,7 @@ def _parse_sources(
                 max_pages=_max_pages(walker, fields, key),
                 refresh=refresh,
                 allow_private=allow_private,
+                keep_tracking=keep_tracking,
                 identity=walker.text(fields, "identity", key, default="auto",
                                      check=_identity_check(kind_text)),
             ))

@@ -122,6 +122,9 @@ class Source:
     """Least time between two fetches of this source (None: the config's ``fetch.refresh``)."""
     allow_private: bool = False
     """Allow loopback, private and link-local addresses (intranet sources); off by default."""
+    keep_tracking: bool = False
+    """Publish links with their tracking parameters (``utm_*``, ``fbclid``...); by default
+    they are dropped (normalise.TRACKING_PARAMETERS)."""
     identity: str = "auto"
     """How an item's id is chosen: ``auto`` (the guid when real and unique, else the link),
     ``guid``, ``link``, or (html sources) a field rule such as ``@data-id`` read as the guid."""
@@ -340,3 +343,6 @@ class NormaliseReport:
     """Dates too far ahead, clamped to the time the item was first seen."""
     dropped: list[str] = field(default_factory=list)
     """Entries with neither a usable link nor a guid (no stable identity)."""
+    unresolved_links: list[str] = field(default_factory=list)
+    """Relative links left relative: nothing to resolve them against (a local file without
+    ``base_url``)."""

@@ -20,8 +20,10 @@ told apart (by link, or by their position counted from the oldest entry) and nev
 A source's ``identity`` setting may force ``guid`` or ``link``.
 
 Content. HTML is cleaned once, here, with one nh3 allowlist; URL fields are http(s) only and
-absolute; titles and names are plain text; every field is capped and free of characters XML
-1.0 forbids (including lone surrogates).
+absolute; the published link (and comments link) drops the tracking parameters identity ignores
+(:data:`TRACKING_PARAMETERS`, unless the source sets ``keep_tracking``), every other parameter
+kept as written; titles are plain text as :mod:`.titles` reads them, names plain text; every
+field is capped and free of characters XML 1.0 forbids (including lone surrogates).
 """
 
 from __future__ import annotations
@@ -59,10 +61,21 @@ MAX_FUTURE = timedelta(days=1)
 MIN_TITLE_KEY_WORDS = 3
 """Titles shorter than this ("Statement") never merge stories on their own."""
 
+TRACKING_PARAMETERS = (
+    "utm_*", "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid",
+    "yclid", "_hsenc", "_hsmi", "igshid", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id",
+    "wt.mc_id", "ref_src", "__s", "_ga", "_gl", "srsltid", "twclid", "ttclid", "li_fat_id",
+    "s_cid", "cmpid",
+)
+"""Query parameters that only track who clicked where (``utm_*`` is every name starting
+``utm_``; names are compared without case). The one list: identity ignores them
+(:func:`canonical_url`) and published links drop them (:func:`without_tracking`) unless the
+source sets ``keep_tracking: true``. Changing it changes the id of items identified by a link
+that carries such a parameter: add names, never casually."""
+
 TRACKING_PARAMS = re.compile(
-    r"^(utm_[a-z_]*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|yclid|_hsenc|_hsmi|"
-    r"igshid|mkt_tok|oly_anon_id|oly_enc_id|vero_id|wt\.mc_id|ref_src|__s|_ga|_gl|"
-    r"srsltid|twclid|ttclid|li_fat_id|s_cid|cmpid)$",
+    "^(" + "|".join(re.escape(name).replace(r"\*", "[a-z_]*") for name in TRACKING_PARAMETERS)
+    + ")$",
     re.IGNORECASE,
 )
 
@@ -189,6 +202,21 @@ def _canonical_url(url: str) -> str:
                if not TRACKING_PARAMS.match(k))
     )
     return urlunsplit(("https", netloc, path, query, ""))
+
+
+def without_tracking(url: str) -> str:
+    """``url`` without its tracking parameters (:data:`TRACKING_PARAMETERS`): every other
+    parameter is kept as written and in its order, and so is the fragment."""
+    head, mark, rest = url.partition("?")
+    if not mark:
+        return url
+    query, hash_mark, fragment = rest.partition("#")
+    kept = [part for part in query.split("&")
+            if not TRACKING_PARAMS.match(unquote(part.partition("=")[0].replace("+", " ")))]
+    if len(kept) == len(query.split("&")):
+        return url
+    query = "&".join(part for part in kept if part)
+    return f"{head}{'?' if query else ''}{query}{hash_mark}{fragment}"
 
 
 # An absolute http(s) URL that safe_url would return exactly as given, whatever the base:
@@ -372,6 +400,14 @@ def identity_keys(
     return out
 
 
+def _unresolved(link: str) -> bool:
+    """A relative link, or one resolved against a local file (``file:``): no web address."""
+    try:
+        return bool(link.strip()) and urlsplit(link.strip()).scheme.lower() in ("", "file")
+    except ValueError:  # a malformed URL is no relative one
+        return False
+
+
 def normalise_entries(
     entries: Sequence[RawEntry],
     source: Source,
@@ -387,6 +423,11 @@ def normalise_entries(
         safe_url(e.link, base) or (safe_url(e.guid) if source.identity != "link" else "")
         for e in entries
     ]
+    if not source.keep_tracking:
+        links = [without_tracking(link) for link in links]
+    report.unresolved_links.extend(
+        e.link for e, link in zip(entries, links, strict=True)
+        if not link and _unresolved(e.link))
     all_keys = identity_keys(entries, source, links, page_url)
     items: dict[str, Item] = {}
     for entry, link, keys in zip(entries, links, all_keys, strict=True):
@@ -453,7 +494,8 @@ def normalise_entry(
             Enclosure(url=u, type=plain_text(e.type, 100), length=max(e.length, 0))
             for e in entry.enclosures if (u := safe_url(e.url, base))
         )),
-        comments=safe_url(entry.comments, base),
+        comments=(safe_url(entry.comments, base) if source.keep_tracking
+                  else without_tracking(safe_url(entry.comments, base))),
         keys=(*keys, "title:" + tkey) if tkey else keys,
         undated=undated,
     )
