@@ -403,6 +403,11 @@ def finish_source(
         result.over_cap = parsed.over_cap
         notes = parsed.notes
         items = parsed.items
+        if parsed.entries and not items and notes.unresolved_links:
+            raise SourceError(source.id, (
+                f"entries were found but their links are relative (such as "
+                f"{notes.unresolved_links[0][:100]!r}) and there is no web address to resolve "
+                "them against: set base_url: to the address this source is published at"))
         if parsed.entries and not items:
             raise SourceError(source.id, "entries were found but none had a link or id")
         if not items and state.item_count:
