@@ -26,6 +26,8 @@ from feedhub.config import load_config
 from feedhub.model import Config
 from feedhub.pipeline import build
 
+from .support.conformance import w3c_findings
+
 TABLE = json.loads((Path(__file__).parent / "data" / "titles" / "tricky.json").read_text("utf-8"))
 FORMATS = ("rss", "atom-text", "atom-html", "atom-xhtml", "json", "listing")
 NOW = datetime(2026, 11, 12, 12, 0, tzinfo=UTC)
@@ -201,3 +203,11 @@ def test_the_table_holds_the_cases_the_issue_names() -> None:
     titles = {row["title"] for row in TABLE["rows"]}
     assert {"Vector<T> vs List<T> in C#", "if a < b and c > d",
             "Using the <details> element", "Bold news", "x < y"} <= titles
+
+
+def test_the_w3c_feed_validator_has_nothing_to_say(built: Config) -> None:
+    """Titles that look like HTML are written so that no validator mistakes them (RSS: hex
+    character references; Atom: type="html"), and none of them is changed for it."""
+    published = sorted(p for p in built.output_dir.rglob("*") if p.suffix in (".rss", ".atom"))
+    assert len(published) >= 14
+    assert w3c_findings(published) == []

@@ -28,18 +28,24 @@ a title that still says ``&lt;`` after that is about ``&lt;``. Hence double esca
 ``&amp;amp;lt;`` is "&lt;"; Atom type="text" ``&amp;lt;`` is "&lt;" (the format says text).
 Only references ending in ``;`` count, as in feedparser's reading of RSS: "Ben&notes" stays.
 
-Writing: Atom (type="text"), JSON Feed (plain text by its spec) and pages carry the title as
-it is, escaped once by their serialiser. An RSS title has no type, and readers take one for
-HTML when it looks like HTML (feedparser: an end tag or a character reference, every reader
-built on it does the same): :func:`rss_title` escapes such a title for the HTML layer too, so
-that reading it as HTML gives the title back. Every other title (``AT&T``, ``Vector<T>``) is
-written as it is, for readers that show RSS titles as text.
+Writing: JSON Feed (plain text by its spec) and pages carry the title as it is, escaped once
+by their serialiser. A title that looks like HTML (:func:`looks_like_html`: an end tag or a
+character reference, what feedparser, the readers built on it and the W3C Feed Validator go by)
+is where readers and validators stop trusting plain text:
+
+- RSS has no type, and readers take such a title for HTML: :func:`rss_title` escapes it for
+  the HTML layer too, so reading it as HTML gives the title back. Any other title (``AT&T``,
+  ``Vector<T>``) is written as it is, for readers that show RSS titles as text.
+- Atom says: :func:`atom_text` gives such a title ``type="html"``, escaped for it (a
+  ``type="text"`` title holding ``</b>`` or ``&lt;`` is exact, but the validator warns
+  ContainsUndeclaredHTML); any other stays ``type="text"``.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from html.entities import name2codepoint
 from html.parser import HTMLParser
 
 MARKUP_ELEMENTS = frozenset({
@@ -52,6 +58,13 @@ phrasing elements (what fits in a heading), and script and style, which go with 
 
 VOID_ELEMENTS = frozenset({"br", "wbr", "img"})
 _DROPPED_WITH_TEXT = frozenset({"script", "style"})
+_BREAKS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+    "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+    "nav", "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul",
+})
+"""Elements a browser shows apart from the text around them: their tags become a space.
+Any other tag (``<b>``, ``<a>``) sits inside a word's flow and becomes nothing."""
 
 # A start or end tag, as HTML writes one: name, then attributes (quoted, unquoted or bare).
 _TAG = re.compile(
@@ -59,8 +72,8 @@ _TAG = re.compile(
     r"""\s*(/?)>""")
 _HAS_VALUE = re.compile(r"=")
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-# What feedparser (and the readers built on it) take for HTML in an RSS title.
-_LOOKS_LIKE_HTML = re.compile(r"</\w+>|&#?\w+;")
+_END_TAG = re.compile(r"</\w+>")
+_ENTITY_LIKE = re.compile(r"&(#?\w+)")
 _SPACE = re.compile(r"\s+")
 # XML 1.0 allows #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -106,7 +119,7 @@ def _without_real_tags(text: str) -> str:
         closing, name = match.group(1), match.group(2).lower()
         if skip_to is None:
             out.append(text[position:match.start()])
-            out.append(" ")
+            out.append(" " if name in _BREAKS else "")
         if skip_to is not None and index == skip_to:
             skip_to = None
         elif not closing and name in _DROPPED_WITH_TEXT:
@@ -164,12 +177,14 @@ class _TextOf(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _DROPPED_WITH_TEXT:
             self.hidden += 1
-        self.parts.append(" ")
+        if tag in _BREAKS:
+            self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _DROPPED_WITH_TEXT and self.hidden:
             self.hidden -= 1
-        self.parts.append(" ")
+        if tag in _BREAKS:
+            self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
         if not self.hidden:
@@ -186,10 +201,29 @@ def html_text(fragment: str) -> str:
     return "".join(parser.parts)
 
 
+def looks_like_html(text: str) -> bool:
+    """Whether readers or validators would take plain ``text`` for HTML: it has an end tag,
+    or a character reference (a known entity name, with or without ";", or a number). The
+    W3C Feed Validator's test (ContainsHTML), which covers feedparser's."""
+    if "<" in text and _END_TAG.search(text):
+        return True
+    return "&" in text and any(
+        not name.isalpha() or name in name2codepoint or name == "apos"
+        for name in _ENTITY_LIKE.findall(text))
+
+
 def rss_title(title: str) -> str:
     """The text of an RSS <title> (before XML escaping) that readers show as ``title``: the
     title itself, or, when a reader would take it for HTML (or feedhub would, reading RSS),
     the title escaped for the HTML layer."""
-    if _LOOKS_LIKE_HTML.search(title) or ("<" in title and unsaid_text(title) != title):
+    if looks_like_html(title) or ("<" in title and unsaid_text(title) != title):
         return html.escape(title, quote=False)
     return title
+
+
+def atom_text(text: str) -> tuple[str, str]:
+    """(type, text) of an Atom text construct that says plain ``text``: "text" and the text,
+    or "html" and the text escaped for HTML when it looks like HTML."""
+    if looks_like_html(text):
+        return "html", html.escape(text, quote=False)
+    return "text", text

@@ -4,12 +4,17 @@ jing from Debian), feedparser, and a JSON Schema of JSON Feed 1.1 (tests/data/js
     problems = atom_schema_problems([path, ...])   # [] when every file is valid
     ids = parsed_ids(path)                          # asserts feedparser's bozo is false
     json_feed_problems(path)
+    findings = w3c_findings([path, ...])            # W3C Feed Validator's errors and warnings
+
+The W3C Feed Validation Service runs offline from the feed harness (its README): set
+FEEDHUB_HARNESS to the harness folder after its setup.sh; tests that need it skip otherwise.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -74,3 +79,20 @@ def json_feed_problems(data: bytes) -> list[str]:
     if len(ids) != len(set(ids)):
         problems.append("duplicate item ids")
     return problems
+
+
+def w3c_findings(paths: Sequence[Path]) -> list[str]:
+    """The W3C Feed Validator's errors and warnings on ``paths`` ([] when there are none), run
+    by the feed harness's validate_w3c (FEEDHUB_HARNESS names its folder)."""
+    script = Path(os.environ.get("FEEDHUB_HARNESS", "/nonexistent")) / "validate_w3c"
+    if not script.is_file():
+        pytest.skip("set FEEDHUB_HARNESS to the feed harness folder (after its setup.sh)")
+    result = subprocess.run([str(script), *map(str, paths)], capture_output=True, text=True,
+                            timeout=300)
+    if result.returncode == 2:
+        pytest.skip(f"the feed harness is not set up: {result.stderr.strip()[-300:]}")
+    lines = result.stdout.splitlines()
+    findings = [line.strip() for line in lines if line.strip().startswith(("error:", "warning:"))]
+    if not lines or not lines[-1].startswith(f"{len(paths)} feeds:"):
+        findings.append(f"validate_w3c said: {(result.stdout + result.stderr)[-500:]}")
+    return findings
