@@ -372,3 +372,38 @@ def test_healthz_names_no_local_path(config: Config) -> None:
     text = unbuilt.get_data(as_text=True)
     assert str(config.root) not in text and str(config.output_dir) not in text
     assert "feed file(s) missing" in text
+
+
+def test_a_worker_that_stops_on_an_error_records_the_crash(built: Config) -> None:
+    from feedhub.errors import FeedhubError
+    from feedhub.worker import WorkerSettings, run_worker
+
+    built.path.write_text(built.path.read_text(encoding="utf-8").replace(
+        "title: ILO newsroom", "title: ILO newsroom (edited)"), encoding="utf-8")
+    config = load_config(built.path)
+    break_publishing(config)  # the worker publishes at once: the settings changed
+    with pytest.raises((FeedhubError, OSError)):
+        run_worker(config, WorkerSettings(once=True, poll=0.05), log=lambda _: None)
+    with open_store(config.store, config.root) as store:
+        history = store.build_history()
+    assert history.last is not None and history.last.crashed
+
+
+def test_build_history_tells_a_crash_from_a_build_that_published(store_url: str,
+                                                                  tmp_path: Path) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with open_store(store_url, tmp_path) as store:
+        assert store.build_history().last is None
+        store.record_build(start, start + timedelta(minutes=1), False, "1 of 3 sources failed")
+        store.record_build(start, start + timedelta(minutes=2), True, "PublishError: x",
+                           crashed=True)
+        history = store.build_history()
+        assert history.last is not None
+        assert (history.last.crashed, history.last.ok, history.last.summary) == \
+            (True, False, "PublishError: x")
+        assert history.last_published == start + timedelta(minutes=1)
+        store.record_build(start, start + timedelta(minutes=3), False, "1 of 3 sources failed")
+        history = store.build_history()
+        assert history.last is not None and not history.last.crashed
+        assert history.last_published == start + timedelta(minutes=3)
+        assert store.last_build() == (start + timedelta(minutes=3), False)
