@@ -541,9 +541,8 @@ def relative_location(location: str) -> str:
     parts = urlsplit(location)
     if not (parts.scheme or parts.netloc):
         return location
-    path = parts.path if parts.path.startswith("/") else "/" + parts.path
-    # "//evil" would be read as a host again.
-    return urlunsplit(("", "", "/" + path.lstrip("/"), parts.query, parts.fragment))
+    # One leading "/": "//evil.example/x" would name a host again.
+    return urlunsplit(("", "", "/" + parts.path.lstrip("/"), parts.query, parts.fragment))
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
