@@ -11,6 +11,8 @@ Conventions every command follows (add new commands the same way):
 - Human output goes through :func:`say` (silenced by ``--quiet``); a command with a ``--json``
   flag (:data:`json_option`) prints exactly one JSON document on stdout with :func:`emit` and
   nothing else there. Logs go to stderr (see logs.py).
+- Nothing printed shows a secret: errors and URLs go through feedhub.redact (:func:`fail`
+  does it for every error), as the logs do (logs.Redact).
 - Every option can be set from the environment: ``FEEDHUB_<OPTION>`` for the global options,
   ``FEEDHUB_<COMMAND>_<OPTION>`` for a command's own (click's auto_envvar_prefix), and
   ``FEEDHUB_CONFIG`` for ``--config``.
@@ -36,9 +38,11 @@ import click
 from . import __version__
 from .config import json_schema, load_config
 from .errors import ConfigError, FeedhubError
+from .health import iso, record_crash
 from .logs import FORMATS, configure
 from .model import Config
 from .pipeline import BuildReport, SourceReport, build
+from .redact import redact_text
 from .schedule import source_statuses
 from .shutdown import finish
 from .store import open_store
@@ -86,7 +90,7 @@ def emit(data: Mapping[str, Any]) -> None:
 
 
 def fail(message: str, code: int, *, hint: str = "") -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {redact_text(message)}", err=True)
     if hint:
         click.echo(hint, err=True)
     sys.exit(code)
@@ -176,10 +180,17 @@ def build_command(config_path: Path, force: bool) -> None:
     """
     config = load(config_path)
     progress = Progress()
+    started = datetime.now(UTC)
     try:
         report = build(config, due_only=not force, progress=progress)
-    except FeedhubError as exc:
-        fail(str(exc), EXIT_FAILED)
+    except (FeedhubError, OSError) as exc:
+        # A store or publish failure (an unwritable output folder is an OSError before the
+        # first file): recorded as a crashed build, so /healthz and `feedhub status` know.
+        fail(record_crash(config, started, exc), EXIT_FAILED,
+             hint="The published feeds are unchanged.")
+    except Exception as exc:
+        record_crash(config, started, exc)
+        raise  # a bug: its traceback is for the report
     finally:
         progress.close()
     print_report(report, config)
@@ -231,7 +242,7 @@ def when(moment: datetime | None, missing: str = "never") -> str:
 def print_report(report: BuildReport, config: Config) -> None:
     if ui().quiet:
         for s in report.failed:
-            click.echo(f"error: source {s.source_id}: {s.error}", err=True)
+            click.echo(f"error: source {s.source_id}: {redact_text(s.error)}", err=True)
         return
     width = max((len(s.source_id) for s in report.sources), default=6)
     # One write for the whole table: click.echo flushes after every call, and a line at a
@@ -240,7 +251,7 @@ def print_report(report: BuildReport, config: Config) -> None:
     echo = lines.append
     echo(f"{'source':<{width}}  {'found':>5}  {'new':>4}  {'upd':>4}  {'secs':>5}  outcome")
     for s in report.sources:
-        outcome = "ok" if s.ok else click.style(f"ERROR: {s.error}", fg="red")
+        outcome = "ok" if s.ok else click.style(f"ERROR: {redact_text(s.error)}", fg="red")
         if s.ok and s.unchanged_body:
             outcome = "ok (unchanged)"
         if s.next_due is not None:
@@ -276,7 +287,7 @@ def print_report(report: BuildReport, config: Config) -> None:
         echo(f"WebSub hub notified of {len(pub.hub_notified)} changed feed(s)")
     click.echo("\n".join(lines))
     for problem in report.worker_errors + pub.hub_errors + pub.worker_errors:
-        click.echo(click.style(f"warning: {problem}", fg="yellow"), err=True)
+        click.echo(click.style(f"warning: {redact_text(problem)}", fg="yellow"), err=True)
 
 
 @main.command("status")
@@ -295,14 +306,26 @@ def status_command(config_path: Path, as_json: bool) -> None:
     try:
         with open_store(config.store, config.root) as store:
             statuses = source_statuses(config, store)
+            history = store.build_history()
     except FeedhubError as exc:
         fail(str(exc), EXIT_FAILED)
     now = datetime.now(UTC)
+    last = history.last
     if as_json:
-        emit({"now": now.isoformat(), "sources": [
-            {k: v.isoformat() if isinstance(v, datetime) else v
-             for k, v in asdict(status).items()} for status in statuses]})
+        emit({"now": now.isoformat(),
+              "last_build": None if last is None else {
+                  "finished": iso(last.finished), "ok": last.ok, "crashed": last.crashed,
+                  "summary": redact_text(last.summary)},
+              "last_successful_build": iso(history.last_published),
+              "sources": [
+                  {k: redact_text(v) if k == "last_error" else
+                   v.isoformat() if isinstance(v, datetime) else v
+                   for k, v in asdict(status).items()} for status in statuses]})
         return
+    if last is not None and last.crashed:
+        say(click.style(f"last build crashed at {when(last.finished)}: "
+                        f"{redact_text(last.summary)}", fg="red"))
+        say(f"last successful build: {when(history.last_published)}\n")
     width = max((len(s.id) for s in statuses), default=6)
     say(f"{'source':<{width}}  {'items':>5}  {'fails':>5}  {'last success':<20}  "
         f"{'next due':<20}  last error")
@@ -310,7 +333,7 @@ def status_command(config_path: Path, as_json: bool) -> None:
         due = "now" if s.next_due is None or s.next_due <= now else when(s.next_due)
         error = ""
         if s.last_error:
-            error = f"{when(s.last_error_at)}: {s.last_error}"
+            error = f"{when(s.last_error_at)}: {redact_text(s.last_error)}"
             if s.failures:
                 error = click.style(error, fg="red")
         say(f"{s.id:<{width}}  {s.items:>5}  {s.failures:>5}  {when(s.last_success):<20}  "

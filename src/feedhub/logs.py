@@ -5,6 +5,12 @@ Every module logs to a child of the ``feedhub`` logger with plain ``logger.info(
 stdout stays for a command's result and ``--json`` output). The build logs one line per source
 (:func:`log_source`) with its outcome and timing.
 
+No line shows a secret: :class:`Redact` passes every record's message, fields and traceback
+through :func:`feedhub.redact.redact_text` (fetch and store errors quote URLs, which may carry
+credentials). It sits on the handler :func:`configure` installs and, for processes that log
+through someone else's handlers (gunicorn, Flask's), on every ``feedhub`` logger
+(:func:`redact_feedhub_loggers`, which ``configure`` and ``create_app`` call).
+
 Must not: print anything itself, or configure loggers other than ``feedhub``.
 """
 
@@ -15,6 +21,8 @@ import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
+
+from .redact import redact_text
 
 LOGGER = logging.getLogger("feedhub")
 FORMATS = ("text", "json")
@@ -37,6 +45,49 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return dict(fields) if isinstance(fields, dict) else {}
 
 
+class Redact(logging.Filter):
+    """Masks secrets in a record before any handler formats it (see the module docstring).
+
+    The record is changed in place, once: its message is rendered and redacted (``args``
+    dropped), string fields are redacted, and a traceback is rendered into ``exc_text``,
+    redacted, which every :class:`logging.Formatter` then prints instead of rendering its own.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_feedhub_redacted", False):
+            return True
+        record.msg = redact_text(record.getMessage())
+        record.args = None
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {key: redact_text(value) if isinstance(value, str) else value
+                             for key, value in fields.items()}
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        record._feedhub_redacted = True
+        return True
+
+
+_REDACT = Redact()
+
+
+def redact_feedhub_loggers() -> None:
+    """Put :class:`Redact` on the ``feedhub`` logger and every ``feedhub.*`` logger that exists
+    now (a logger's filters see only its own records, not its children's)."""
+    for name, logger in [("feedhub", LOGGER), *logging.root.manager.loggerDict.items()]:
+        if (name == "feedhub" or name.startswith("feedhub.")) \
+                and isinstance(logger, logging.Logger) and _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
+
+
+def _exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> str:
+    if record.exc_text:
+        return record.exc_text
+    return formatter.formatException(record.exc_info) if record.exc_info else ""
+
+
 class TextFormatter(logging.Formatter):
     """``LEVEL logger: message key=value ...``: one line a record, easy to grep."""
 
@@ -48,8 +99,9 @@ class TextFormatter(logging.Formatter):
         line = f"{record.levelname:<7} {record.name}: {message}"
         if extra:
             line += f"  {extra}"
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        trace = _exception_text(self, record)
+        if trace:
+            line += "\n" + trace
         return line
 
 
@@ -70,8 +122,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         data.update(_fields(record))
-        if record.exc_info:
-            data["exception"] = self.formatException(record.exc_info)
+        trace = _exception_text(self, record)
+        if trace:
+            data["exception"] = trace
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
@@ -85,10 +138,12 @@ def configure(log_format: str = "text", level: int = logging.WARNING,
             LOGGER.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler._feedhub = True  # type: ignore[attr-defined]
+    handler.addFilter(_REDACT)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     LOGGER.addHandler(handler)
     LOGGER.setLevel(level)
     LOGGER.propagate = False
+    redact_feedhub_loggers()
 
 
 _BUILD_LOGGER = LOGGER.getChild("build")

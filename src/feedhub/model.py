@@ -145,8 +145,9 @@ class ServeSettings:
     cors_origins: tuple[str, ...] = ("*",)
     """Origins allowed to read feeds, JSON and embeds from a browser; ``*`` is any."""
     stale_after: int = 86400
-    """/healthz fails when the last build finished longer ago than this (seconds; default
-    three refresh intervals, else a day)."""
+    """/healthz fails when the last successful build (one that published the feeds, even if
+    some sources failed; a crashed build does not count) finished longer ago than this
+    (seconds; default three refresh intervals, else a day)."""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from .model import Config, FetchResult, FetchSettings, Item, Site, Source
 from .parsing import Parsed, ParsePool, parse_body
 from .processes import default_processes
 from .publish import PublishReport
+from .redact import redact_text, without_userinfo
 from .schedule import due_at, fetch_all, is_due, settings_changed, settings_hash, stored_body
 from .store import SourceState, Store, content_hash, open_store
 from .sync import publish
@@ -361,6 +362,9 @@ def begin_source(
         settings = settings or settings_hash(source, categories)
         watch.lap("store")
         fetched = fetcher(source, root, validators_for(source, state, categories, settings))
+        # Relative links resolve against it: none may carry the source's credentials.
+        if "@" in fetched.url:
+            fetched = replace(fetched, url=without_userinfo(fetched.url))
         watch.lap("fetch")
         body_hash = "" if fetched.not_modified else (
             f"{settings}:{dates_hash(source)}:{hashlib.sha256(fetched.body).hexdigest()}")
@@ -379,8 +383,8 @@ def begin_source(
                 # Still listed, so not to be pruned (only pruning reads last_seen).
                 store.touch_listed(db, source.id, state.last_success, now)
     except SourceError as exc:
-        result.error = exc.message
-        store.record_failure(source.id, now, exc.message,
+        result.error = redact_text(exc.message)  # errors quote the URL: no secret stored
+        store.record_failure(source.id, now, result.error,
                              tried_with(state, settings) if state is not None else None)
     watch.lap("store")
     result.seconds = time.monotonic() - clock
@@ -462,8 +466,8 @@ def finish_source(
                                  last_modified=fetched.last_modified, body_hash=begun.body_hash,
                                  unmatched_labels=notes.unmatched_labels)
     except SourceError as exc:
-        result.error = exc.message
-        store.record_failure(source.id, now, exc.message,
+        result.error = redact_text(exc.message)  # errors quote the URL: no secret stored
+        store.record_failure(source.id, now, result.error,
                              tried_with(state, begun.body_hash.split(":")[0]))
     watch.lap("store")
     result.seconds = time.monotonic() - begun.started

@@ -7,8 +7,9 @@ Contract:
   same time): the others skip their turn. With N workers the feeds are still rebuilt about
   once per interval.
 - Requests never see half a file: publish replaces every file atomically (write_atomic).
-- A failed build (a store or publish error, or anything unexpected) is logged and leaves the
-  served files as they were; a failing source is isolated by the build itself.
+- A failed build (a store or publish error, or anything unexpected) is logged, recorded in the
+  store as a crashed build (health.record_crash: /healthz then fails) with a redacted reason,
+  and leaves the served files as they were; a failing source is isolated by the build itself.
 - The thread is a daemon: it never keeps a stopping server alive. ``stop()`` ends it.
 """
 
@@ -20,6 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from .errors import FeedhubError
+from .health import record_crash
 from .model import Config
 from .pipeline import BuildLocked, BuildReport, build
 from .store import open_store
@@ -60,6 +62,7 @@ class Refresher:
     def run_once(self) -> str:
         """One turn; returns what happened: built, built-with-errors, skipped (not due or
         locked by another build) or failed (the served files are unchanged)."""
+        started = datetime.now(UTC)
         try:
             if not self.due(self.clock()):
                 outcome = "skipped: not due"
@@ -71,12 +74,12 @@ class Refresher:
                 log.info("background refresh: %s in %.1fs", outcome, report.seconds)
         except BuildLocked:
             outcome = "skipped: another build holds the lock"
-        except FeedhubError as exc:
-            outcome = f"failed: {exc}; the served feeds are unchanged"
-            log.error("background refresh %s", outcome)
         except Exception as exc:  # the thread must survive anything a build throws
-            outcome = f"failed: {type(exc).__name__}: {exc}; the served feeds are unchanged"
-            log.exception("background refresh failed")
+            reason = record_crash(self.config, started, exc)
+            outcome = f"failed: {reason}; the served feeds are unchanged"
+            # A trace for the unexpected only; the log redacts it (feedhub.logs.Redact).
+            log.error("background refresh %s", outcome,
+                      exc_info=not isinstance(exc, FeedhubError))
         self.last_outcome = outcome
         return outcome
 

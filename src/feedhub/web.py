@@ -13,15 +13,22 @@ Contract:
 - ``limit``, ``q`` and ``since`` filter a feed: rendered from the store with the publish
   renderers, cached in memory until the next build (noticed within a second). Any other
   query parameter (a cache buster) is ignored, so the answer and its ETag are the file's.
-- Links in pages come from the configured base URL, never from the request's Host header.
-  Error responses are one plain-text line, never a stack trace.
+- Links in pages come from the configured base URL, never from the request's Host header;
+  no redirect is built from it either (no merge-slashes redirect, and a ``Location`` is made
+  relative). Error responses are one plain-text line, never a stack trace.
+- What is public: ``/status.json`` and ``/healthz`` give anyone counts, times and health, never
+  a URL, a local path or error text. Operators (:func:`is_operator`: a request from loopback
+  that no proxy forwarded, or ``Authorization: Bearer $FEEDHUB_STATUS_TOKEN``) also get the
+  errors, redacted (feedhub.redact); those answers are not readable cross-origin.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import hmac
 import html
+import ipaddress
 import json
 import logging
 import os
@@ -34,17 +41,19 @@ from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound, ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from .config import DURATION_EXAMPLES, load_config, parse_duration
-from .errors import FeedhubError
+from .health import build_problems, iso
+from .logs import redact_feedhub_loggers
 from .model import Config, Item, ServeSettings
 from .publish import FORMATS, gz_path
 from .publish.document import make_doc
+from .redact import one_line, redact_text
 from .store import open_store
 
 log = logging.getLogger(__name__)
@@ -491,14 +500,65 @@ def feed_routes(config: Config) -> dict[str, str]:
             for slug in config.feed_slugs for ext in FORMATS}
 
 
+FORWARDED_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP", "X-Forwarded-Host")
+"""A request carrying any of these came through a proxy: its loopback peer says nothing."""
+LOOPBACK_NAMES = frozenset({"localhost", "localhost."})
+
+
+def _host_name(host: str) -> str:
+    """The name or address of a Host header, without its port or IPv6 brackets."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+def is_loopback(value: str) -> bool:
+    if value.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(value).is_loopback
+    except ValueError:
+        return False
+
+
+def is_operator(token: str) -> bool:
+    """Whether the current request may see error details: it carries ``Authorization: Bearer
+    <token>`` (``token`` non-empty, compared in constant time), or it comes from this machine
+    straight (a loopback peer, no proxy's forwarding header, a loopback Host: a page a browser
+    here opened under another name, DNS rebinding, gets the public answer)."""
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and given.strip():
+        return bool(token) and hmac.compare_digest(given.strip().encode("utf-8"),
+                                                   token.encode("utf-8"))
+    if any(name in request.headers for name in FORWARDED_HEADERS):
+        return False
+    return is_loopback(request.remote_addr or "") and is_loopback(_host_name(request.host))
+
+
+def relative_location(location: str) -> str:
+    """A ``Location`` without scheme and host: a redirect never sends a client to the host
+    a request named (werkzeug builds absolute ones from the Host header)."""
+    parts = urlsplit(location)
+    if not (parts.scheme or parts.netloc):
+        return location
+    # One leading "/": "//evil.example/x" would name a host again.
+    return urlunsplit(("", "", "/" + parts.path.lstrip("/"), parts.query, parts.fragment))
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``FEEDHUB_CONFIG`` (env or ``test_config``) names the sources.yaml."""
     app = Flask(__name__)
+    # "/static//feedhub.css" must not answer 308 to a URL built from the Host header.
+    app.url_map.merge_slashes = False
     app.config["FEEDHUB_CONFIG"] = os.environ.get("FEEDHUB_CONFIG", "sources.yaml")
+    app.config["FEEDHUB_STATUS_TOKEN"] = os.environ.get("FEEDHUB_STATUS_TOKEN", "")
     if test_config:
         app.config.update(test_config)
     config = load_config(Path(app.config["FEEDHUB_CONFIG"]))
+    status_token = str(app.config["FEEDHUB_STATUS_TOKEN"] or "")
     from .webstore import published_for  # the store or the output folder (issue 10)
+
+    redact_feedhub_loggers()  # every feedhub module is imported by now
 
     published = published_for(config)
     filtered = Filtered(config)
@@ -579,61 +639,80 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/healthz")
     def healthz() -> Response:
+        operator = is_operator(status_token)
         reasons: list[str] = []
         missing = [rel for rel in feed_routes(config).values()
                    if not (config.output_dir / rel).is_file()]
         if missing:
-            reasons.append(f"{len(missing)} feed file(s) missing in {config.output_dir} "
-                           f"({', '.join(missing[:3])}); run `feedhub build`")
-        last = None
+            # Relative paths only: they are the public feed URLs, the folder is not.
+            reasons.append(f"{len(missing)} feed file(s) missing ({', '.join(missing[:3])}); "
+                           "run `feedhub build`")
+        body: dict[str, Any] = {}
         try:
             with open_store(config.store, config.root) as store:
-                last = store.last_build()
-        except FeedhubError as exc:
-            reasons.append(f"the store cannot be read: {exc}")
-        now = datetime.now(UTC)
-        if last is None and not reasons:
-            reasons.append("no build has finished yet; run `feedhub build`")
-        elif last is not None:
-            age = int((now - last[0]).total_seconds())
-            if age > config.serve.stale_after:
-                reasons.append(
-                    f"the last build finished {age}s ago, more than serve.stale_after "
-                    f"({config.serve.stale_after}s); is the refresh running (serve.refresh, "
-                    "cron `feedhub build` or `feedhub worker`)?")
-        body = {
-            "status": "failing" if reasons else "ok",
-            "reasons": reasons,
-            "last_build": _iso(last[0]) if last else None,
-            "last_build_ok": last[1] if last else None,
-        }
-        return _json(body, 503 if reasons else 200)
+                history = store.build_history()
+        except Exception as exc:  # whatever the store raises, it cannot be read: not "ok"
+            reason = "the store cannot be read"
+            reasons.append(f"{reason}: {one_line(str(exc))}" if operator
+                           else f"{reason}; the server's log or an operator's /healthz says why")
+            log.warning("/healthz: %s: %s", reason, one_line(f"{type(exc).__name__}: {exc}"))
+        else:
+            for problem in build_problems(history, config.serve.stale_after,
+                                          datetime.now(UTC)):
+                shown = problem.public
+                if operator and problem.detail:
+                    shown += f": {problem.detail}"
+                reasons.append(shown)
+            last = history.last
+            body = {"last_build": iso(last.finished) if last else None,
+                    "last_build_ok": last.ok if last else None,
+                    "last_build_crashed": last.crashed if last else None,
+                    "last_successful_build": iso(history.last_published)}
+        body = {"status": "failing" if reasons else "ok", "reasons": reasons, **body}
+        return _json(body, 503 if reasons else 200, cors=not operator)
 
     @app.get("/status.json")
     def status() -> Response:
+        operator = is_operator(status_token)
         now = datetime.now(UTC)
         with open_store(config.store, config.root) as store:
             states = store.source_states()
-            last = store.last_build()
+            history = store.build_history()
             sources = []
             for source in config.sources:
                 state = states.get(source.id)
                 due = store.next_due([source.id]) if state else None
                 if (due is None or due.year == 1) and state and state.last_attempt:
                     due = state.last_attempt + config.refresh_of(source)
-                sources.append({
+                health = "not fetched yet"
+                if state and state.last_attempt:
+                    health = "failing" if state.failures else "ok"
+                entry: dict[str, Any] = {
                     "id": source.id,
+                    "status": health,
                     "last_success": _iso(state.last_success) if state else None,
-                    "last_error": state.last_error if state else "",
                     "last_error_at": _iso(state.last_error_at) if state else None,
                     "consecutive_failures": state.failures if state else 0,
                     "item_count": state.item_count if state else 0,
                     "next_due": _iso(max(due, now)) if due and due.year > 1 else _iso(now),
-                })
-        return _json({"generated": _iso(now),
-                      "last_build": _iso(last[0]) if last else None,
-                      "last_build_ok": last[1] if last else None,
-                      "sources": sources}, 200)
+                }
+                if operator:
+                    # Redacted again when shown: rows stored by older versions were not.
+                    entry["last_error"] = redact_text(state.last_error) if state else ""
+                sources.append(entry)
+        last = history.last
+        body: dict[str, Any] = {
+            "generated": _iso(now),
+            "view": "operator" if operator else "public",
+            "last_build": _iso(last.finished) if last else None,
+            "last_build_ok": last.ok if last else None,
+            "last_build_crashed": last.crashed if last else None,
+            "last_successful_build": _iso(history.last_published),
+        }
+        if operator:
+            body["last_build_summary"] = one_line(last.summary) if last else ""
+        body["sources"] = sources
+        return _json(body, 200, cors=not operator)
 
     @app.after_request
     def common_headers(response: Response) -> Response:
@@ -642,6 +721,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             response.headers["Content-Security-Policy"] = CSP_PAGE
         if response.status_code >= 400:
             response.headers["Cache-Control"] = "no-store"
+        if "Location" in response.headers:
+            response.headers["Location"] = relative_location(response.headers["Location"])
         return response
 
     @app.errorhandler(HTTPException)
@@ -659,16 +740,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _iso(when: datetime | None) -> str | None:
-    return when.astimezone(UTC).isoformat().replace("+00:00", "Z") if when else None
+_iso = iso
 
 
-def _json(body: dict[str, Any], status: int) -> Response:
-    """A JSON answer that is never cached (it describes the server's state right now)."""
+def _json(body: dict[str, Any], status: int, *, cors: bool = True) -> Response:
+    """A JSON answer that is never cached (it describes the server's state right now).
+    ``cors=False`` for an operator's answer: no page of another origin may read it."""
     response = Response(json.dumps(body, indent=2) + "\n", status=status,
                         content_type="application/json; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
-    allowed = _published().allow_origin(request.headers.get("Origin"))
+    response.headers["Vary"] = "Authorization, Origin"
+    allowed = _published().allow_origin(request.headers.get("Origin")) if cors else None
     if allowed:
         response.headers["Access-Control-Allow-Origin"] = allowed
     return response

@@ -9,6 +9,9 @@ once or not at all. When the refresh pass is quiet (nothing due, nothing leased)
 has waited ``publish_delay``, one worker publishes the feeds whose items changed, once
 (sync.publish, under the store's publish lock).
 
+A worker that stops on an error (the store, publishing) records it as a crashed build
+(health.record_crash), so /healthz fails. Its lines show no secret (feedhub.redact).
+
 Must not: keep state of its own between loops; everything shared lives in the store.
 """
 
@@ -24,6 +27,7 @@ from functools import partial
 
 from .categories import CategoryMap
 from .fetch import Fetcher, fetch
+from .health import record_crash
 from .logs import log_source
 from .model import Config
 from .pipeline import (
@@ -33,6 +37,7 @@ from .pipeline import (
     published_with,
     remember_published_with,
 )
+from .redact import redact_text
 from .store import Store, open_store
 from .sync import publish
 
@@ -68,7 +73,23 @@ def run_worker(
     log: Callable[[str], None] = print,
 ) -> int:
     """Work until ``stop`` is set (or, with ``once``, until nothing is due); returns how many
-    refreshes this worker did."""
+    refreshes this worker did. An error that stops it is recorded as a crashed build, then
+    raised."""
+    started = datetime.now(UTC)
+    try:
+        return _work(config, settings, fetcher, stop, log)
+    except Exception as exc:
+        record_crash(config, started, exc)
+        raise
+
+
+def _work(
+    config: Config,
+    settings: WorkerSettings,
+    fetcher: Fetcher | None,
+    stop: threading.Event | None,
+    log: Callable[[str], None],
+) -> int:
     owner = settings.owner or default_owner()
     stop = stop or threading.Event()
     categories = CategoryMap.from_categories(config.categories)
@@ -147,6 +168,6 @@ def wait_seconds(store: Store, ids: list[str], now: datetime, poll: float) -> fl
 
 
 def describe(owner: str, report: SourceReport) -> str:
-    outcome = "ok" if report.ok else f"ERROR: {report.error}"
+    outcome = "ok" if report.ok else f"ERROR: {redact_text(report.error)}"
     return (f"worker {owner}: {report.source_id}: {report.found} found, {report.new} new, "
             f"{report.updated} updated, {outcome} ({report.seconds:.2f}s)")

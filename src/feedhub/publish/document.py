@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar, cast
 
 from ..model import ALL_SLUG, Config, Item, Site
+from ..redact import public_url
 
 T = TypeVar("T")
 
@@ -222,7 +223,8 @@ class Catalogue:
 def catalogue(config: Config) -> Catalogue:
     sources: dict[str, SourceRef] = {}
     for source in config.sources:
-        url = source.location if source.is_remote else source.base_url
+        # No credentials in a published link (feedhub.redact); a URL with a token is left out.
+        url = public_url(source.location if source.is_remote else source.base_url) or ""
         if safe_url(url):
             sources[source.id] = SourceRef(
                 id=source.id, title=clean(source.title or source.id), url=url,

@@ -131,6 +131,33 @@ def _source_state(row: Row) -> SourceState:
     )
 
 
+CRASHED = "crashed: "
+"""How the summary of a crashed build starts in the builds table (no column of its own, so no
+migration: a crashed build is recorded with ``ok`` false and this before its reason)."""
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """One row of the builds table."""
+
+    finished: datetime
+    ok: bool
+    """Every source succeeded."""
+    crashed: bool = False
+    """The build stopped before publishing (the served files are the previous ones)."""
+    summary: str = ""
+    """``N of M sources failed``, or for a crashed build the reason."""
+
+
+@dataclass(frozen=True)
+class BuildHistory:
+    """What /healthz needs to know about the builds."""
+
+    last: BuildRecord | None = None
+    last_published: datetime | None = None
+    """When the last build that did not crash finished (None: none yet)."""
+
+
 class Store:
     """Items and per-source state in a database. Use :func:`open_store` to get one.
 
@@ -679,7 +706,13 @@ class Store:
 
     # -- builds ------------------------------------------------------------------------------
 
-    def record_build(self, started: datetime, finished: datetime, ok: bool, summary: str) -> None:
+    def record_build(self, started: datetime, finished: datetime, ok: bool, summary: str, *,
+                     crashed: bool = False) -> None:
+        """Record a build (or a worker's refresh pass). ``ok``: every source succeeded.
+        ``crashed``: it stopped before publishing (a store or publish failure); its
+        ``summary`` is the reason, stored after :data:`CRASHED`."""
+        if crashed:
+            ok, summary = False, CRASHED + summary
         with self.transaction() as db:
             db.execute("INSERT INTO builds (started, finished, ok, summary) VALUES (?,?,?,?)",
                        (format_date(started), format_date(finished), int(ok), summary))
@@ -688,6 +721,24 @@ class Store:
         row = self.db.execute(
             "SELECT finished, ok FROM builds ORDER BY id DESC LIMIT 1").fetchone()
         return (parse_stored_date(row[0]), bool(row[1])) if row else None
+
+    def build_history(self) -> BuildHistory:
+        """The last build and when the last build that published finished (/healthz)."""
+        row = self.db.execute(
+            "SELECT finished, ok, summary FROM builds ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None:
+            return BuildHistory()
+        summary = str(row[2])
+        crashed = summary.startswith(CRASHED)
+        last = BuildRecord(finished=parse_stored_date(row[0]), ok=bool(row[1]),
+                           crashed=crashed, summary=summary.removeprefix(CRASHED))
+        if not crashed:
+            return BuildHistory(last=last, last_published=last.finished)
+        published = self.db.execute(
+            "SELECT finished FROM builds WHERE summary NOT LIKE ? ORDER BY id DESC LIMIT 1",
+            (CRASHED + "%",)).fetchone()
+        return BuildHistory(last=last,
+                            last_published=parse_stored_date(published[0]) if published else None)
 
 
 def open_store(url: str, root: Path, *, bulk_writes: bool = False) -> Store:
