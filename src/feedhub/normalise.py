@@ -21,7 +21,9 @@ A source's ``identity`` setting may force ``guid`` or ``link``.
 
 Content. HTML is cleaned once, here, with one nh3 allowlist; URL fields are http(s) only and
 absolute; titles and names are plain text; every field is capped and free of characters XML
-1.0 forbids (including lone surrogates).
+1.0 forbids (including lone surrogates). An item keeps at most ``MAX_LABELS`` labels and
+``MAX_ENCLOSURES`` enclosures (the extractors' caps, see :mod:`feedhub.extract`, applied
+again here, where every kind of source passes), also after a merge.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 import nh3
 
 from .categories import CategoryMap, key_words
+from .extract import MAX_ENCLOSURES, MAX_LABELS
 from .model import Enclosure, Item, NormaliseReport, RawEntry, Source
 
 ID_NAMESPACE = "6f1d5a4e-8f0e-4a55-9a38-3c1c1e1b7f00"
@@ -428,7 +431,7 @@ def normalise_entry(
     published = published or now
     updated = max(updated or published, published)
     labels = tuple(dict.fromkeys(
-        lbl for raw in entry.labels if (lbl := plain_text(raw, MAX_NAME))))
+        lbl for raw in entry.labels[:MAX_LABELS] if (lbl := plain_text(raw, MAX_NAME))))
     summary = sanitise_html(entry.summary, base)
     content = sanitise_html(entry.content, base, MAX_CONTENT)
     if not summary and content:
@@ -454,7 +457,7 @@ def normalise_entry(
         author=plain_text(entry.author, MAX_NAME),
         enclosures=tuple(dict.fromkeys(
             Enclosure(url=u, type=plain_text(e.type, 100), length=max(e.length, 0))
-            for e in entry.enclosures if (u := safe_url(e.url, base))
+            for e in entry.enclosures[:MAX_ENCLOSURES] if (u := safe_url(e.url, base))
         )),
         comments=safe_url(entry.comments, base),
         keys=(*keys, "title:" + tkey) if tkey else keys,
@@ -485,7 +488,7 @@ def merge(a: Item, b: Item) -> Item:
         summary=richest(a.summary, b.summary),
         content=richest(a.content, b.content),
         categories=tuple(sorted(set(a.categories) | set(b.categories))),
-        labels=tuple(sorted(set(a.labels) | set(b.labels))),
+        labels=tuple(sorted(set(a.labels) | set(b.labels)))[:MAX_LABELS],
         sources=tuple(sorted(set(a.sources) | set(b.sources))),
         image=first.image or second.image,
         author=first.author or second.author,
