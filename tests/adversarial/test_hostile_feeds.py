@@ -3,17 +3,17 @@
 Each case is served by a real HTTP server on 127.0.0.1 (or handed to extract directly) beside a
 good source:
 
-| body                                           | outcome                                       |
-| ---------------------------------------------- | --------------------------------------------- |
-| the path of a local feed file                  | that file is never read; the source's error   |
-| any source (RSS, Atom, JSON, listing, file)    | feedparser is only ever handed a stream       |
-| ``&#xD800;`` in one title                      | every item published, the character U+FFFD    |
-| an extractor or normaliser raising RuntimeError | that source's one-line error; the build goes on |
-| a fetcher raising ValueError                   | that source's one-line error; the build goes on |
-| a second ``<rss>`` after ``</rss>``            | first document only, and a warning says so    |
-| 20 000 categories / 10 000 enclosures per item | 32 labels, 16 enclosures kept, and a warning  |
-| 200 authors per entry (Atom, JSON Feed)        | 16 names kept                                 |
-| 5 000 items, ``max_items: 100``                | feedparser sees 100 items; 4 900 over the cap |
+| body                                         | outcome                                    |
+| -------------------------------------------- | ------------------------------------------ |
+| the path of a local feed file                | that file is never read; the source's error |
+| any source (RSS, Atom, JSON, listing, file)  | feedparser is only ever handed a stream    |
+| ``&#xD800;`` in one title                    | every item published, as U+FFFD            |
+| normalising raises RuntimeError              | that source's one-line error; build goes on |
+| the fetcher raises ValueError                | that source's one-line error; build goes on |
+| a second ``<rss>`` after ``</rss>``          | first document only; a warning says so     |
+| 20 000 categories, 10 000 enclosures an item | 32 labels, 16 enclosures; a warning        |
+| 200 authors an entry (Atom, JSON Feed)       | 16 names kept                              |
+| 5 000 items, ``max_items`` 100               | feedparser sees 100; 4 900 over the cap    |
 """
 
 from __future__ import annotations
@@ -169,7 +169,8 @@ def test_every_feedparser_call_in_src_is_handed_a_stream() -> None:
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                     and node.func.attr == "parse" and isinstance(node.func.value, ast.Name)
                     and node.func.value.id == "feedparser"):
-                calls.append((path.relative_to(SRC), node.lineno, _first_argument_is_a_stream(node)))
+                calls.append((str(path.relative_to(SRC)), node.lineno,
+                              _first_argument_is_a_stream(node)))
     assert calls, "no feedparser.parse call found: is this test still looking in the right place?"
     assert [c for c in calls if not c[2]] == [], "hand feedparser io.BytesIO(body), never bytes"
 
