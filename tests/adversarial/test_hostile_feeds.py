@@ -30,6 +30,8 @@ from typing import Any
 import feedparser
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import feedhub.normalise
 from feedhub.categories import CategoryMap
@@ -355,3 +357,41 @@ def test_max_items_cut_keeps_what_follows_inside_the_cut() -> None:
     trimmed = trim_xml(text, 3)
     assert trimmed.over_cap == 2
     assert trimmed.text == text[:text.index("<item><title>3")] + "</channel></rss>"
+
+
+# -- the cut, for any document -------------------------------------------------------------------
+
+
+documents = st.tuples(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(0, 20), st.booleans()), max_size=8),
+    st.booleans(), st.integers(1, 8))
+
+
+@settings(max_examples=200, deadline=None)
+@given(documents)
+def test_a_cut_document_is_well_formed_and_within_every_cap(
+        case: tuple[list[tuple[int, int, bool]], bool, int]) -> None:
+    items, second, max_items = case
+    body = "".join(
+        f"<item><title>{n}</title><nest><category>deep</category></nest>"
+        + "".join(f"<category>c{k}</category>" for k in range(labels))
+        + "".join(f"<enclosure url='https://e.example/{k}'{'/>' if empty else '></enclosure>'}"
+                  for k in range(enclosures))
+        + "</item>"
+        for n, (labels, enclosures, empty) in enumerate(items))
+    text = f"<?xml version='1.0'?><rss><channel><title>T</title>{body}</channel></rss>"
+    if second:
+        text += "\n<rss><channel><item><title>second</title></item></channel></rss>"
+    trimmed = trim_xml(text, max_items)
+    root = ElementTree.fromstring(trimmed.text.encode())
+    kept = root.findall("./channel/item")
+    assert [i.findtext("title") for i in kept] == [str(n) for n in range(min(len(items),
+                                                                             max_items))]
+    assert trimmed.over_cap == max(len(items) - max_items, 0)
+    for item, (labels, enclosures, _) in zip(kept, items, strict=False):
+        assert len(item.findall("category")) == min(labels, MAX_LABELS)
+        assert len(item.findall("enclosure")) == min(enclosures, MAX_ENCLOSURES)
+        assert item.findtext("nest/category") == "deep"  # only an entry's own children count
+    assert any("second XML document" in w for w in trimmed.warnings) == second
+    if not second and len(items) <= max_items and trimmed.text != text:
+        assert trimmed.warnings  # whatever changed is said

@@ -121,10 +121,7 @@ def trim_xml(text: str, max_items: int | None = None) -> Trimmed:
             continue
         if root_ended:
             cut = mark.start()
-            line = text.count("\n", 0, cut) + 1
-            warnings.append(f"a second XML document starts at line {line}, after the first "
-                            "one's end; only the first was read (ask the publisher to serve "
-                            "one document)")
+            warnings.append(_second_document(text, cut))
             break
         local = name.rpartition(":")[2].lower()
         self_closing = rest.endswith("/")
@@ -132,7 +129,15 @@ def trim_xml(text: str, max_items: int | None = None) -> Trimmed:
         if entry is None and local in ("item", "entry"):
             if max_items is not None and entries >= max_items:
                 cut = mark.start()
-                over_cap = len(_ENTRY_START.findall(text, cut))
+                # Counted up to the root's end (not a second document's entries), found as the
+                # next end tag of its name: no scan of the rest.
+                root_end = text.find(f"</{open_tags[0]}", cut) if open_tags else -1
+                over_cap = len(_ENTRY_START.findall(text, cut,
+                                                    len(text) if root_end < 0 else root_end))
+                close = text.find(">", root_end) if root_end >= 0 else -1
+                after = _tail_end(text, close + 1) if close >= 0 else len(text)
+                if after < len(text):
+                    warnings.append(_second_document(text, after))
                 break
             entries += 1
             entry = _Entry(depth) if not self_closing else None
@@ -173,6 +178,12 @@ def trim_xml(text: str, max_items: int | None = None) -> Trimmed:
     return Trimmed("".join(pieces), over_cap, tuple(warnings))
 
 
+def _second_document(text: str, start: int) -> str:
+    line = text.count("\n", 0, start) + 1
+    return (f"a second XML document starts at line {line}, after the first one's end; only "
+            "the first was read (ask the publisher to serve one document)")
+
+
 def _cap_of(kind: str) -> int:
     return next(cap for what, cap in _CAPPED.values() if what == kind)
 
@@ -199,7 +210,8 @@ def _needs_scan(text: str, max_items: int | None) -> bool:
     return _more_after_root(text)
 
 
-_TAIL = re.compile(r"(?:\s|<!--.*?-->|<\?.*?\?>)*\Z", re.DOTALL)
+_TAIL = re.compile(r"(?:\s|<!--.*?-->|<\?.*?\?>)*", re.DOTALL)
+"""What may follow a root element's end (it matches where the rest is only that)."""
 _PROLOG = re.compile(r"(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.DOTALL)
 _FIRST_TAG = re.compile(r"<([A-Za-z_][\w.:-]*)")
 
@@ -218,4 +230,9 @@ def _more_after_root(text: str) -> bool:
     if end == -1:
         return False  # never closed (or an empty element): nothing can follow it
     close = text.find(">", end)
-    return close == -1 or _TAIL.match(text, close + 1) is None
+    return close == -1 or _tail_end(text, close + 1) < len(text)
+
+
+def _tail_end(text: str, start: int) -> int:
+    """Where what may follow a root element's end, from ``start`` on, ends."""
+    return _TAIL.match(text, start).end()  # type: ignore[union-attr]
