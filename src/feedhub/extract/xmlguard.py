@@ -19,6 +19,7 @@ A character reference to a character XML 1.0 forbids (``&#xD800;``, a lone surro
 ``&#1;``; ``&#x110000;``) is replaced by ``&#xFFFD;`` (U+FFFD, the replacement character):
 expat refuses the whole document for one, and feedparser's loose parser then raised
 UnicodeEncodeError on it. With the reference replaced the rest of the document reads as usual.
+Inside a CDATA section such a reference is text (escaped HTML, for nh3) and is kept.
 
 Harmless internal entities (``<!ENTITY copy "&#169;">``, short text) pass and keep working. An
 external DTD *reference* (``<!DOCTYPE rss PUBLIC "-//Netscape..." "http://...dtd">``, as real
@@ -54,8 +55,10 @@ _GENERAL_REF = re.compile(r"&(" + _NAME + r");")
 _PARAMETER_REF = re.compile(r"%" + _NAME + r";")
 _CHAR_REF = re.compile(r"&#(?:x[0-9A-Fa-f]+|[0-9]+);")
 # Any numeric character reference as either parser reads one (the loose parser needs no ";",
-# and takes "X"): its hex digits, or its decimal digits.
-_ANY_CHAR_REF = re.compile(r"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?")
+# and takes "X"): its hex digits, or its decimal digits. A CDATA section is matched whole and
+# kept: "&#14;" there is text (escaped HTML, which nh3 reads later, as HTML).
+_ANY_CHAR_REF = re.compile(r"<!\[CDATA\[.*?(?:\]\]>|\Z)|&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?",
+                           re.DOTALL)
 _ROOT = re.compile(r"<\w")
 _STRAY_ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
 # Everything that can hold a "<", each matched up to its end; only start and end tags capture
@@ -115,6 +118,8 @@ def _allowed_char(code: int) -> bool:
 
 def _repaired(ref: re.Match[str]) -> str:
     hex_digits, digits = ref.groups()
+    if hex_digits is None and digits is None:
+        return ref.group(0)  # a CDATA section
     text = (hex_digits or digits).lstrip("0") or "0"
     if len(text) <= 7 and _allowed_char(int(text, 16 if hex_digits else 10)):
         return ref.group(0)
