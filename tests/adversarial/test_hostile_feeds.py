@@ -12,6 +12,8 @@ good source:
 | the fetcher raises ValueError                | that source's one-line error; build goes on |
 | a second ``<rss>`` after ``</rss>``          | first document only; a warning says so     |
 | 20 000 categories, 10 000 enclosures an item | 32 labels, 16 enclosures; a warning        |
+| 20 000 categories on the channel             | 32 kept; a warning                         |
+| 20 000 terms in ``itunes:keywords``          | 32 labels; a warning                       |
 | 200 authors an entry (Atom, JSON Feed)       | 16 names kept                              |
 | 5 000 items, ``max_items`` 100               | feedparser sees 100; 4 900 over the cap    |
 """
@@ -288,6 +290,29 @@ def test_labels_and_enclosures_per_rss_item_are_capped() -> None:
         f"{MAX_ENCLOSURES} of each were read",
         f"1 entry had more than {MAX_LABELS} labels; only the first {MAX_LABELS} of each "
         "were read"]
+
+
+def test_keyword_lists_are_capped() -> None:
+    terms = ",".join(f"k{n}" for n in range(20_000))
+    body = (f'<rss xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>'
+            f"<item><title>Keyed</title><link>https://e.example/1</link>"
+            f"<itunes:keywords>{terms}</itunes:keywords></item></channel></rss>")
+    entries, report = run(body)
+    assert entries[0].labels == tuple(f"k{n}" for n in range(MAX_LABELS))
+    assert report.warnings == [f"1 keyword list had more than {MAX_LABELS} terms; only the "
+                               f"first {MAX_LABELS} of each were read"]
+
+
+def test_labels_of_the_feed_itself_are_capped() -> None:
+    crowd = "".join(f"<category>label {n}</category>" for n in range(20_000))
+    text = (f"<rss><channel><title>T</title>{crowd}<item><title>1</title></item>{crowd}"
+            "</channel></rss>")
+    trimmed = trim_xml(text)
+    channel = ElementTree.fromstring(trimmed.text).find("channel")
+    assert channel is not None and len(channel.findall("category")) == MAX_LABELS
+    assert channel.findtext("item/title") == "1"
+    assert trimmed.warnings == (f"the feed had more than {MAX_LABELS} labels; only the first "
+                                f"{MAX_LABELS} were read",)
 
 
 def test_authors_per_atom_entry_are_capped() -> None:

@@ -1,9 +1,10 @@
 """Cut a feed document down to what feedhub will read, before feedparser parses it. Pure; stdlib.
 
-feedparser reads a whole document, and costs grow with it: a 200 000-item feed took 38 s and
-418 MB to parse where feedhub kept 1000 items, and its reading of an entry's categories is
-quadratic (20 000 on one item took 5 s). :func:`trim_xml` scans the tags once (the same kind of
-regular-expression scan as :func:`.xmlguard.guard_xml`'s depth check, no parser) and hands on:
+feedparser reads a whole document, and costs grow with it: a 200 000-item feed took 36 s and
+510 MB to parse where feedhub kept 1000 items, and its reading of categories is quadratic in
+their number under one element (20 000 on one item took 5 s; so did 20 000 comma-separated
+``itunes:keywords``). :func:`trim_xml` scans the tags once (regular expressions, the kind of
+scan :func:`.xmlguard.guard_xml`'s depth check makes; no parser) and hands on:
 
 - the first document only: a second root element after the first one's end (two feeds pasted
   together) is cut off, with a warning, instead of its entries being read silently;
@@ -11,50 +12,62 @@ regular-expression scan as :func:`.xmlguard.guard_xml`'s depth check, no parser)
   feedparser matches them, counted where they are not inside another entry): the document is
   cut just before the next entry starts and the elements still open there are closed, so the
   rest is never parsed; the entries cut off are counted;
-- per entry, at most :data:`~feedhub.extract.MAX_LABELS` ``category``/``subject`` children,
-  :data:`~feedhub.extract.MAX_ENCLOSURES` ``enclosure`` children and
-  :data:`~feedhub.extract.MAX_AUTHORS` ``author``/``creator``/``contributor`` children: the
-  others are removed, with a warning.
+- under any one element (an entry, the channel), at most :data:`~feedhub.extract.MAX_LABELS`
+  ``category``/``subject``/``keywords`` children, :data:`~feedhub.extract.MAX_ENCLOSURES`
+  ``enclosure`` children and :data:`~feedhub.extract.MAX_AUTHORS` ``author``/``creator``/
+  ``contributor`` children: the others are removed, with a warning;
+- in a ``keywords`` or ``tags`` element (a comma-separated list feedparser splits into labels),
+  at most :data:`~feedhub.extract.MAX_LABELS` terms, with a warning.
 
 What it must not do: change anything in a document that needs none of this (it comes back as
 the same string), or make a well-formed document ill-formed (it cuts and removes whole elements
-only, at tag boundaries). A document that is not well-formed is cut the same way; feedparser's
+and list terms only). A document that is not well-formed is cut the same way; feedparser's
 loose parser then reads what is left.
 
-Cost: a document within every cap is recognised by one regular-expression pass over the names
-of its entries and capped children (no tag scan): ~2 ms for bench/ingest.py's 300-item, 580 kB
-RSS and Atom documents, against 65-110 ms of feedparser. The full scan runs only when there is
+Cost: a document within every cap is recognised by one pass over the tags of its entries and
+capped children (:func:`_needs_scan`): ~2 ms for bench/ingest.py's 300-item, 580 kB RSS and
+Atom documents, against 65-110 ms of feedparser. The full scan runs only when there is
 something to cut; a 200 000-item, 33 MB RSS feed with ``max_items`` 1000 now parses in ~1.3 s
-and 80 MB (35.6 s and 510 MB when feedparser read it whole).
+and ~80 MB.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from . import MAX_AUTHORS, MAX_ENCLOSURES, MAX_LABELS
 from .xmlguard import scannable
 
 _CAPPED = {
     "category": ("labels", MAX_LABELS), "subject": ("labels", MAX_LABELS),
+    "keywords": ("labels", MAX_LABELS),
     "enclosure": ("enclosures", MAX_ENCLOSURES),
     "author": ("authors", MAX_AUTHORS), "creator": ("authors", MAX_AUTHORS),
     "contributor": ("authors", MAX_AUTHORS),
 }
-"""Local name of an entry's child -> (what it is, how many an entry keeps)."""
+"""Local name of a capped child -> (what it is, how many one element keeps)."""
+_CAPS = dict(_CAPPED.values())
+"""What a capped child is -> how many one element keeps."""
+_ENTRIES = ("item", "entry")
 
-_ENTRY_START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s/>]", re.IGNORECASE)
-_COUNTED_START = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(item|entry|" + "|".join(_CAPPED)
-                            + r")[\s/>]", re.IGNORECASE)
-"""The start of an entry or of a capped child, anywhere: for :func:`_needs_scan`."""
-# A start or end tag (its "/", its name, the rest with quoted values read whole), or markup that
-# may hold a "<" that is no tag: CDATA, a comment, a processing instruction.
-# A start or end tag (its "/", its name, the rest), or markup that may hold a "<" that is no tag:
-# CDATA, a comment, a processing instruction. Read as xmlguard._TAGS reads them (a ">" in an
-# attribute value ends the tag), over xmlguard.scannable(text).
-_MARKUP = re.compile(r"<(/?)([A-Za-z_][\w.:-]*)([^>]*)>"
-                     r"|<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.DOTALL)
+_PREFIX = r"(?:[A-Za-z_][\w.-]*:)?"
+_ATTRIBUTES = r"((?:[^>\"']++|\"[^\"]*+\"|'[^']*+')*+)>"
+"""The rest of a tag up to its ">", quoted attribute values read whole (a ">" in one is no
+end), possessive so that a tag never closed costs one pass, not exponential backtracking."""
+# A start or end tag (its "/", its name, the rest), or markup that may hold a "<" that is no
+# tag: CDATA, a comment, a processing instruction. Scanned over xmlguard.scannable(text).
+_MARKUP = re.compile(r"<(/?)([A-Za-z_][\w.:-]*+)" + _ATTRIBUTES
+                     + r"|<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.DOTALL)
+# The tags of entries and capped children only (for _needs_scan).
+_COUNTED = re.compile(r"<(/?)" + _PREFIX + "(" + "|".join((*_ENTRIES, *_CAPPED))
+                      + r")(?![\w.:-])" + _ATTRIBUTES, re.IGNORECASE)
+_ENTRY_START = re.compile(r"<" + _PREFIX + r"(?:item|entry)(?![\w.:-])", re.IGNORECASE)
+# A keywords/tags list with more than MAX_LABELS terms: its opening tag (and CDATA opener), the
+# first MAX_LABELS terms, and the rest of the list.
+_LONG_LIST = re.compile(r"(<" + _PREFIX + r"(?:keywords|tags)(?![\w.:-])[^<>]*+>"
+                        r"(?:<!\[CDATA\[)?)((?:[^,<\]]*+,){" + str(MAX_LABELS) + r"})[^<\]]*+",
+                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -68,114 +81,151 @@ class Trimmed:
     """What else was left out, each a sentence for the source's status."""
 
 
-@dataclass
-class _Entry:
-    """The entry being scanned: where it started and how many capped children it has."""
-
-    depth: int
-    counts: dict[str, int] = field(default_factory=dict)
-
-
 def trim_xml(text: str, max_items: int | None = None) -> Trimmed:
     """``text`` cut as the module docstring says; ``max_items`` None means no entry cap."""
-    if not _needs_scan(text, max_items):
-        return Trimmed(text)
-    open_tags: list[str] = []
-    """Names of the elements open at the current tag, outermost first."""
-    drops: list[tuple[int, int]] = []
-    """Spans of capped children to remove."""
-    dropping: int | None = None
-    """Depth at which the child being removed started (None: none is)."""
-    drop_start = 0
-    entry: _Entry | None = None
-    entries = 0
-    over: dict[str, int] = {}
-    """Entries with more capped children of a kind than they keep, by kind."""
-    root_ended = False
-    cut: int | None = None
-    over_cap = 0
     warnings: list[str] = []
-    for mark in _MARKUP.finditer(scannable(text)):
-        slash, name, rest = mark.groups()
-        if name is None:
-            continue
-        if slash:
-            # An end tag closes the innermost open element of its name and those inside it,
-            # as a lenient parser does; a stray one (nothing of its name open) is ignored.
-            if open_tags and open_tags[-1] == name:
-                open_tags.pop()
-            elif name in open_tags:
-                del open_tags[len(open_tags) - 1 - open_tags[::-1].index(name):]
-            else:
+    text, lists = _LONG_LIST.subn(lambda m: m.group(1) + m.group(2)[:-1], text)
+    if lists:
+        warnings.append(f"{lists} keyword list{'s' if lists > 1 else ''} had more than "
+                        f"{MAX_LABELS} terms; only the first {MAX_LABELS} of each were read")
+    if not _needs_scan(text, max_items):
+        return Trimmed(text, 0, tuple(warnings))
+    scan = _Scan(text, max_items)
+    return Trimmed(scan.result(), scan.over_cap, (*warnings, *scan.warnings))
+
+
+class _Scan:
+    """One pass over the tags of a document, deciding where to cut and what to remove."""
+
+    def __init__(self, text: str, max_items: int | None) -> None:
+        self.text = text
+        self.max_items = max_items
+        self.open_tags: list[str] = []
+        """Names of the elements open at the current tag, outermost first."""
+        self.children: list[dict[str, int] | None] = []
+        """For each open element, its capped children so far by kind (None: none yet)."""
+        self.entry_depth: int | None = None
+        """Depth of the open entry (None: outside every entry)."""
+        self.entries = 0
+        self.drops: list[tuple[int, int]] = []
+        """Spans of capped children to remove, in order."""
+        self.dropping: int | None = None
+        """Depth at which the child being removed started (None: none is)."""
+        self.drop_start = 0
+        self.over: dict[tuple[str, str], int] = {}
+        """Elements (entries, or the feed) with more capped children than they keep, by
+        (what the element is, what the children are)."""
+        self.cut: int | None = None
+        self.over_cap = 0
+        self.warnings: list[str] = []
+        self._run()
+
+    def _run(self) -> None:
+        root_ended = False
+        for mark in _MARKUP.finditer(scannable(self.text)):
+            slash, name, rest = mark.groups()
+            if name is None:
                 continue
-            depth = len(open_tags)
-            if dropping is not None and depth <= dropping:
-                drops.append((drop_start, mark.end()))
-                dropping = None
-            if entry is not None and depth <= entry.depth:
-                for kind, count in entry.counts.items():
-                    if count > _cap_of(kind):
-                        over[kind] = over.get(kind, 0) + 1
-                entry = None
-            root_ended = not open_tags
-            continue
-        if root_ended:
-            cut = mark.start()
-            warnings.append(_second_document(text, cut))
-            break
-        local = name.rpartition(":")[2].lower()
-        self_closing = rest.endswith("/")
-        depth = len(open_tags)
-        if entry is None and local in ("item", "entry"):
-            if max_items is not None and entries >= max_items:
-                cut = mark.start()
-                # Counted up to the root's end (not a second document's entries), found as the
-                # next end tag of its name: no scan of the rest.
-                root_end = text.find(f"</{open_tags[0]}", cut) if open_tags else -1
-                over_cap = len(_ENTRY_START.findall(text, cut,
-                                                    len(text) if root_end < 0 else root_end))
-                close = text.find(">", root_end) if root_end >= 0 else -1
-                after = _tail_end(text, close + 1) if close >= 0 else len(text)
-                if after < len(text):
-                    warnings.append(_second_document(text, after))
+            if slash:
+                if self._close(name, mark.end()):
+                    root_ended = not self.open_tags
+                continue
+            if root_ended:
+                self.cut = mark.start()
+                self.warnings.append(_second_document(self.text, mark.start()))
                 break
-            entries += 1
-            entry = _Entry(depth) if not self_closing else None
-        elif (entry is not None and dropping is None and depth == entry.depth + 1
-              and local in _CAPPED):
-            kind, cap = _CAPPED[local]
-            entry.counts[kind] = entry.counts.get(kind, 0) + 1
-            if entry.counts[kind] > cap:
-                if self_closing:
-                    drops.append((mark.start(), mark.end()))
-                else:
-                    dropping, drop_start = depth, mark.start()
-        if not self_closing:
-            open_tags.append(name)
-    if entry is not None:  # the document ended (or was cut) inside an entry
-        for kind, count in entry.counts.items():
-            if count > _cap_of(kind):
-                over[kind] = over.get(kind, 0) + 1
-    for kind, count in sorted(over.items()):
-        cap = _cap_of(kind)
-        warnings.append(f"{count} entr{'y' if count == 1 else 'ies'} had more than {cap} "
-                        f"{kind}; only the first {cap} of each were read")
-    if cut is None and not drops:
-        return Trimmed(text, over_cap, tuple(warnings))
-    end = len(text) if cut is None else cut
-    if dropping is not None:
-        drops.append((drop_start, end))
-    pieces: list[str] = []
-    pos = 0
-    for start, stop in drops:
-        if start >= end:
-            break
-        pieces.append(text[pos:start])
-        pos = min(stop, end)
-    pieces.append(text[pos:end])
-    if cut is not None:
-        pieces.extend(f"</{name}>" for name in reversed(open_tags))
-    return Trimmed("".join(pieces), over_cap, tuple(warnings))
+            local = name.rpartition(":")[2].lower()
+            empty = rest.endswith("/")
+            depth = len(self.open_tags)
+            if self.entry_depth is None and local in _ENTRIES:
+                if self.max_items is not None and self.entries >= self.max_items:
+                    self._cut_entries(mark.start())
+                    break
+                self.entries += 1
+                if not empty:
+                    self.entry_depth = depth
+            if self.dropping is None and depth and local in _CAPPED:
+                kind = _CAPPED[local][0]
+                counts = self.children[-1]
+                if counts is None:
+                    counts = self.children[-1] = {}
+                counts[kind] = counts.get(kind, 0) + 1
+                if counts[kind] > _CAPS[kind]:
+                    if empty:
+                        self.drops.append((mark.start(), mark.end()))
+                    else:
+                        self.dropping, self.drop_start = depth, mark.start()
+            if not empty:
+                self.open_tags.append(name)
+                self.children.append(None)
+        self._count_over(0)  # the elements left open (the document ended, or was cut)
+        for (where, kind), count in sorted(self.over.items()):
+            cap = _CAPS[kind]
+            what = "the feed" if where == "feed" else (
+                f"{count} entr{'y' if count == 1 else 'ies'}")
+            self.warnings.append(f"{what} had more than {cap} {kind}; only the first {cap} "
+                                 f"{'were' if where == 'feed' else 'of each were'} read")
+
+    def _close(self, name: str, end: int) -> bool:
+        """An end tag closes the innermost open element of its name and those inside it, as a
+        lenient parser does; a stray one (nothing of its name open) is ignored (False)."""
+        tags = self.open_tags
+        if tags and tags[-1] == name:
+            at = len(tags) - 1
+        elif name in tags:
+            at = len(tags) - 1 - tags[::-1].index(name)
+        else:
+            return False
+        self._count_over(at)
+        del self.open_tags[at:], self.children[at:]
+        if self.dropping is not None and at <= self.dropping:
+            self.drops.append((self.drop_start, end))
+            self.dropping = None
+        if self.entry_depth is not None and at <= self.entry_depth:
+            self.entry_depth = None
+        return True
+
+    def _count_over(self, at: int) -> None:
+        """Count the elements open from depth ``at`` on that had more children than a cap."""
+        for name, counts in zip(self.open_tags[at:], self.children[at:], strict=True):
+            for kind, count in (counts or {}).items():
+                if count > _CAPS[kind]:
+                    where = "entry" if name.rpartition(":")[2].lower() in _ENTRIES else "feed"
+                    self.over[where, kind] = self.over.get((where, kind), 0) + 1
+
+    def _cut_entries(self, at: int) -> None:
+        """Cut before the entry at ``at``; count the entries after it, up to the root's end
+        (found as the next end tag of its name: the rest is not scanned)."""
+        text = self.text
+        self.cut = at
+        root_end = text.find(f"</{self.open_tags[0]}", at) if self.open_tags else -1
+        self.over_cap = len(_ENTRY_START.findall(text, at, root_end if root_end >= 0
+                                                 else len(text)))
+        close = text.find(">", root_end) if root_end >= 0 else -1
+        after = _tail_end(text, close + 1) if close >= 0 else len(text)
+        if after < len(text):
+            self.warnings.append(_second_document(text, after))
+
+    def result(self) -> str:
+        """The document with the drops removed, cut (its open elements closed)."""
+        text = self.text
+        if self.cut is None and not self.drops:
+            return text
+        end = len(text) if self.cut is None else self.cut
+        drops = self.drops
+        if self.dropping is not None:
+            drops = [*drops, (self.drop_start, end)]
+        pieces: list[str] = []
+        pos = 0
+        for start, stop in drops:
+            if start >= end:
+                break
+            pieces.append(text[pos:start])
+            pos = min(stop, end)
+        pieces.append(text[pos:end])
+        if self.cut is not None:
+            pieces.extend(f"</{name}>" for name in reversed(self.open_tags))
+        return "".join(pieces)
 
 
 def _second_document(text: str, start: int) -> str:
@@ -184,26 +234,34 @@ def _second_document(text: str, start: int) -> str:
             "the first was read (ask the publisher to serve one document)")
 
 
-def _cap_of(kind: str) -> int:
-    return next(cap for what, cap in _CAPPED.values() if what == kind)
-
-
 def _needs_scan(text: str, max_items: int | None) -> bool:
-    """Whether anything may need cutting: more entries than ``max_items``, more capped
-    children of a kind after one entry's start than an entry keeps, or a root element's end
-    followed by more than comments and whitespace. One regular-expression pass over the names
-    of entries and capped children: a few percent of the full scan's time."""
-    entries = 0
-    counts: dict[str, int] = {}
-    for name in _COUNTED_START.findall(text):
+    """Whether the full scan may find something to cut, from the tags of entries and capped
+    children only. Never False where the scan would cut: a capped child is counted with its
+    entry (which a parent inside the entry is) or with everything outside entries (which a
+    parent outside them is), and entries are told apart as feedparser does, by their own
+    start and end tags."""
+    entries = inside = 0
+    in_entry: dict[str, int] = {}
+    outside: dict[str, int] = {}
+    for slash, name, rest in _COUNTED.findall(scannable(text)):
         name = name.lower()
-        if name in ("item", "entry"):
-            entries += 1
-            counts.clear()
+        if name in _ENTRIES:
+            if slash:
+                inside = max(inside - 1, 0)
+            elif not rest.endswith("/"):
+                entries += 1
+                if not inside:
+                    in_entry.clear()
+                inside += 1
+            else:
+                entries += 1
             continue
-        kind, cap = _CAPPED[name]
+        if slash:
+            continue
+        kind = _CAPPED[name][0]
+        counts = in_entry if inside else outside
         counts[kind] = counts.get(kind, 0) + 1
-        if counts[kind] > cap:
+        if counts[kind] > _CAPS[kind]:
             return True
     if max_items is not None and entries > max_items:
         return True
@@ -217,18 +275,15 @@ _FIRST_TAG = re.compile(r"<([A-Za-z_][\w.:-]*)")
 
 
 def _more_after_root(text: str) -> bool:
-    """Whether something follows the end of the first root element (checked cheaply: the root's
-    name starts one element only, and after its last end tag come only comments, processing
-    instructions and whitespace)."""
+    """Whether anything but comments, processing instructions and whitespace follows the first
+    end tag of the root element's name (the earliest the root can end: never False where the
+    scan finds a second document)."""
     first = _FIRST_TAG.search(text, _PROLOG.match(text).end())  # type: ignore[union-attr]
     if first is None:
         return False
-    name = first.group(1)
-    if len(re.findall("<" + re.escape(name) + r"[\s/>]", text)) != 1:
-        return True
-    end = text.rfind("</" + name)
+    end = text.find("</" + first.group(1), first.end())
     if end == -1:
-        return False  # never closed (or an empty element): nothing can follow it
+        return False  # never closed (or an empty element): nothing follows it
     close = text.find(">", end)
     return close == -1 or _tail_end(text, close + 1) < len(text)
 
