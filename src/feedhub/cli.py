@@ -264,6 +264,8 @@ def print_report(report: BuildReport, config: Config) -> None:
                  + ", ".join(repr(x) for x in s.unmatched_labels))
         if s.over_cap:
             echo(f"{'':<{width}}  {s.over_cap} entries past fetch.max_items ignored")
+        for warning in s.warnings:
+            echo(f"{'':<{width}}  warning: {warning}")
         if s.unparsed_dates:
             echo(f"{'':<{width}}  dates that did not parse (first seen used): "
                  + ", ".join(repr(x) for x in s.unparsed_dates[:5]))

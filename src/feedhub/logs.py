@@ -38,6 +38,7 @@ class _SourceOutcome(Protocol):
     unchanged_body: bool
     next_due: datetime | None
     failures: int
+    warnings: list[str]
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -150,9 +151,10 @@ _BUILD_LOGGER = LOGGER.getChild("build")
 
 
 def log_source(outcome: _SourceOutcome) -> None:
-    """The one line per source per build: its outcome and timing. A failure is a warning.
-    Nothing is built for a line no handler would get (most builds log at WARNING)."""
-    level = logging.WARNING if outcome.error else logging.INFO
+    """The one line per source per build: its outcome and timing. A failure is a warning, and
+    so is a success that ignored part of its body (``warnings``). Nothing is built for a line
+    no handler would get (most builds log at WARNING)."""
+    level = logging.WARNING if outcome.error or outcome.warnings else logging.INFO
     if not _BUILD_LOGGER.isEnabledFor(level):
         return
     status = "error" if outcome.error else ("unchanged" if outcome.unchanged_body else "ok")
@@ -164,9 +166,12 @@ def log_source(outcome: _SourceOutcome) -> None:
     }
     if outcome.error:
         fields["error"] = outcome.error
+    if outcome.warnings:
+        fields["warnings"] = outcome.warnings
     if outcome.next_due is not None:
         fields["next_due"] = outcome.next_due.isoformat()
         if outcome.failures:
             fields["failures"] = outcome.failures
-    _BUILD_LOGGER.log(level, "source %s: %s", outcome.source_id, outcome.error or status,
+    message = outcome.error or "; ".join([status, *outcome.warnings])
+    _BUILD_LOGGER.log(level, "source %s: %s", outcome.source_id, message,
                       extra={"fields": fields})

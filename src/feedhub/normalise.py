@@ -23,7 +23,10 @@ Content. HTML is cleaned once, here, with one nh3 allowlist; URL fields are http
 absolute; the published link (and comments link) drops the tracking parameters identity ignores
 (:data:`TRACKING_PARAMETERS`, unless the source sets ``keep_tracking``), every other parameter
 kept as written; titles are plain text as :mod:`.titles` reads them, names plain text; every
-field is capped and free of characters XML 1.0 forbids (including lone surrogates).
+field is capped and free of characters XML 1.0 forbids (including lone surrogates). An item
+keeps at most ``MAX_LABELS`` labels and ``MAX_ENCLOSURES`` enclosures (the extractors' caps,
+see :mod:`feedhub.extract`, applied again here, where every kind of source passes), also after
+a merge.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit
 import nh3
 
 from .categories import CategoryMap, key_words
+from .extract import MAX_ENCLOSURES, MAX_LABELS
 from .model import Enclosure, Item, NormaliseReport, RawEntry, Source
 from .titles import html_text, one_line, title_text
 
@@ -466,7 +470,7 @@ def normalise_entry(
     published = published or now
     updated = max(updated or published, published)
     labels = tuple(dict.fromkeys(
-        lbl for raw in entry.labels if (lbl := plain_text(raw, MAX_NAME))))
+        lbl for raw in entry.labels[:MAX_LABELS] if (lbl := plain_text(raw, MAX_NAME))))
     summary = sanitise_html(entry.summary, base)
     content = sanitise_html(entry.content, base, MAX_CONTENT)
     if not summary and content:
@@ -492,7 +496,7 @@ def normalise_entry(
         author=plain_text(entry.author, MAX_NAME),
         enclosures=tuple(dict.fromkeys(
             Enclosure(url=u, type=plain_text(e.type, 100), length=max(e.length, 0))
-            for e in entry.enclosures if (u := safe_url(e.url, base))
+            for e in entry.enclosures[:MAX_ENCLOSURES] if (u := safe_url(e.url, base))
         )),
         comments=(safe_url(entry.comments, base) if source.keep_tracking
                   else without_tracking(safe_url(entry.comments, base))),
@@ -525,7 +529,7 @@ def merge(a: Item, b: Item) -> Item:
         summary=richest(a.summary, b.summary),
         content=richest(a.content, b.content),
         categories=tuple(sorted(set(a.categories) | set(b.categories))),
-        labels=tuple(sorted(set(a.labels) | set(b.labels))),
+        labels=tuple(sorted(set(a.labels) | set(b.labels)))[:MAX_LABELS],
         sources=tuple(sorted(set(a.sources) | set(b.sources))),
         image=first.image or second.image,
         author=first.author or second.author,

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 
 from .categories import CategoryMap
 from .errors import SourceError
-from .extract import PageFetcher, extract
+from .extract import ExtractReport, PageFetcher, extract
+from .logs import LOGGER
 from .model import FetchResult, Item, NormaliseReport, Source
 from .processes import process_pool
 from .store import content_hash
@@ -60,7 +61,9 @@ class Parsed:
     """:func:`~feedhub.store.content_hash` of each item, computed where the items were made so
     that the build's thread (which stores) need not."""
     error: str = ""
-    """The SourceError's message when extracting failed ("" when it did not)."""
+    """The SourceError's message when extracting or normalising failed ("" when not)."""
+    warnings: tuple[str, ...] = ()
+    """Parts of the body that were ignored, and why (see ExtractReport.warnings)."""
     stages: dict[str, float] = field(default_factory=dict)
     """Seconds of extract and normalise, measured in the process that ran them."""
     worker: int = 0
@@ -81,26 +84,44 @@ def parse_body(
     """Extract the first ``max_items`` entries of ``fetched`` and normalise them."""
     stages: dict[str, float] = {}
     mark = time.monotonic()
-    entries = []
+    stage = "extract"
     try:
-        entries = extract(source, fetched, fetch_page)
-        stages["extract"] = time.monotonic() - mark
-        over_cap = max(0, len(entries) - max_items)
-        entries = entries[:max_items]
-        mark = time.monotonic()
+        extracted = ExtractReport()
+        entries = extract(source, fetched, fetch_page, max_items=max_items, report=extracted)
+        stages[stage] = time.monotonic() - mark
+        mark, stage = time.monotonic(), "normalise"
         # Imported here: a build whose sources all answer 304 never loads normalise (nor nh3).
         from .normalise import normalise_entries
 
         notes = NormaliseReport()
         items = normalise_entries(entries, source, categories, fetched.url, now, notes)
+        hashes = tuple(content_hash(item) for item in items)  # counted as normalise
     except SourceError as exc:
-        stages["extract" if "extract" not in stages else "normalise"] = time.monotonic() - mark
+        stages[stage] = time.monotonic() - mark
         return Parsed(error=exc.message, stages=stages)
-    hashes = tuple(content_hash(item) for item in items)  # counted as normalise
+    except Exception as exc:  # the boundary: see the module docstring
+        stages[stage] = time.monotonic() - mark
+        reason = unexpected(exc, _DOING[stage])
+        LOGGER.getChild("build").error("source %s: %s", source.id, reason, exc_info=exc)
+        return Parsed(error=reason, stages=stages)
     stages["normalise"] = time.monotonic() - mark
     undated = sum(1 for entry in entries if entry.published is None)
-    return Parsed(tuple(items), len(entries), over_cap, notes, hashes, stages=stages,
-                  undated=undated)
+    return Parsed(tuple(items), len(entries), extracted.over_cap, notes, hashes,
+                  warnings=tuple(extracted.warnings), stages=stages, undated=undated)
+
+
+_DOING = {"extract": "extracting", "normalise": "normalising"}
+
+
+def unexpected(exc: BaseException, doing: str) -> str:
+    """A source's status line for an exception feedhub did not raise on purpose: one line,
+    bounded, naming the exception and the stage (its traceback goes to the log)."""
+    detail = " ".join(str(exc).split())
+    if len(detail) > 200:
+        detail = detail[:199] + "\u2026"
+    return (f"unexpected {type(exc).__name__} while {doing} this "
+            f"source{': ' + detail if detail else ''} (a feedhub bug or a body it cannot "
+            "read; the other sources built. Please report it with the log's traceback)")
 
 
 # -- in a worker process ---------------------------------------------------------------------
@@ -213,6 +234,8 @@ class ParsePool:
         except BrokenExecutor as exc:  # BrokenProcessPool
             self._stop(exc)
             return here()
+        except Exception as exc:  # parse_body raises nothing: the result could not be sent
+            return Parsed(error=unexpected(exc, "handing back the parsed items of"))
 
     def _stop(self, exc: Exception) -> None:
         from concurrent.futures import BrokenExecutor

@@ -4,8 +4,10 @@ Large builds extract and normalise in worker processes (feedhub.parsing) while t
 stores; items are still stored one source at a time, in config order.
 
 A failing source is recorded (error, time, consecutive failures) and skipped: the other sources
-build, and its last good items stay in the store and so in the feeds. Only a store or publish
-failure stops the build, and then the previous feed files stay as they were.
+build, and its last good items stay in the store and so in the feeds. Any exception while a
+source is fetched, extracted or normalised is that source's failure, not the build's (a one-line
+reason in its status, the traceback in the log). Only a store or publish failure stops the
+build, and then the previous feed files stay as they were.
 
 An edited source (its settings_hash changed) is due at once and its body read again; what the
 new settings change is stored without dating the stories as updated, and a date put right by
@@ -30,12 +32,12 @@ from urllib.parse import urlsplit
 
 from . import __version__
 from .categories import CategoryMap
-from .errors import FeedhubError, PublishError, SourceError
+from .errors import FeedhubError, FetchError, PublishError, SourceError
 from .extract import PageFetcher
 from .fetch import Fetcher, Validators, fetch
 from .logs import LOGGER, log_source
 from .model import Config, FetchResult, FetchSettings, Item, Site, Source
-from .parsing import Parsed, ParsePool, parse_body
+from .parsing import Parsed, ParsePool, parse_body, unexpected
 from .processes import default_processes
 from .publish import PublishReport
 from .redact import redact_text, without_userinfo
@@ -77,6 +79,8 @@ class SourceReport:
     (store.interval_after)."""
     over_cap: int = 0
     """Entries past ``fetch.max_items``, ignored."""
+    warnings: list[str] = field(default_factory=list)
+    """Parts of the body ignored, each a sentence (a second document, too many labels...)."""
     too_old: int = 0
     """New items older than the store's max age, not stored."""
     parsed_by: int = 0
@@ -168,7 +172,7 @@ def build(
     with (build_lock(config, wait=wait_for_lock),
           open_store(config.store, config.root, bulk_writes=True) as store):
         _remove_stale_temp_files(config.output_dir)
-        real_fetcher = fetcher or partial(fetch, limits=config.fetch.limits)
+        real_fetcher = guarded(fetcher or partial(fetch, limits=config.fetch.limits))
         due: list[Source] = []
         validators: dict[str, Validators] = {}
         states: dict[str, SourceState] = {}
@@ -302,12 +306,31 @@ def build_source(
 ) -> SourceReport:
     """Fetch, extract, normalise and store one source; never raises a SourceError. Only the
     first ``max_items`` entries are read (documents list their newest first)."""
+    fetcher = guarded(fetcher)
     begun = begin_source(source, root, store, categories, now, fetcher, site=site)
     if isinstance(begun, SourceReport):
         return begun
     parsed = parse_body(source, begun.fetched, categories, now, max_items,
                         page_fetcher(source, root, fetcher))
     return finish_source(begun, parsed, store, now, site=site)
+
+
+def guarded(fetcher: Fetcher) -> Fetcher:
+    """``fetcher``, with any exception that is not a SourceError (a bug, a response that
+    trips a library) turned into the source's FetchError: one line in its status, the
+    traceback in the log, and the build goes on (fetch threads hand errors over as values)."""
+
+    def fetch_guarded(source: Source, root: Path, validators: Validators) -> FetchResult:
+        try:
+            return fetcher(source, root, validators)
+        except SourceError:
+            raise
+        except Exception as exc:
+            reason = unexpected(exc, "fetching")
+            LOGGER.getChild("build").error("source %s: %s", source.id, reason, exc_info=exc)
+            raise FetchError(source.id, reason) from exc
+
+    return fetch_guarded
 
 
 class _Stopwatch:
@@ -405,6 +428,7 @@ def finish_source(
         if parsed.error:
             raise SourceError(source.id, parsed.error)
         result.over_cap = parsed.over_cap
+        result.warnings = list(parsed.warnings)
         notes = parsed.notes
         items = parsed.items
         if parsed.entries and not items and notes.unresolved_links:

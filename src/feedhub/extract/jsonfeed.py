@@ -5,7 +5,9 @@ versions are read the same way: 1.1's ``authors`` list is preferred over 1.0's `
 ``content_html`` is the content and ``summary`` the summary (``content_text`` is escaped into a
 summary when there is no HTML); ``attachments`` are enclosures; ``external_url`` is the link when
 ``url`` is missing. Anything that is not a JSON object with an ``items`` list is an error that
-says what was found.
+says what was found. Only the first ``max_items`` items become entries (the JSON is parsed
+whole: C-fast, it is the entries that cost), each with at most MAX_LABELS tags,
+MAX_ENCLOSURES attachments and MAX_AUTHORS authors (see :mod:`feedhub.extract`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from ..errors import ExtractError
 from ..model import Enclosure, FetchResult, RawEntry
+from . import MAX_AUTHORS, MAX_ENCLOSURES, MAX_LABELS, ExtractReport
 from .encoding import decode
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
@@ -45,7 +48,7 @@ def _author(item: dict[str, Any], feed: dict[str, Any]) -> str:
     for holder in (item, feed):
         authors = holder.get("authors")
         if isinstance(authors, list):
-            names = [_text(a.get("name")) for a in authors if isinstance(a, dict)]
+            names = [_text(a.get("name")) for a in authors[:MAX_AUTHORS] if isinstance(a, dict)]
             if any(names):
                 return ", ".join(n for n in names if n)
         author = holder.get("author")
@@ -55,8 +58,11 @@ def _author(item: dict[str, Any], feed: dict[str, Any]) -> str:
 
 
 def _enclosures(item: dict[str, Any]) -> tuple[Enclosure, ...]:
-    out = []
-    for attachment in item.get("attachments") or ():
+    out: list[Enclosure] = []
+    attachments = item.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else ():
+        if len(out) == MAX_ENCLOSURES:
+            break
         if isinstance(attachment, dict) and _text(attachment.get("url")):
             size = attachment.get("size_in_bytes")
             length = size if isinstance(size, int) and not isinstance(size, bool) else 0
@@ -86,15 +92,18 @@ def _entry(item: dict[str, Any], feed: dict[str, Any]) -> RawEntry:
         published=published or updated,
         updated=updated,
         date_text=_text(item.get("date_published")) or _text(item.get("date_modified")),
-        labels=tuple(dict.fromkeys(t.strip() for t in tags if isinstance(t, str) and t.strip()))
-        if isinstance(tags, list) else (),
+        labels=tuple(dict.fromkeys(t.strip() for t in tags if isinstance(t, str) and t.strip())
+                     )[:MAX_LABELS] if isinstance(tags, list) else (),
         image=_text(item.get("image")) or _text(item.get("banner_image")),
         author=_author(item, feed),
         enclosures=_enclosures(item),
     )
 
 
-def extract_json_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
+def extract_json_feed(source_id: str, result: FetchResult, max_items: int | None = None,
+                      report: ExtractReport | None = None) -> list[RawEntry]:
+    """The entries of a JSON Feed: the first ``max_items`` items (all when None); ``report``
+    counts the items past them."""
     text = decode(result.body, result.headers).text
     try:
         document = json.loads(text)
@@ -107,4 +116,9 @@ def extract_json_feed(source_id: str, result: FetchResult) -> list[RawEntry]:
     version = _text(document.get("version"))
     if version and not version.startswith(VERSION_PREFIX):
         raise ExtractError(source_id, f"unknown JSON Feed version {version!r}")
-    return [_entry(item, document) for item in document["items"] if isinstance(item, dict)]
+    items = [item for item in document["items"] if isinstance(item, dict)]
+    if max_items is not None and len(items) > max_items:
+        if report is not None:
+            report.over_cap += len(items) - max_items
+        del items[max_items:]
+    return [_entry(item, document) for item in items]

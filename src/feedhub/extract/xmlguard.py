@@ -15,6 +15,12 @@ and refuses, before any expansion (:func:`guard_xml`):
 - element nesting deeper than ``MAX_DEPTH`` (expat copes, but feedparser takes seconds and
   tens of MB on 100 000 levels).
 
+A character reference to a character XML 1.0 forbids (``&#xD800;``, a lone surrogate;
+``&#1;``; ``&#x110000;``) is replaced by ``&#xFFFD;`` (U+FFFD, the replacement character):
+expat refuses the whole document for one, and feedparser's loose parser then raised
+UnicodeEncodeError on it. With the reference replaced the rest of the document reads as usual.
+Inside a CDATA section such a reference is text (escaped HTML, for nh3) and is kept.
+
 Harmless internal entities (``<!ENTITY copy "&#169;">``, short text) pass and keep working. An
 external DTD *reference* (``<!DOCTYPE rss PUBLIC "-//Netscape..." "http://...dtd">``, as real
 RSS 0.91 feeds have) is allowed: neither expat, as feedparser configures it, nor the loose
@@ -48,13 +54,20 @@ _MARKUP_DECL = re.compile(r"<!(?:ELEMENT|ATTLIST|NOTATION)\b(?:\"[^\"]*\"|'[^']*
 _GENERAL_REF = re.compile(r"&(" + _NAME + r");")
 _PARAMETER_REF = re.compile(r"%" + _NAME + r";")
 _CHAR_REF = re.compile(r"&#(?:x[0-9A-Fa-f]+|[0-9]+);")
+# Any numeric character reference as either parser reads one (the loose parser needs no ";",
+# and takes "X"): its hex digits, or its decimal digits. A CDATA section is matched whole and
+# kept: "&#14;" there is text (escaped HTML, which nh3 reads later, as HTML).
+_ANY_CHAR_REF = re.compile(r"<!\[CDATA\[.*?(?:\]\]>|\Z)|&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));?",
+                           re.DOTALL)
 _ROOT = re.compile(r"<\w")
 _STRAY_ENTITY = re.compile(r"<!ENTITY", re.IGNORECASE)
 # Everything that can hold a "<", each matched up to its end; only start and end tags capture
 # something: an element's first letter (a start tag) or "/" and its first letter (an end tag).
 # Empty-element tags ("/>" just before the ">") and the rest capture "".
+# Scanned over scannable(text) only: see there why.
 _TAGS = re.compile(r"<(/?[A-Za-z_])[^>]*(?<!/)>|</?[A-Za-z_][^>]*>|"
                    r"<!\[CDATA\[.*?\]\]>|<!--.*?-->|<\?.*?\?>", re.DOTALL)
+_OPENERS = (("<!--", "-->"), ("<![CDATA[", "]]>"), ("<?", "?>"))
 
 
 class XmlRefused(Exception):
@@ -77,7 +90,7 @@ def guard_xml(text: str) -> str:
         raise XmlRefused("the document declares an entity outside its DOCTYPE")
     _check_depth(text, doctype.end)
     if not doctype.entities:
-        return text
+        return _repair_char_refs(text)
     expansions = _expand(doctype.entities)
     added = 0
 
@@ -93,7 +106,29 @@ def guard_xml(text: str) -> str:
         return value
 
     body = _GENERAL_REF.sub(substitute, text[doctype.end:])
-    return f"{text[:doctype.start]}<!DOCTYPE {doctype.name}{doctype.external_id}>{body}"
+    return _repair_char_refs(
+        f"{text[:doctype.start]}<!DOCTYPE {doctype.name}{doctype.external_id}>{body}")
+
+
+def _allowed_char(code: int) -> bool:
+    """Whether XML 1.0 allows the character (its production ``Char``)."""
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
+
+
+def _repaired(ref: re.Match[str]) -> str:
+    hex_digits, digits = ref.groups()
+    if hex_digits is None and digits is None:
+        return ref.group(0)  # a CDATA section
+    text = (hex_digits or digits).lstrip("0") or "0"
+    if len(text) <= 7 and _allowed_char(int(text, 16 if hex_digits else 10)):
+        return ref.group(0)
+    return "&#xFFFD;"
+
+
+def _repair_char_refs(text: str) -> str:
+    """``text`` with every reference to a character XML forbids replaced by ``&#xFFFD;``."""
+    return _ANY_CHAR_REF.sub(_repaired, text) if "&#" in text else text
 
 
 @dataclass(frozen=True)
@@ -213,13 +248,32 @@ def _expand(entities: dict[str, str]) -> dict[str, str]:
     return done
 
 
+def scannable(text: str) -> str:
+    """``text`` for a regular-expression scan of its tags (``_TAGS``, xmltrim's) in linear
+    time, with the same matches at the same places.
+
+    Such a scan tries a match at every "<"; where a tag, comment, CDATA section or processing
+    instruction is never closed, each try reads to the end of the text, and 40 000 "<a " (120
+    kB) took 45 s. Here the text ends at its last ">" (no match can end later), and an opener
+    with no closer after it ("<!--" after the last "-->"...) loses its "<" (no match could
+    start there). Positions are kept: a match here is the same span of ``text``."""
+    text = text[:text.rfind(">") + 1]
+    for opener, closer in _OPENERS:
+        last = text.rfind(closer)
+        # An opener at p is closed by a closer starting at p + len(opener) or later.
+        unclosed = max(last - len(opener) + 1, 0) if last >= 0 else 0
+        if text.find(opener, unclosed) != -1:
+            text = text[:unclosed] + text[unclosed:].replace(opener, " " + opener[1:])
+    return text
+
+
 def _check_depth(text: str, start: int) -> None:
     if text.count("<", start) <= MAX_DEPTH:
         return
     depth = 0
     # findall and plain strings: a third of the time of match objects (every feed of more
     # than MAX_DEPTH tags is scanned).
-    for mark in _TAGS.findall(text, start):
+    for mark in _TAGS.findall(scannable(text), start):
         if len(mark) == 1:
             depth += 1
             if depth > MAX_DEPTH:
@@ -229,4 +283,4 @@ def _check_depth(text: str, start: int) -> None:
 
 
 __all__ = ["MAX_DEPTH", "MAX_ENTITIES", "MAX_ENTITY_CHARS", "MAX_EXPANSION_CHARS",
-           "XmlRefused", "guard_xml"]
+           "XmlRefused", "guard_xml", "scannable"]
