@@ -15,6 +15,7 @@ import pytest
 
 from feedhub.config import load_config
 from feedhub.model import Config, Item
+from feedhub.normalise import canonical_url
 from feedhub.pipeline import BuildReport, build
 from feedhub.store import open_store
 
@@ -62,23 +63,39 @@ def feed_ids(config: Config, slug: str = "all") -> list[str]:
 
 
 def test_changed_tracking_parameters_and_http_to_https_keep_every_id(tmp_path: Path) -> None:
+    """The second fetch changes every link's spelling and every title: the ids stay, in the
+    store and in the feeds, and a store built afresh from the second fetch alone gives the
+    same ids (they come from the canonical link, never from the text)."""
     put(tmp_path, "tracking-v1.rss", "wire.rss")
     config = project(tmp_path, feed_source("wire", "wire.rss"))
     run(config)
-    first = {i.title: i.id for i in stored(config)}
+    first = {canonical_url(i.link): i.id for i in stored(config)}
+    assert len(first) == 2
     ids_before = feed_ids(config)
-    put(tmp_path, "tracking-v2.rss", "wire.rss")
+    retitled = (DATA / "tracking-v2.rss").read_text(encoding="utf-8").replace(
+        "Ministers agree on a new apprenticeship fund", "Apprenticeship fund agreed").replace(
+        "Record turnout at the regional jobs fair", "Jobs fair: a record turnout")
+    (tmp_path / "wire.rss").write_text(retitled, encoding="utf-8")
     report = run(config, NOW + timedelta(hours=1))
     assert (report.sources[0].new, report.sources[0].found) == (0, 2)
-    assert {i.title: i.id for i in stored(config)} == first
+    after = stored(config)
+    assert sorted(i.title for i in after) == ["Apprenticeship fund agreed",
+                                              "Jobs fair: a record turnout"]
+    assert {canonical_url(i.link): i.id for i in after} == first
     assert feed_ids(config) == ids_before
     # The link shown is the source's own (https now), not the identity form, without its
     # tracking parameters (tests/test_links.py).
-    links = {i.title: i.link for i in stored(config)}
-    assert links["Record turnout at the regional jobs fair"] == \
-        "https://news.example.org/stories/jobs-fair/"
-    assert links["Ministers agree on a new apprenticeship fund"] == \
+    links = {i.title: i.link for i in after}
+    assert links["Jobs fair: a record turnout"] == "https://news.example.org/stories/jobs-fair/"
+    assert links["Apprenticeship fund agreed"] == \
         "https://news.example.org/stories/apprenticeships?id=7#comments"
+    # Met for the first time in its second form, each story gets the same id.
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "wire.rss").write_text(retitled, encoding="utf-8")
+    fresh_config = project(fresh, feed_source("wire", "wire.rss"))
+    run(fresh_config, NOW + timedelta(hours=1))
+    assert {canonical_url(i.link): i.id for i in stored(fresh_config)} == first
 
 
 def test_a_guid_reused_for_two_stories_keeps_them_apart(tmp_path: Path) -> None:

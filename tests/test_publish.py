@@ -8,7 +8,7 @@ import json
 import re
 import urllib.parse
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 import feedparser
@@ -86,6 +86,17 @@ def test_rss_and_atom_carry_what_readers_use(config: Config) -> None:
     config = _edit_site(config, icon="https://news.example.org/icon.png",
                         logo="https://news.example.org/logo.png")
     assert build(config).ok
+    # A story edited at its source after publication: its edit time must not become its
+    # pubDate (RSS has no field for it).
+    source = config.root / "examples" / "press-releases.rss"
+    story = "Global employment outlook revised as recovery stalls"
+    source.write_text(source.read_text(encoding="utf-8").replace(story, story + " (corrected)"),
+                      encoding="utf-8")
+    assert build(config).ok
+    with open_store(config.store, config.root) as store:
+        stored = {f"urn:uuid:{i.id}": i for i in store.items_for("press-releases", 50)}
+    edited = next(i for i in stored.values() if i.title == story + " (corrected)")
+    assert edited.updated > edited.published
     out = config.output_dir
     rss = etree.parse(str(out / "press-releases.rss"))
     channel = rss.find("channel")
@@ -96,11 +107,21 @@ def test_rss_and_atom_carry_what_readers_use(config: Config) -> None:
     self_link = channel.find(f"{ATOM}link[@rel='self']")
     assert self_link is not None
     assert self_link.get("href") == "http://127.0.0.1:8000/feeds/press-releases.rss"
+    pub_dates = {}
     for item in channel.iterfind("item"):
         guid = item.find("guid")
         assert guid is not None and guid.get("isPermaLink") == "false"
-        when = parsedate_to_datetime(item.findtext("pubDate", ""))
-        assert item.findtext("pubDate", "").startswith(when.strftime("%a, "))
+        pub_dates[guid.text] = (item.findtext("title"), item.findtext("pubDate"))
+    # The whole value: RFC 822 in UTC, of the published date (never the updated one).
+    assert pub_dates == {guid: (i.title, format_datetime(i.published.astimezone(UTC)))
+                         for guid, i in stored.items()}
+    by_title = dict(pub_dates.values())
+    assert by_title[story + " (corrected)"] == "Fri, 30 Apr 2021 10:00:00 +0000"
+    assert by_title["World Day against Child Labour: statement of the Director-General"] == \
+        "Thu, 27 May 2021 08:30:00 +0000"
+    # Given as 09:00 +0200 here, and as the day alone by the newsroom: the earliest wins.
+    assert by_title["ILO teams with J.P Morgan to support women entrepreneurs"] == \
+        "Tue, 18 May 2021 00:00:00 +0000"
     encoded = channel.findall("item/{http://purl.org/rss/1.0/modules/content/}encoded")
     assert any("<strong>" in (e.text or "") for e in encoded)
     assert b'<?xml-stylesheet type="text/xsl" href="http://127.0.0.1:8000/static/feed.xsl"?>' \

@@ -123,14 +123,28 @@ def test_hot_file_is_not_read_again_until_it_changes(built: Config) -> None:
 
 def test_changed_feed_changes_etag_unchanged_keeps_it(client: FlaskClient, built: Config
                                                       ) -> None:
-    before = client.get("/feeds/news.rss").headers["ETag"]
+    """One feed, three times: rebuilt with nothing changed (same bytes, same ETag, and a
+    reader's If-None-Match still gets 304), then rebuilt after one of its stories changed (new
+    bytes, new ETag, the old ETag no longer matches)."""
+    url = "/feeds/press-releases.rss"
+    first = client.get(url)
+    etag = first.headers["ETag"]
     build(built)
-    assert client.get("/feeds/news.rss").headers["ETag"] == before
+    unchanged = client.get(url)
+    assert unchanged.data == first.data
+    assert unchanged.headers["ETag"] == etag
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
     source = built.root / "examples" / "press-releases.rss"
     text = source.read_text(encoding="utf-8")
-    source.write_text(text.replace("<title>", "<title>Edited: ", 2), encoding="utf-8")
+    # A story only this source tells (a merged story keeps its earliest sighting's title).
+    story = "Global employment outlook revised as recovery stalls"
+    assert text.count(story) == 1
+    source.write_text(text.replace(story, "Edited: " + story), encoding="utf-8")
     build(built)
-    assert client.get("/feeds/press-releases.rss").headers["ETag"] != before
+    changed = client.get(url)
+    assert changed.data != first.data and b"Edited: " in changed.data
+    assert changed.headers["ETag"] != etag
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
 
 
 def test_cors_preflight_and_pages(client: FlaskClient) -> None:

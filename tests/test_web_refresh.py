@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -106,6 +107,7 @@ def test_background_thread_builds_and_readers_never_see_half_a_file(config: Conf
         source = config.root / "examples" / "press-releases.rss"
         original = source.read_text(encoding="utf-8")
         stop = threading.Event()
+        rounds: list[int] = []
 
         def rebuild() -> None:
             n = 0
@@ -114,18 +116,30 @@ def test_background_thread_builds_and_readers_never_see_half_a_file(config: Conf
                 source.write_text(original.replace("<title>", f"<title>v{n} ", 3),
                                   encoding="utf-8")
                 build(config)
+                rounds.append(n)
 
         writer = threading.Thread(target=rebuild)
         writer.start()
+        items = len(ET.fromstring(client.get("/feeds/press-releases.rss").data).findall(
+            "channel/item"))
+        versions: set[bytes] = set()
         reads = 0
-        while writer.is_alive() and reads < 400:
+        while writer.is_alive() and reads < 100_000 and len(versions) < 3:
             response = client.get("/feeds/press-releases.rss")
             assert response.status_code == 200
-            ET.fromstring(response.data)
+            # Whole and from one build: well-formed, every story there, one round's titles.
+            assert len(ET.fromstring(response.data).findall("channel/item")) == items
+            assert len(set(re.findall(rb"<title>v(\d+) ", response.data))) <= 1
+            versions.add(response.data)
             reads += 1
         stop.set()
         writer.join(60)
-        assert reads > 0
+        # The reads raced the rebuilds: readers saw the feed change under them, and the last
+        # answer is the last build's file.
+        assert len(versions) == 3, (len(versions), rounds)
+        last = client.get("/feeds/press-releases.rss")
+        assert last.data == (config.output_dir / "press-releases.rss").read_bytes()
+        assert f"<title>v{rounds[-1]} ".encode() in last.data
     finally:
         refresher.stop()
 

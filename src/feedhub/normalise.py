@@ -13,7 +13,8 @@ Identity. Every item carries identity keys, and its id is a UUID derived from th
   parameters, normalised percent-encoding and trailing slash, http == https. A link shared by
   several entries with distinct guids is no identity (a feed linking every item to its home
   page) and is left out; without guids, entries with one link are one story.
-- ``title:<normalised title>``: only to find the same story on another source nearby in time.
+- ``title:<normalised title>``: only to find the same story on another source nearby in time;
+  none for a title too short or too generic to name a story (:func:`title_key`).
 
 Nothing of the text (title, summary) ever enters the id. Duplicate guids within one source are
 told apart (by link, or by their position counted from the oldest entry) and never merged.
@@ -63,7 +64,27 @@ DERIVED_SUMMARY = 600
 MAX_FUTURE = timedelta(days=1)
 """A date further ahead of first-seen than this is a source's mistake and is clamped."""
 MIN_TITLE_KEY_WORDS = 3
-"""Titles shorter than this ("Statement") never merge stories on their own."""
+"""Titles shorter than this ("Statement", "Weekly update") never merge stories on their own."""
+GENERIC_TITLE_WORDS = frozenset({
+    # English: small words, then words that name a kind of post
+    "a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "the", "this", "to",
+    "with", "our", "your", "no", "vol", "part", "announcement", "announcements", "advisory",
+    "alert", "briefing", "bulletin", "daily", "digest", "edition", "highlights", "information",
+    "info", "issue", "latest", "media", "message", "monthly", "new", "news", "newsletter", "note",
+    "notice", "notices", "press", "release", "releases", "reminder", "roundup", "statement",
+    "statements", "summary", "today", "update", "updates", "week", "weekly",
+    # French
+    "communique", "presse", "actualite", "actualites", "nouvelles", "mise", "jour",
+    "hebdomadaire", "de", "du", "des", "la", "le", "les", "et",
+    # German
+    "pressemitteilung", "mitteilung", "aktuelles", "neuigkeiten", "meldung", "der", "die", "das",
+    "und",
+    # Spanish
+    "comunicado", "prensa", "noticias", "actualizacion", "del", "el", "y",
+})
+"""Words that name a kind of post, not a story: a title made only of these (and numbers), such
+as "Latest news and updates" or "Communiqué de presse", never merges stories on its own, however
+long. Accent- and case-free, as :func:`~feedhub.categories.key_words` cuts titles."""
 
 TRACKING_PARAMETERS = (
     "utm_*", "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid",
@@ -314,10 +335,15 @@ def _absolutise(cleaned: str, base: str) -> str:
 
 
 def title_key(title: str) -> str:
-    """A title reduced to its words (case, accents, punctuation gone); "" when too short to
-    identify a story."""
+    """A title reduced to its words (case, accents, punctuation gone); "" when it cannot
+    identify a story: fewer than :data:`MIN_TITLE_KEY_WORDS` words, or only
+    :data:`GENERIC_TITLE_WORDS` and numbers (two sources' "Press release: statement" are
+    rarely one story, and a source's own repeats never merge by title at all)."""
     words = key_words(title)
-    return " ".join(words) if len(words) >= MIN_TITLE_KEY_WORDS else ""
+    if len(words) < MIN_TITLE_KEY_WORDS or all(
+            word in GENERIC_TITLE_WORDS or word.isdigit() for word in words):
+        return ""
+    return " ".join(words)
 
 
 _ID_NAMESPACE_BYTES = bytes.fromhex(ID_NAMESPACE.replace("-", ""))

@@ -46,24 +46,27 @@ def test_path_traversal_is_404(client: FlaskClient, url: str) -> None:
     assert "site:" not in body and "SQLite" not in body and "root:" not in body
 
 
-@pytest.mark.parametrize(("method", "url", "headers"), [
-    ("GET", "/feeds/news.rss?limit=%ff%fe", {}),
-    ("GET", "/feeds/news.rss?since=9999-99-99", {}),
-    ("GET", "/feeds/news.rss?limit=99999999999999999999999999", {}),
-    ("GET", "/feeds/news.rss?q=" + "%00" * 300, {}),
-    ("GET", "/feeds/news.rss", {"If-Modified-Since": "\x00\x01 not a date"}),
-    ("GET", "/feeds/news.rss", {"If-None-Match": "\"" * 5000}),
-    ("GET", "/feeds/news.rss", {"Accept-Encoding": "gzip;q=nan, *;q=x"}),
-    ("GET", "/feeds/news.rss", {"Accept": "text/html;q=abc, */*;q=zz"}),
-    ("POST", "/feeds/news.rss", {}),
-    ("DELETE", "/", {}),
-    ("GET", "/nope", {}),
+@pytest.mark.parametrize(("method", "url", "headers", "status"), [
+    ("GET", "/feeds/news.rss?limit=%ff%fe", {}, 400),
+    ("GET", "/feeds/news.rss?since=9999-99-99", {}, 400),
+    ("GET", "/feeds/news.rss?limit=99999999999999999999999999", {}, 200),  # capped
+    ("GET", "/feeds/news.rss?q=" + "%00" * 300, {}, 400),
+    ("GET", "/feeds/news.rss", {"If-Modified-Since": "\x00\x01 not a date"}, 200),
+    ("GET", "/feeds/news.rss", {"If-None-Match": "\"" * 5000}, 200),
+    ("GET", "/feeds/news.rss", {"Accept-Encoding": "gzip;q=nan, *;q=x"}, 200),
+    ("GET", "/feeds/news.rss", {"Accept": "text/html;q=abc, */*;q=zz"}, 200),
+    ("POST", "/feeds/news.rss", {}, 405),
+    ("DELETE", "/", {}, 405),
+    ("GET", "/nope", {}, 404),
 ])
 def test_bad_requests_carry_no_stack_trace(
-    client: FlaskClient, method: str, url: str, headers: dict[str, str]
+    client: FlaskClient, method: str, url: str, headers: dict[str, str], status: int
 ) -> None:
+    """Each answer is pinned: a bad filter is the client's error (400), a header that cannot
+    be read is ignored as HTTP says (200), a wrong method or path is 405 or 404, and none of
+    them ever shows a stack trace."""
     response = client.open(url, method=method, headers=headers)
-    assert response.status_code in (200, 304, 400, 404, 405), response.status_code
+    assert response.status_code == status, response.status_code
     body = response.get_data(as_text=True)
     assert "Traceback" not in body and 'File "' not in body and "feedhub/" not in body
     assert response.headers["X-Content-Type-Options"] == "nosniff"
