@@ -9,10 +9,14 @@ once or not at all. When the refresh pass is quiet (nothing due, nothing leased)
 has waited ``publish_delay``, one worker publishes the feeds whose items changed, once
 (sync.publish, under the store's publish lock).
 
-A worker that stops on an error (the store, publishing) records it as a crashed build
-(health.record_crash), so /healthz fails. Its lines show no secret (feedhub.redact).
+Every worker records its own part of each pass in the store's builds table (its name, when the
+pass started and ended, sources refreshed and failed, whether and when it published), so
+``/healthz`` and operators (:meth:`Store.last_passes`) see each worker's last pass, not only the
+publisher's. A worker that stops on an error (the store, publishing) records it as a crashed
+build (health.record_crash), so /healthz fails. Its lines show no secret (feedhub.redact).
 
-Must not: keep state of its own between loops; everything shared lives in the store.
+Must not: keep state of its own between loops beyond the tally of the pass under way;
+everything shared lives in the store.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,6 +42,7 @@ from .pipeline import (
     published_with,
     remember_published_with,
 )
+from .publish import PublishReport
 from .redact import redact_text
 from .store import Store, open_store
 from .sync import publish
@@ -58,6 +64,47 @@ class WorkerSettings:
     """Publish even while refreshes continue, once a change has waited this long."""
     once: bool = False
     """Refresh what is due, publish, and return (for cron or tests)."""
+
+
+@dataclass
+class PassTally:
+    """What this worker did in the refresh pass under way (mutable: counted as it works)."""
+
+    started: datetime | None = None
+    """When the pass began for this worker (None: no pass under way)."""
+    refreshed: int = 0
+    failed: int = 0
+    published: datetime | None = None
+    """When this worker's last publish of the pass finished."""
+    written: int = 0
+    """Feed files its publishes changed."""
+    publish_seconds: float = 0.0
+
+    def count_refresh(self, report: SourceReport, now: datetime) -> None:
+        self.started = self.started or now
+        self.refreshed += 1
+        self.failed += 0 if report.ok else 1
+
+    def count_publish(self, report: PublishReport, seconds: float, now: datetime) -> None:
+        self.started = self.started or now
+        self.published = datetime.now(UTC)
+        self.written += len(report.written)
+        self.publish_seconds += seconds
+
+    def summary(self, owner: str) -> str:
+        published = (f"published {self.written} changed file(s) in {self.publish_seconds:.2f}s"
+                     if self.published else "published by another worker or not at all")
+        return (f"worker {owner}: {self.refreshed} source(s) refreshed, {self.failed} failed; "
+                f"{published}")
+
+    def record(self, store: Store, owner: str, now: datetime) -> str:
+        """Store the finished pass in the builds table; returns its summary."""
+        assert self.started is not None
+        summary = self.summary(owner)
+        store.record_build(self.started, now, self.failed == 0, summary, owner=owner,
+                           refreshed=self.refreshed, failed=self.failed,
+                           published=self.published)
+        return summary
 
 
 def default_owner() -> str:
@@ -96,14 +143,16 @@ def _work(
     ids = [source.id for source in config.sources]
     fetcher = fetcher or partial(fetch, limits=config.fetch.limits)
     done = 0
-    pass_started: datetime | None = None
-    refreshed = failed = 0
+    tally = PassTally()
     with open_store(config.store, config.root, bulk_writes=True) as store:
         store.schedule_sources({
             source.id: int((settings.interval or config.refresh_of(source)).total_seconds())
             for source in config.sources})
         log(f"worker {owner}: {len(ids)} sources in {store.db.where}")
-        publish_if_settings_changed(config, store)
+        publishing = time.monotonic()
+        forced = publish_if_settings_changed(config, store)
+        if forced is not None:
+            tally.count_publish(forced, time.monotonic() - publishing, datetime.now(UTC))
         while not stop.is_set():
             now = datetime.now(UTC)
             claimed = store.claim_source(ids, owner, now, settings.lease)
@@ -113,43 +162,49 @@ def _work(
                 report = build_source(source, config.root, store, categories, now, fetcher,
                                       site=config.site, max_items=config.fetch.max_items)
                 done += 1
-                pass_started = pass_started or now
-                refreshed += 1
-                failed += 0 if report.ok else 1
+                tally.count_refresh(report, now)
                 log(describe(owner, report))
                 log_source(report)  # the same structured line as a build's (--log-format json)
                 continue
             if publish_now(store, ids, now, settings.publish_delay):
+                publishing = time.monotonic()
                 published = publish(config, store)
                 if published is not None:
-                    log(f"worker {owner}: published, {len(published.written)} file(s) changed")
+                    seconds = time.monotonic() - publishing
+                    tally.count_publish(published, seconds, now)
+                    log(f"worker {owner}: published, {len(published.written)} file(s) changed "
+                        f"({seconds:.2f}s)")
                     continue
                 # Another worker is publishing it right now.
             pending = store.refresh_pending(ids, now)
-            if pass_started is not None and not pending and config.site.max_age_days:
+            if tally.started is not None and not pending and config.site.max_age_days:
                 with store.transaction() as db:
                     pruned = store.prune(db, now - timedelta(days=config.site.max_age_days))
                 if pruned:
                     log(f"worker {owner}: {pruned} item(s) older than site.max_age_days removed")
                     continue  # the feeds are dirty now: publish first
-            if pass_started is not None and not pending and store.dirty_since() is None:
-                # The pass this worker took part in is over and published: recorded like a
-                # build, so /healthz and the web's filtered-feed cache see it.
-                store.record_build(pass_started, now, failed == 0,
-                                   f"worker {owner}: {failed} of {refreshed} refreshes failed")
-                pass_started, refreshed, failed = None, 0, 0
+            if tally.started is not None and not pending:
+                # The pass is over for this worker, published by it or by another worker (which
+                # records its own pass): recorded like a build, so /healthz, operators and the
+                # web's filtered-feed cache see it. Only the publisher's used to be recorded.
+                log(tally.record(store, owner, now))
+                tally = PassTally()
             if settings.once and not pending:
                 break
             stop.wait(wait_seconds(store, ids, now, settings.poll))
     return done
 
 
-def publish_if_settings_changed(config: Config, store: Store) -> None:
+def publish_if_settings_changed(config: Config, store: Store) -> PublishReport | None:
     """A worker started with edited settings (a new category, a new feedhub) publishes once
-    even though no item changed, as ``feedhub build`` does."""
+    even though no item changed, as ``feedhub build`` does; returns what it published."""
     fingerprint = publish_fingerprint(config)
-    if not published_with(config, store, fingerprint) and publish(config, store, force=True):
+    if published_with(config, store, fingerprint):
+        return None
+    published = publish(config, store, force=True)
+    if published is not None:
         remember_published_with(config, fingerprint)
+    return published
 
 
 def publish_now(store: Store, ids: list[str], now: datetime, delay: timedelta) -> bool:

@@ -114,6 +114,41 @@ class SourceState:
     unmatched_labels: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class RefreshPass:
+    """One finished `feedhub build` or worker refresh pass, as the builds table keeps it."""
+
+    started: datetime
+    finished: datetime
+    ok: bool
+    """No source failed."""
+    summary: str = ""
+    """One line for people: what was refreshed, failed and published."""
+    owner: str = ""
+    """The worker's name (its ``--name``, default host:pid); '' for `feedhub build`."""
+    refreshed: int = 0
+    """Sources this worker refreshed in the pass (failures included)."""
+    failed: int = 0
+    """Of those, how many failed."""
+    published: datetime | None = None
+    """When this worker's last publish in the pass finished; None if another one published."""
+
+
+BUILD_HISTORY = timedelta(days=30)
+"""Builds and passes are kept this long: with several workers each recording every pass, the
+table would otherwise grow by thousands of rows a day."""
+
+_PASS_COLUMNS = "started, finished, ok, summary, owner, refreshed, failed, published"
+
+
+def _refresh_pass(row: Row) -> RefreshPass:
+    started, finished, ok, summary, owner, refreshed, failed, published = row
+    return RefreshPass(started=parse_stored_date(started), finished=parse_stored_date(finished),
+                       ok=bool(ok), summary=str(summary), owner=str(owner),
+                       refreshed=int(refreshed), failed=int(failed),
+                       published=_opt_date(str(published)))
+
+
 def _opt_date(text: str) -> datetime | None:
     return parse_stored_date(text) if text else None
 
@@ -707,17 +742,26 @@ class Store:
     # -- builds ------------------------------------------------------------------------------
 
     def record_build(self, started: datetime, finished: datetime, ok: bool, summary: str, *,
-                     crashed: bool = False) -> None:
-        """Record a build (or a worker's refresh pass). ``ok``: every source succeeded.
-        ``crashed``: it stopped before publishing (a store or publish failure); its
-        ``summary`` is the reason, stored after :data:`CRASHED`."""
+                     crashed: bool = False, owner: str = "", refreshed: int = 0,
+                     failed: int = 0, published: datetime | None = None) -> None:
+        """Record a build, or a worker's refresh pass (``owner`` and its counts: see
+        :class:`RefreshPass`). ``ok``: every source succeeded. ``crashed``: it stopped before
+        publishing (a store or publish failure); its ``summary`` is the reason, stored after
+        :data:`CRASHED`. Rows that finished more than :data:`BUILD_HISTORY` before this one
+        are deleted, except each owner's last, so a stopped worker's last pass stays."""
         if crashed:
             ok, summary = False, CRASHED + summary
         with self.transaction() as db:
-            db.execute("INSERT INTO builds (started, finished, ok, summary) VALUES (?,?,?,?)",
-                       (format_date(started), format_date(finished), int(ok), summary))
+            db.execute(f"INSERT INTO builds ({_PASS_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                       (format_date(started), format_date(finished), int(ok), summary, owner,
+                        refreshed, failed, format_date(published) if published else ""))
+            # Correlated, so only the old rows (found by index) look up their owner's last.
+            db.execute("DELETE FROM builds WHERE finished < ? AND id < "
+                       "(SELECT MAX(b.id) FROM builds b WHERE b.owner = builds.owner)",
+                       (format_date(finished - BUILD_HISTORY),))
 
     def last_build(self) -> tuple[datetime, bool] | None:
+        """(finished, ok) of the last build or pass recorded, by any process."""
         row = self.db.execute(
             "SELECT finished, ok FROM builds ORDER BY id DESC LIMIT 1").fetchone()
         return (parse_stored_date(row[0]), bool(row[1])) if row else None
@@ -739,6 +783,13 @@ class Store:
             (CRASHED + "%",)).fetchone()
         return BuildHistory(last=last,
                             last_published=parse_stored_date(published[0]) if published else None)
+
+    def last_passes(self) -> list[RefreshPass]:
+        """The last build or pass of each owner (each worker, and '' for `feedhub build`),
+        the most recent first."""
+        return [_refresh_pass(row) for row in self.db.execute(
+            f"SELECT {_PASS_COLUMNS} FROM builds WHERE id IN "
+            "(SELECT MAX(id) FROM builds GROUP BY owner) ORDER BY id DESC")]
 
 
 def open_store(url: str, root: Path, *, bulk_writes: bool = False) -> Store:

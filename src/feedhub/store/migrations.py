@@ -120,6 +120,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE items ADD COLUMN undated INTEGER NOT NULL DEFAULT 0",
         "UPDATE items SET undated = 1 WHERE published = first_seen",
     ),
+    # 7: every worker records its own refresh pass (it was only the one that published), so
+    # a row says whose pass it was and what it did; rows before are builds (owner '').
+    (
+        "ALTER TABLE builds ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE builds ADD COLUMN refreshed INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE builds ADD COLUMN failed INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE builds ADD COLUMN published TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX builds_owner ON builds (owner, id)",
+        "CREATE INDEX builds_finished ON builds (finished)",
+    ),
 )
 
 
