@@ -1,6 +1,6 @@
 """The measured children of bench/build.py: each runs in a fresh interpreter.
 
-    python bench/children.py build|rebuild|naive|lxml ARG OUT.json
+    python bench/children.py build|rebuild|worker|naive|lxml ARG OUT.json
 
 A separate file, and a small one, because what a child imports is part of what it measures:
 run as ``bench/build.py --child``, every child first imported the benchmark's corpus maker and
@@ -55,6 +55,29 @@ def child_rebuild(config_path: str) -> dict[str, Any]:
     return result
 
 
+def child_worker(config_path: str) -> dict[str, Any]:
+    """One `feedhub worker --once` (bench/workers.py), named after its folder (its machine),
+    publishing only when the pass is over; what each of its passes did, summed."""
+    from datetime import timedelta
+
+    from feedhub.config import load_config
+    from feedhub.worker import PassTally, WorkerSettings, run_worker
+
+    path = Path(config_path)
+    passes: list[PassTally] = []
+    settings = WorkerSettings(owner=path.parent.name, poll=0.1, once=True,
+                              publish_delay=timedelta(hours=1))
+    run_worker(load_config(path), settings, log=lambda _: None, on_pass=passes.append)
+    stages: dict[str, float] = {}
+    for tally in passes:
+        for stage, seconds in tally.stages.items():
+            stages[stage] = stages.get(stage, 0.0) + seconds
+    stages["publish"] = sum(tally.publish_seconds for tally in passes)
+    return {"refreshed": sum(tally.refreshed for tally in passes),
+            "failed": sum(tally.failed for tally in passes),
+            "publishes": sum(tally.publishes for tally in passes), "stages": stages}
+
+
 def child_naive(urls_file: str) -> dict[str, Any]:
     """What a user would write by hand: ``feedparser.parse`` on every feed URL in turn."""
     import feedparser
@@ -83,8 +106,8 @@ def child_lxml(folder: str) -> dict[str, Any]:
     return {"items": items}
 
 
-CHILDREN = {"build": child_build, "rebuild": child_rebuild, "naive": child_naive,
-            "lxml": child_lxml}
+CHILDREN = {"build": child_build, "rebuild": child_rebuild, "worker": child_worker,
+            "naive": child_naive, "lxml": child_lxml}
 
 
 def own_peak_mb() -> float:
@@ -102,7 +125,7 @@ def main() -> None:
     result = CHILDREN[kind](arg)
     result["hwm_mb"] = own_peak_mb()
     Path(out).write_text(json.dumps(result))
-    if kind == "build":
+    if kind in ("build", "worker"):
         from feedhub.shutdown import finish
 
         finish(0)  # end as the feedhub command does (feedhub.cli.run)

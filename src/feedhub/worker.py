@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -76,18 +76,24 @@ class PassTally:
     failed: int = 0
     published: datetime | None = None
     """When this worker's last publish of the pass finished."""
+    publishes: int = 0
     written: int = 0
     """Feed files its publishes changed."""
     publish_seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds per stage of its refreshes (fetch, extract, normalise, store), summed."""
 
     def count_refresh(self, report: SourceReport, now: datetime) -> None:
         self.started = self.started or now
         self.refreshed += 1
         self.failed += 0 if report.ok else 1
+        for stage, seconds in report.stages.items():
+            self.stages[stage] = self.stages.get(stage, 0.0) + seconds
 
     def count_publish(self, report: PublishReport, seconds: float, now: datetime) -> None:
         self.started = self.started or now
         self.published = datetime.now(UTC)
+        self.publishes += 1
         self.written += len(report.written)
         self.publish_seconds += seconds
 
@@ -118,13 +124,15 @@ def run_worker(
     fetcher: Fetcher | None = None,
     stop: threading.Event | None = None,
     log: Callable[[str], None] = print,
+    on_pass: Callable[[PassTally], None] = lambda _: None,
 ) -> int:
     """Work until ``stop`` is set (or, with ``once``, until nothing is due); returns how many
-    refreshes this worker did. An error that stops it is recorded as a crashed build, then
-    raised."""
+    refreshes this worker did. ``on_pass`` is given each pass once it is recorded (where its
+    time went, for bench/workers.py). An error that stops it is recorded as a crashed build,
+    then raised."""
     started = datetime.now(UTC)
     try:
-        return _work(config, settings, fetcher, stop, log)
+        return _work(config, settings, fetcher, stop, log, on_pass)
     except Exception as exc:
         record_crash(config, started, exc)
         raise
@@ -136,6 +144,7 @@ def _work(
     fetcher: Fetcher | None,
     stop: threading.Event | None,
     log: Callable[[str], None],
+    on_pass: Callable[[PassTally], None],
 ) -> int:
     owner = settings.owner or default_owner()
     stop = stop or threading.Event()
@@ -188,6 +197,7 @@ def _work(
                 # records its own pass): recorded like a build, so /healthz, operators and the
                 # web's filtered-feed cache see it. Only the publisher's used to be recorded.
                 log(tally.record(store, owner, now))
+                on_pass(tally)
                 tally = PassTally()
             if settings.once and not pending:
                 break
