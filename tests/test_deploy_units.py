@@ -71,3 +71,10 @@ def test_systemd_accepts_every_line(name: str, tmp_path: Path) -> None:
                           timeout=60)
     # A bad key or value is only a warning ("Unknown key ..., ignoring"), exit code 0.
     assert (done.returncode, done.stdout + done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize("name", UNITS)
+def test_docs_show_the_unit_as_shipped(name: str) -> None:
+    docs = (DEPLOY.parent / "docs" / "deployment.md").read_text(encoding="utf-8")
+    assert (DEPLOY / name).read_text(encoding="utf-8").rstrip() in docs, (
+        f"docs/deployment.md's copy of deploy/{name} is out of date")
