@@ -181,3 +181,39 @@ def test_every_link_of_every_published_document_answers_on_a_web_node(
     assert not (node / "feeds").exists()
     assert archives > 0 and any(p.startswith("/embed/") for p in seen), sorted(seen)
     assert any(p.startswith("/static/") for p in seen) and "/feeds.opml" in seen
+
+
+def test_healthz_on_a_web_node_is_judged_from_the_store(
+        project: Path, postgres: PostgresCluster, tmp_path: Path) -> None:
+    """A web node has no output folder: its health is the store's last successful publish and
+    its age (serve.stale_after), never the local folder."""
+    import time
+
+    import psycopg
+
+    url = postgres.create_database()
+    text = project.read_text().replace("store: sqlite:///feedhub.db", f"store: {url}")
+    if f"store: {url}" not in text:
+        text += f"\nstore: {url}\n"
+    project.write_text(text)
+    node = tmp_path / "node"
+    node.mkdir()
+    (node / "sources.yaml").write_text(text)
+    client = create_app({"FEEDHUB_CONFIG": str(node / "sources.yaml"),
+                         "TESTING": True}).test_client()
+    assert client.get("/healthz").status_code == 503  # nothing published yet
+    config = load_config(project)
+    assert build(replace(config, output=str(tmp_path / "worker-feeds"))).ok
+    time.sleep(1.1)  # the web node looks for a new publish at most once a second
+    healthy = client.get("/healthz")
+    assert healthy.status_code == 200, healthy.json
+    assert healthy.json["status"] == "ok"
+    assert not (node / "feeds").exists()
+    # The last publish ages past serve.stale_after (a day by default): unhealthy, and why.
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("UPDATE builds SET started = '2020-01-01T00:00:00.000000Z', "
+                   "finished = '2020-01-01T00:00:00.000000Z'")
+    stale = client.get("/healthz")
+    assert stale.status_code == 503
+    assert any("stale_after" in reason for reason in stale.json["reasons"]), stale.json
+    assert str(tmp_path) not in stale.get_data(as_text=True)

@@ -233,6 +233,10 @@ class Published:
         self.settings = config.serve
         self._files: OrderedDict[str, Ready] = OrderedDict()
 
+    def has(self, relpath: str) -> bool:
+        """Whether the file is published (without reading it)."""
+        return os.path.isfile(os.path.join(self._root, relpath))
+
     def get(self, relpath: str, content_type: str) -> Ready | None:
         """The file ready to answer, or None when it does not exist (not built yet)."""
         path = os.path.join(self._root, relpath)  # a str: no Path object on the hot path
@@ -641,8 +645,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def healthz() -> Response:
         operator = is_operator(status_token)
         reasons: list[str] = []
-        missing = [rel for rel in feed_routes(config).values()
-                   if not (config.output_dir / rel).is_file()]
+        # Asked of what this node serves from: on a web node without a build of its own,
+        # the store's published files.
+        missing = [rel for rel in feed_routes(config).values() if not published.has(rel)]
         if missing:
             # Relative paths only: they are the public feed URLs, the folder is not.
             reasons.append(f"{len(missing)} feed file(s) missing ({', '.join(missing[:3])}); "

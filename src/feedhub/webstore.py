@@ -72,6 +72,15 @@ class StorePublished(Published):
             self._versions = store.published_versions()
             self._generation = generation
 
+    def has(self, relpath: str) -> bool:
+        with self._lock:
+            try:
+                self._refresh()
+            except StoreError as exc:
+                log.warning("cannot reach the store: %s", exc)
+                self._drop()
+            return relpath in self._versions
+
     def get(self, relpath: str, content_type: str) -> Ready | None:
         with self._lock:
             try:
