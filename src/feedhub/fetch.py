@@ -27,17 +27,20 @@ certificate against the host name). Checking a URL before the request and lettin
 resolve it again would leave a window for DNS rebinding (first answer public, second 127.0.0.1);
 checking the address the socket is opened to leaves none, and redirect hops open their own
 connections, so every hop is checked too. Proxies are never used (the environment's are
-ignored): through a proxy the check would see only the proxy.
+ignored): through a proxy the check would see only the proxy. A source's ``allow_private``
+trusts the host of its own URL only (:func:`policy_for`); a hop or a next page
+(:func:`page_source`) to another private host is refused unless ``allow_hosts`` names it.
 
 Kept-alive connections. Fetches share connections (organisations publish many feeds on one host,
 and a new connection costs a TCP and TLS handshake): one httpcore pool per (policy, resolver,
-limits), so a connection is only reused by a fetch whose policy and resolver would
-have allowed the very address it was opened to; one opened for an ``allow_private`` source never
-serves a source without it. Each fetch still has its own deadline on a reused connection: the
-socket reads the deadline of the fetch running on the current thread (a fetch runs on one thread
-from start to end). Bounds: ``MAX_CONNECTIONS`` per pool, ``MAX_IDLE`` idle per pool and
-``MAX_IDLE_PER_HOST`` idle per host; an idle connection lives ``KEEPALIVE_EXPIRY`` seconds (a
-daemon thread closes unused pools, and everything closes at exit). A request that went out on a
+limits), so a connection is only reused by a fetch whose policy and resolver would have allowed
+the very address it was opened to; one opened to a private host a source trusts
+(``allow_private``, ``allow_hosts``) never serves a source that does not trust it. Each fetch
+still has its own deadline on a reused connection: the socket reads the deadline of the fetch
+running on the current thread (a fetch runs on one thread from start to end). Bounds:
+``MAX_CONNECTIONS`` per pool, ``MAX_IDLE`` idle per pool and ``MAX_IDLE_PER_HOST`` idle per
+host; an idle connection lives ``KEEPALIVE_EXPIRY`` seconds (a daemon thread closes unused
+pools, and everything closes at exit). A request that went out on a
 kept-alive connection the server had just closed, and got no answer, is sent again at once on
 another connection without counting as a retry. Cookies stay within one fetch (its redirects).
 
@@ -81,7 +84,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -91,7 +94,7 @@ import certifi
 import httpcore
 
 from . import __version__
-from .addresses import AddressPolicy
+from .addresses import AddressPolicy, source_policy
 from .errors import FetchError
 from .model import FetchLimits, FetchResult, Source
 
@@ -108,6 +111,8 @@ __all__ = [
     "close_pools",
     "fetch",
     "fetch_url",
+    "page_source",
+    "policy_for",
     "read_file",
     "retry_after_seconds",
 ]
@@ -146,9 +151,37 @@ def fetch(
 ) -> FetchResult:
     """Fetch one source. Local paths are read relative to ``root`` (the config's folder)."""
     if source.is_remote:
-        return fetch_url(source.id, source.location, validators, limits,
-                         AddressPolicy(allow_private=source.allow_private))
+        return fetch_url(source.id, source.location, validators, limits, policy_for(source))
     return read_file(source.id, source.location, root, limits)
+
+
+def policy_for(source: Source) -> AddressPolicy:
+    """The addresses a remote source may reach: public ones, and any address of the host its
+    URL names (with ``allow_private``) or of a host in its ``allow_hosts``."""
+    if not source.allow_private and not source.allow_hosts:
+        return PUBLIC_ONLY
+    return _source_policy(source.id, source.location, source.allow_private, source.allow_hosts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _source_policy(source_id: str, url: str, allow_private: bool,
+                   allow_hosts: tuple[str, ...]) -> AddressPolicy:
+    # The host as the connection will name it (parsed as the request's URL is), so that
+    # "Intranet.Example", "[::1]" or an IDNA name compare equal to what the check is given.
+    own = _parse_url(source_id, url).host.decode("ascii") if allow_private else ""
+    return source_policy(own, allow_private, allow_hosts)
+
+
+def page_source(source: Source, url: str) -> Source:
+    """The source as its further page at ``url`` is fetched: same limits and checks, and the
+    private hosts of the source itself. ``allow_private`` trusts the host of the source's own
+    URL, not whatever host a next-page link names, so it is handed on as that host in
+    ``allow_hosts``."""
+    page = replace(source, location=url)
+    if not (source.allow_private and source.is_remote):
+        return page
+    own = _parse_url(source.id, source.location).host.decode("ascii")
+    return replace(page, allow_private=False, allow_hosts=(*source.allow_hosts, own))
 
 
 def read_file(source_id: str, location: str, root: Path, limits: FetchLimits) -> FetchResult:

@@ -34,7 +34,7 @@ from . import __version__
 from .categories import CategoryMap
 from .errors import FeedhubError, FetchError, PublishError, SourceError
 from .extract import PageFetcher
-from .fetch import Fetcher, Validators, fetch
+from .fetch import Fetcher, Validators, fetch, page_source
 from .logs import LOGGER, log_source
 from .model import Config, FetchResult, FetchSettings, Item, Site, Source
 from .parsing import Parsed, ParsePool, parse_body, unexpected
@@ -587,7 +587,7 @@ def page_fetcher(source: Source, root: Path, fetcher: Fetcher = fetch) -> PageFe
             from urllib.request import url2pathname  # ~8 ms of every start, for a rare case
 
             location = url2pathname(urlsplit(url).path)
-        return fetcher(replace(source, location=location), root, Validators())
+        return fetcher(page_source(source, location), root, Validators())
 
     return fetch_page
 
