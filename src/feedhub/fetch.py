@@ -10,7 +10,8 @@ What one fetch does:
 - only http:// and https:// URLs; redirects are followed up to ``max_redirects`` (a loop is an
   error), and a redirect to any other scheme is refused;
 - sends ``User-Agent: feedhub/<version> (+URL)``, ``Accept-Encoding: gzip, deflate, br`` and
-  If-None-Match / If-Modified-Since from the last successful fetch; a 304 returns no body;
+  If-None-Match / If-Modified-Since from the last successful fetch; a 304 returns no body (a
+  304 to a request that sent neither is an error: nothing was asked to be unchanged);
 - decodes gzip/deflate/br itself, in bounded pieces, counting the size *after* decompression,
   so a gzip bomb stops at the cap instead of filling memory;
 - retries timeouts, dropped connections, 5xx and 429 with exponential backoff and jitter,
@@ -854,6 +855,12 @@ def _attempt(
                 reason = response.extensions.get("reason_phrase", b"").decode("latin-1")
                 if status == 304:
                     _drain(response)
+                    if not (validators.etag or validators.last_modified):
+                        # Nothing was asked to be unchanged: taking it as "unchanged" would
+                        # publish nothing new (or, for a first fetch, nothing at all).
+                        raise FetchError(source_id, f"{here} answered 304 Not Modified to a "
+                                                    "request without validators; a cache "
+                                                    "in front of it may be misconfigured")
                     return FetchResult(url=here, status=304,
                                        headers={k.lower(): v for k, v in found.items()},
                                        etag=found.get("etag", validators.etag),
