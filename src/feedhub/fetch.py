@@ -16,7 +16,9 @@ What one fetch does:
   so a gzip bomb stops at the cap instead of filling memory;
 - retries timeouts, dropped connections, 5xx and 429 with exponential backoff and jitter,
   honouring Retry-After (seconds or HTTP-date), but never past the deadline: a wait that would
-  end after it fails at once with a message that says so;
+  end after it fails at once with a message that says so, and the FetchError carries the
+  Retry-After (``retry_after``, at most ``MAX_RETRY_AFTER``) for the store, which keeps the
+  source from being asked again before it;
 - one deadline covers the whole fetch (connects, redirects, body, retries). It is enforced on
   every socket operation (each read's timeout is cut to the time left), so a server that drips
   one byte a second, or sends headers and then nothing, cannot stretch it.
@@ -86,7 +88,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -130,6 +132,9 @@ DEFAULT_LIMITS = FetchLimits()
 PUBLIC_ONLY = AddressPolicy()
 PIECE = 64 * 1024
 """Largest piece of decoded output produced at once."""
+MAX_RETRY_AFTER = timedelta(days=1)
+"""The longest Retry-After kept between builds: a server asking for more (a week, a date next
+year) is asked again after a day, so that a wrong header cannot switch a source off."""
 
 
 @dataclass(frozen=True)
@@ -796,23 +801,36 @@ def fetch_url(
                         raise FetchError(source_id, f"{exc.reason} (on {stale} kept-alive "
                                                     "connections in a row)") from exc
                 except _Retryable as exc:
+                    asked = _asked_to_wait(exc.retry_after)
                     if attempt > limits.retries:
                         raise FetchError(source_id, f"{exc.reason} (gave up after {attempt} "
-                                                    "attempts)") from exc
+                                                    "attempts)", retry_after=asked) from exc
                     wait = (exc.retry_after if exc.retry_after is not None
                             else backoff_delay(attempt, limits.backoff, rand()))
                     left = deadline.remaining()
                     if wait >= left:
-                        asked = "the server asked to wait" if exc.retry_after is not None else (
-                            "the next retry is due in")
-                        raise FetchError(source_id, f"{exc.reason}; {asked} {wait:g}s, past "
-                                                    f"the {limits.deadline:g}s deadline "
-                                                    f"(attempt {attempt}); the next build "
-                                                    "tries again") from exc
+                        raise FetchError(source_id, _gave_up(exc, wait, attempt, limits),
+                                         retry_after=asked) from exc
                     time.sleep(wait)
                     attempt += 1
     finally:
         _current.attempt = outer
+
+
+def _asked_to_wait(seconds: float | None) -> timedelta | None:
+    """A server's Retry-After as the wait the store keeps (at most ``MAX_RETRY_AFTER``)."""
+    if seconds is None:
+        return None
+    return min(timedelta(seconds=seconds), MAX_RETRY_AFTER)
+
+
+def _gave_up(exc: _Retryable, wait: float, attempt: int, limits: FetchLimits) -> str:
+    """Why a fetch stops retrying: its next try would come after the deadline."""
+    if exc.retry_after is None:
+        return (f"{exc.reason}; the next retry is due in {wait:g}s, past the "
+                f"{limits.deadline:g}s deadline (attempt {attempt}); the next build tries again")
+    return (f"{exc.reason}; the server asked to wait {wait:g}s, past the {limits.deadline:g}s "
+            f"deadline (attempt {attempt}); it is not asked again before then (a day at most)")
 
 
 def _attempt(
