@@ -4,11 +4,16 @@ Contract: :meth:`AddressPolicy.refusal` is a pure function of a host name and on
 address; it returns why the pair is refused, or ``None`` when it may be connected to. fetch
 calls it for the resolved address of every connection it opens, redirects included.
 
-By default only public unicast addresses are allowed. Refused unless the source says
-``allow_private: true``: loopback (127/8, ::1), private (10/8, 172.16/12, 192.168/16, fc00::/7),
-link-local (169.254/16 where cloud metadata lives, fe80::/10), carrier-grade NAT (100.64/10),
-multicast, unspecified, broadcast, documentation and benchmark ranges, reserved (240/4), and IPv6
-forms that embed one of those (IPv4-mapped ``::ffff:a.b.c.d``, 6to4, Teredo, NAT64).
+By default only public unicast addresses are allowed. Refused: loopback (127/8, ::1), private
+(10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16 where cloud metadata lives,
+fe80::/10), carrier-grade NAT (100.64/10), multicast, unspecified, broadcast, documentation and
+benchmark ranges, reserved (240/4), and IPv6 forms that embed one of those (IPv4-mapped
+``::ffff:a.b.c.d``, 6to4, Teredo, NAT64).
+
+A source opens that door for named hosts only (:func:`source_policy`): ``allow_private: true``
+for the host its own URL names, ``allow_hosts`` for further ones. Those hosts may resolve to any
+address; a redirect or a next-page link to any other host is checked as above, so an intranet
+source cannot be bounced to 169.254.169.254 or to another machine on the intranet.
 
 Standard library only; no I/O.
 """
@@ -16,6 +21,7 @@ Standard library only; no I/O.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -57,18 +63,25 @@ def _why_not_public(ip: IPAddress) -> str | None:
     return None
 
 
+def normal_host(host: str) -> str:
+    """``host`` as the policy compares it: lower case, no IPv6 brackets, no trailing dot."""
+    return host.removeprefix("[").removesuffix("]").lower().rstrip(".")
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
     """Which resolved addresses a fetch may connect to."""
 
     allow_private: bool = False
-    """Allow every address (the source's ``allow_private: true``): for intranet sources."""
+    """Allow every address. No source setting gives this (a source's ``allow_private`` trusts
+    its own host only, see :func:`source_policy`); tests and benchmarks on 127.0.0.1 use it."""
     trusted_hosts: frozenset[str] = field(default_factory=frozenset)
-    """Host names (lower case) allowed whatever they resolve to; every other host is checked."""
+    """Hosts (as :func:`normal_host` writes them) allowed whatever they resolve to; every other
+    host is checked."""
 
     def refusal(self, host: str, ip: str) -> str | None:
         """Why connecting to ``ip`` (resolved from ``host``) is refused, or None if allowed."""
-        if self.allow_private or host.lower().rstrip(".") in self.trusted_hosts:
+        if self.allow_private or normal_host(host) in self.trusted_hosts:
             return None
         try:
             address = ipaddress.ip_address(ip.split("%", 1)[0])
@@ -78,4 +91,16 @@ class AddressPolicy:
         if reason is None:
             return None
         return (f"{host} resolves to {address}, {reason}; feedhub refuses it unless the source "
-                "sets allow_private: true")
+                f"sets allow_private: true (for the host of its own url) or lists {host} in its "
+                "allow_hosts")
+
+
+def source_policy(own_host: str, allow_private: bool, allow_hosts: Iterable[str]
+                  ) -> AddressPolicy:
+    """The policy of a source whose URL names ``own_host``: that host may be private when
+    ``allow_private``, and so may every host in ``allow_hosts``; any other host must resolve
+    to public addresses only."""
+    trusted = {normal_host(h) for h in allow_hosts}
+    if allow_private:
+        trusted.add(normal_host(own_host))
+    return AddressPolicy(trusted_hosts=frozenset(trusted))

@@ -256,6 +256,8 @@ def print_report(report: BuildReport, config: Config) -> None:
             outcome = "ok (unchanged)"
         if s.next_due is not None:
             why = f", after {s.failures} failures in a row" if s.failures > 1 else ""
+            if s.retry_after:
+                why = " (Retry-After)"
             outcome = f"not due until {when(s.next_due)}{why} (--force fetches it)"
         echo(f"{s.source_id:<{width}}  {s.found:>5}  {s.new:>4}  {s.updated:>4}  "
              f"{s.seconds:>5.2f}  {outcome}")

@@ -14,6 +14,7 @@ Must not: touch the network, the store or the output folder.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import pkgutil
 import re
@@ -25,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from .addresses import normal_host
 from .dates import SUPPORTED_LOCALES
 from .errors import ConfigError, ConfigProblem
 from .model import (
@@ -49,6 +51,9 @@ grows exponentially) yet reads real configs: 4 000 sources are about 100 000 nod
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 KEY_ON_LINE_RE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*)\s*:")
 SOURCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+HOST_NAME_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*"
+                          r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
+"""A DNS name as allow_hosts takes it (after :func:`~feedhub.addresses.normal_host`)."""
 
 
 
@@ -659,6 +664,7 @@ def _parse_sources(
         if "allow_private" in fields:
             allow_private = bool(walker.scalar(fields["allow_private"], f"{key}.allow_private",
                                                "bool"))
+        allow_hosts = _allow_hosts(walker, fields, key)
         keep_tracking = False
         if "keep_tracking" in fields:
             keep_tracking = bool(walker.scalar(fields["keep_tracking"], f"{key}.keep_tracking",
@@ -673,11 +679,44 @@ def _parse_sources(
                 max_pages=_max_pages(walker, fields, key),
                 refresh=refresh,
                 allow_private=allow_private,
+                allow_hosts=allow_hosts,
                 keep_tracking=keep_tracking,
                 identity=walker.text(fields, "identity", key, default="auto",
                                      check=_identity_check(kind_text)),
             ))
     return sources
+
+
+def _allow_hosts(walker: _Walker, fields: Fields, key: str) -> tuple[str, ...]:
+    """The hosts a source's redirects and next pages may reach at private addresses."""
+    hosts: list[str] = []
+    if "allow_hosts" not in fields:
+        return ()
+    for j, node in enumerate(walker.sequence(fields["allow_hosts"], f"{key}.allow_hosts")):
+        path = f"{key}.allow_hosts[{j}]"
+        value = walker.scalar(node, path)
+        if value is None:
+            continue
+        if (err := _check_host(value)) is not None:
+            walker.problem(node, path, err)
+        elif normal_host(value) not in hosts:
+            hosts.append(normal_host(value))
+    return tuple(hosts)
+
+
+def _check_host(value: str) -> str | None:
+    host = normal_host(value)
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    if not host.isascii():
+        return f"write an international name in its ASCII form (xn--...), got {value!r}"
+    if HOST_NAME_RE.match(host):
+        return None
+    return ("must be a host name or an IP address (no scheme, port or path), such as "
+            f"intranet.example.org or 10.0.0.5, got {value!r}")
 
 
 def _check_locale(value: str) -> str | None:

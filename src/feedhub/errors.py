@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 
 class FeedhubError(Exception):
@@ -54,6 +55,14 @@ class SourceError(FeedhubError):
 
 class FetchError(SourceError):
     """The source's bytes could not be retrieved."""
+
+    def __init__(self, source_id: str, message: str, *,
+                 retry_after: timedelta | None = None) -> None:
+        super().__init__(source_id, message)
+        self.retry_after = retry_after
+        """How long the server asked not to be asked again (the Retry-After of its 429 or 5xx,
+        capped by fetch.MAX_RETRY_AFTER); None when it did not say. The store keeps the
+        source from being fetched before then (``--force`` still fetches it)."""
 
 
 class ExtractError(SourceError):

@@ -10,12 +10,15 @@ What one fetch does:
 - only http:// and https:// URLs; redirects are followed up to ``max_redirects`` (a loop is an
   error), and a redirect to any other scheme is refused;
 - sends ``User-Agent: feedhub/<version> (+URL)``, ``Accept-Encoding: gzip, deflate, br`` and
-  If-None-Match / If-Modified-Since from the last successful fetch; a 304 returns no body;
+  If-None-Match / If-Modified-Since from the last successful fetch; a 304 returns no body (a
+  304 to a request that sent neither is an error: nothing was asked to be unchanged);
 - decodes gzip/deflate/br itself, in bounded pieces, counting the size *after* decompression,
   so a gzip bomb stops at the cap instead of filling memory;
 - retries timeouts, dropped connections, 5xx and 429 with exponential backoff and jitter,
   honouring Retry-After (seconds or HTTP-date), but never past the deadline: a wait that would
-  end after it fails at once with a message that says so;
+  end after it fails at once with a message that says so, and the FetchError carries the
+  Retry-After (``retry_after``, at most ``MAX_RETRY_AFTER``) for the store, which keeps the
+  source from being asked again before it;
 - one deadline covers the whole fetch (connects, redirects, body, retries). It is enforced on
   every socket operation (each read's timeout is cut to the time left), so a server that drips
   one byte a second, or sends headers and then nothing, cannot stretch it.
@@ -27,17 +30,20 @@ certificate against the host name). Checking a URL before the request and lettin
 resolve it again would leave a window for DNS rebinding (first answer public, second 127.0.0.1);
 checking the address the socket is opened to leaves none, and redirect hops open their own
 connections, so every hop is checked too. Proxies are never used (the environment's are
-ignored): through a proxy the check would see only the proxy.
+ignored): through a proxy the check would see only the proxy. A source's ``allow_private``
+trusts the host of its own URL only (:func:`policy_for`); a hop or a next page
+(:func:`page_source`) to another private host is refused unless ``allow_hosts`` names it.
 
 Kept-alive connections. Fetches share connections (organisations publish many feeds on one host,
 and a new connection costs a TCP and TLS handshake): one httpcore pool per (policy, resolver,
-limits), so a connection is only reused by a fetch whose policy and resolver would
-have allowed the very address it was opened to; one opened for an ``allow_private`` source never
-serves a source without it. Each fetch still has its own deadline on a reused connection: the
-socket reads the deadline of the fetch running on the current thread (a fetch runs on one thread
-from start to end). Bounds: ``MAX_CONNECTIONS`` per pool, ``MAX_IDLE`` idle per pool and
-``MAX_IDLE_PER_HOST`` idle per host; an idle connection lives ``KEEPALIVE_EXPIRY`` seconds (a
-daemon thread closes unused pools, and everything closes at exit). A request that went out on a
+limits), so a connection is only reused by a fetch whose policy and resolver would have allowed
+the very address it was opened to; one opened to a private host a source trusts
+(``allow_private``, ``allow_hosts``) never serves a source that does not trust it. Each fetch
+still has its own deadline on a reused connection: the socket reads the deadline of the fetch
+running on the current thread (a fetch runs on one thread from start to end). Bounds:
+``MAX_CONNECTIONS`` per pool, ``MAX_IDLE`` idle per pool and ``MAX_IDLE_PER_HOST`` idle per
+host; an idle connection lives ``KEEPALIVE_EXPIRY`` seconds (a daemon thread closes unused
+pools, and everything closes at exit). A request that went out on a
 kept-alive connection the server had just closed, and got no answer, is sent again at once on
 another connection without counting as a retry. Cookies stay within one fetch (its redirects).
 
@@ -81,8 +87,8 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -91,7 +97,7 @@ import certifi
 import httpcore
 
 from . import __version__
-from .addresses import AddressPolicy
+from .addresses import AddressPolicy, source_policy
 from .errors import FetchError
 from .model import FetchLimits, FetchResult, Source
 
@@ -108,6 +114,8 @@ __all__ = [
     "close_pools",
     "fetch",
     "fetch_url",
+    "page_source",
+    "policy_for",
     "read_file",
     "retry_after_seconds",
 ]
@@ -124,6 +132,9 @@ DEFAULT_LIMITS = FetchLimits()
 PUBLIC_ONLY = AddressPolicy()
 PIECE = 64 * 1024
 """Largest piece of decoded output produced at once."""
+MAX_RETRY_AFTER = timedelta(days=1)
+"""The longest Retry-After kept between builds: a server asking for more (a week, a date next
+year) is asked again after a day, so that a wrong header cannot switch a source off."""
 
 
 @dataclass(frozen=True)
@@ -146,9 +157,37 @@ def fetch(
 ) -> FetchResult:
     """Fetch one source. Local paths are read relative to ``root`` (the config's folder)."""
     if source.is_remote:
-        return fetch_url(source.id, source.location, validators, limits,
-                         AddressPolicy(allow_private=source.allow_private))
+        return fetch_url(source.id, source.location, validators, limits, policy_for(source))
     return read_file(source.id, source.location, root, limits)
+
+
+def policy_for(source: Source) -> AddressPolicy:
+    """The addresses a remote source may reach: public ones, and any address of the host its
+    URL names (with ``allow_private``) or of a host in its ``allow_hosts``."""
+    if not source.allow_private and not source.allow_hosts:
+        return PUBLIC_ONLY
+    return _source_policy(source.id, source.location, source.allow_private, source.allow_hosts)
+
+
+@functools.lru_cache(maxsize=1024)
+def _source_policy(source_id: str, url: str, allow_private: bool,
+                   allow_hosts: tuple[str, ...]) -> AddressPolicy:
+    # The host as the connection will name it (parsed as the request's URL is), so that
+    # "Intranet.Example", "[::1]" or an IDNA name compare equal to what the check is given.
+    own = _parse_url(source_id, url).host.decode("ascii") if allow_private else ""
+    return source_policy(own, allow_private, allow_hosts)
+
+
+def page_source(source: Source, url: str) -> Source:
+    """The source as its further page at ``url`` is fetched: same limits and checks, and the
+    private hosts of the source itself. ``allow_private`` trusts the host of the source's own
+    URL, not whatever host a next-page link names, so it is handed on as that host in
+    ``allow_hosts``."""
+    page = replace(source, location=url)
+    if not (source.allow_private and source.is_remote):
+        return page
+    own = _parse_url(source.id, source.location).host.decode("ascii")
+    return replace(page, allow_private=False, allow_hosts=(*source.allow_hosts, own))
 
 
 def read_file(source_id: str, location: str, root: Path, limits: FetchLimits) -> FetchResult:
@@ -762,23 +801,36 @@ def fetch_url(
                         raise FetchError(source_id, f"{exc.reason} (on {stale} kept-alive "
                                                     "connections in a row)") from exc
                 except _Retryable as exc:
+                    asked = _asked_to_wait(exc.retry_after)
                     if attempt > limits.retries:
                         raise FetchError(source_id, f"{exc.reason} (gave up after {attempt} "
-                                                    "attempts)") from exc
+                                                    "attempts)", retry_after=asked) from exc
                     wait = (exc.retry_after if exc.retry_after is not None
                             else backoff_delay(attempt, limits.backoff, rand()))
                     left = deadline.remaining()
                     if wait >= left:
-                        asked = "the server asked to wait" if exc.retry_after is not None else (
-                            "the next retry is due in")
-                        raise FetchError(source_id, f"{exc.reason}; {asked} {wait:g}s, past "
-                                                    f"the {limits.deadline:g}s deadline "
-                                                    f"(attempt {attempt}); the next build "
-                                                    "tries again") from exc
+                        raise FetchError(source_id, _gave_up(exc, wait, attempt, limits),
+                                         retry_after=asked) from exc
                     time.sleep(wait)
                     attempt += 1
     finally:
         _current.attempt = outer
+
+
+def _asked_to_wait(seconds: float | None) -> timedelta | None:
+    """A server's Retry-After as the wait the store keeps (at most ``MAX_RETRY_AFTER``)."""
+    if seconds is None:
+        return None
+    return min(timedelta(seconds=seconds), MAX_RETRY_AFTER)
+
+
+def _gave_up(exc: _Retryable, wait: float, attempt: int, limits: FetchLimits) -> str:
+    """Why a fetch stops retrying: its next try would come after the deadline."""
+    if exc.retry_after is None:
+        return (f"{exc.reason}; the next retry is due in {wait:g}s, past the "
+                f"{limits.deadline:g}s deadline (attempt {attempt}); the next build tries again")
+    return (f"{exc.reason}; the server asked to wait {wait:g}s, past the {limits.deadline:g}s "
+            f"deadline (attempt {attempt}); it is not asked again before then (a day at most)")
 
 
 def _attempt(
@@ -821,6 +873,12 @@ def _attempt(
                 reason = response.extensions.get("reason_phrase", b"").decode("latin-1")
                 if status == 304:
                     _drain(response)
+                    if not (validators.etag or validators.last_modified):
+                        # Nothing was asked to be unchanged: taking it as "unchanged" would
+                        # publish nothing new (or, for a first fetch, nothing at all).
+                        raise FetchError(source_id, f"{here} answered 304 Not Modified to a "
+                                                    "request without validators; a cache "
+                                                    "in front of it may be misconfigured")
                     return FetchResult(url=here, status=304,
                                        headers={k.lower(): v for k, v in found.items()},
                                        etag=found.get("etag", validators.etag),

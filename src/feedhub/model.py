@@ -121,7 +121,12 @@ class Source:
     refresh: timedelta | None = None
     """Least time between two fetches of this source (None: the config's ``fetch.refresh``)."""
     allow_private: bool = False
-    """Allow loopback, private and link-local addresses (intranet sources); off by default."""
+    """Let the host of ``location`` be a loopback, private or link-local address (an intranet
+    source); redirects and next pages to other such hosts still need ``allow_hosts``."""
+    allow_hosts: tuple[str, ...] = field(default=(), repr=False)
+    """Further hosts (lower case, no brackets) that may be private: where the source's
+    redirects or next-page links lead. Not in the repr: settings_hash is the repr, and these
+    hosts do not change how a body is read."""
     keep_tracking: bool = False
     """Publish links with their tracking parameters (``utm_*``, ``fbclid``...); by default
     they are dropped (normalise.TRACKING_PARAMETERS)."""

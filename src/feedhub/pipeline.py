@@ -34,14 +34,22 @@ from . import __version__
 from .categories import CategoryMap
 from .errors import FeedhubError, FetchError, PublishError, SourceError
 from .extract import PageFetcher
-from .fetch import Fetcher, Validators, fetch
+from .fetch import Fetcher, Validators, fetch, page_source
 from .logs import LOGGER, log_source
 from .model import Config, FetchResult, FetchSettings, Item, Site, Source
 from .parsing import Parsed, ParsePool, parse_body, unexpected
 from .processes import default_processes
 from .publish import PublishReport
 from .redact import redact_text, without_userinfo
-from .schedule import due_at, fetch_all, is_due, settings_changed, settings_hash, stored_body
+from .schedule import (
+    due_at,
+    fetch_all,
+    is_due,
+    put_off_by_server,
+    settings_changed,
+    settings_hash,
+    stored_body,
+)
 from .store import SourceState, Store, content_hash, open_store
 from .sync import publish
 
@@ -77,6 +85,8 @@ class SourceReport:
     failures: int = 0
     """With ``next_due``: the source's failures in a row, which put it off for longer
     (store.interval_after)."""
+    retry_after: bool = False
+    """With ``next_due``: the server's Retry-After put it off, not its interval."""
     over_cap: int = 0
     """Entries past ``fetch.max_items``, ignored."""
     warnings: list[str] = field(default_factory=list)
@@ -193,7 +203,9 @@ def build(
                 report.sources.append(SourceReport(source.id, found=state.item_count,
                                                    next_due=due_at(state,
                                                                    config.refresh_of(source)),
-                                                   failures=state.failures))
+                                                   failures=state.failures,
+                                                   retry_after=put_off_by_server(
+                                                       state, config.refresh_of(source))))
                 continue
             due.append(source)
             # Read here: the store is used from this thread only. Nothing writes a source's
@@ -408,7 +420,9 @@ def begin_source(
     except SourceError as exc:
         result.error = redact_text(exc.message)  # errors quote the URL: no secret stored
         store.record_failure(source.id, now, result.error,
-                             tried_with(state, settings) if state is not None else None)
+                             tried_with(state, settings) if state is not None else None,
+                             retry_after=exc.retry_after if isinstance(exc, FetchError)
+                             else None)
     watch.lap("store")
     result.seconds = time.monotonic() - clock
     return result
@@ -587,7 +601,7 @@ def page_fetcher(source: Source, root: Path, fetcher: Fetcher = fetch) -> PageFe
             from urllib.request import url2pathname  # ~8 ms of every start, for a rare case
 
             location = url2pathname(urlsplit(url).path)
-        return fetcher(replace(source, location=location), root, Validators())
+        return fetcher(page_source(source, location), root, Validators())
 
     return fetch_page
 

@@ -2,7 +2,8 @@
 
 Contract:
 - :func:`due_at` / :func:`is_due` are pure: a source is due ``refresh`` after its last attempt
-  (success or failure; longer after failures in a row, see ``store.interval_after``), and at
+  (success or failure; longer after failures in a row, see ``store.interval_after``, and not
+  before the Retry-After of its last failure ends, see ``fetch.MAX_RETRY_AFTER``), and at
   once when it was never fetched or its settings changed since (an edited sources.yaml is
   applied by the next build; see :func:`settings_hash` and :func:`stored_body`).
 - :func:`fetch_all` fetches on the caller's thread while fetches are quick, and in worker
@@ -60,7 +61,17 @@ def due_at(state: SourceState, refresh: timedelta, settings: str = "") -> dateti
     ``settings`` (its :func:`settings_hash`, when given) changed since it was last tried."""
     if state.last_attempt is None or settings_changed(state, settings):
         return None
-    return state.last_attempt + interval_after(refresh, state.failures)
+    due = state.last_attempt + interval_after(refresh, state.failures)
+    if state.failures and state.retry_after is not None:
+        return max(due, state.retry_after)
+    return due
+
+
+def put_off_by_server(state: SourceState, refresh: timedelta) -> bool:
+    """Whether the server's Retry-After, not the source's interval, says when it is due."""
+    if state.last_attempt is None or not state.failures or state.retry_after is None:
+        return False
+    return state.retry_after > state.last_attempt + interval_after(refresh, state.failures)
 
 
 def is_due(state: SourceState, refresh: timedelta, now: datetime, settings: str = "") -> bool:

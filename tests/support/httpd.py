@@ -9,6 +9,8 @@
 A handler may also write to ``request.handler.wfile`` itself and return None (drip, never end).
 ``server.accepted`` and ``server.closed`` count TCP connections opened and ended (keep-alive
 tests); ``LocalServer(idle_timeout=s)`` closes a connection that sits idle for ``s`` seconds.
+``LocalServer(host="127.0.0.2")`` listens on another loopback address (Linux routes all of
+127/8 to lo): a second "machine" for the address-policy tests.
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class LocalServer:
-    def __init__(self, idle_timeout: float | None = None) -> None:
+    def __init__(self, idle_timeout: float | None = None, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
         self.accepted = 0
@@ -113,7 +116,7 @@ class LocalServer:
             do_HEAD = _serve
             do_POST = _serve
 
-        self.httpd = _QuietServer(("127.0.0.1", 0), _Handler)
+        self.httpd = _QuietServer((host, 0), _Handler)
         self.httpd.daemon_threads = True
         # A short poll interval: shutdown() waits for it, once per test.
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,),
@@ -124,7 +127,7 @@ class LocalServer:
         return int(self.httpd.server_address[1])
 
     def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def route(
         self,

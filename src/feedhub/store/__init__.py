@@ -57,7 +57,7 @@ def interval_after(refresh: timedelta, failures: int) -> timedelta:
 ITEM_COLUMNS = ("id, title, link, summary, content, published, updated, first_seen, last_seen, "
                 "image, author, labels, enclosures, content_hash, comments, undated")
 SOURCE_COLUMNS = ("id, etag, last_modified, body_hash, last_attempt, last_success, last_error, "
-                  "last_error_at, failures, item_count, unmatched_labels")
+                  "last_error_at, failures, item_count, unmatched_labels, retry_after")
 _FINISH_REFRESH = ("next_due=excluded.next_due, lease_owner='', lease_until='', "
                    "refreshes=sources.refreshes + 1")
 """The end of a refresh, in the upsert that records it: next due time set, lease released."""
@@ -112,6 +112,9 @@ class SourceState:
     failures: int = 0
     item_count: int = 0
     unmatched_labels: tuple[str, ...] = ()
+    retry_after: datetime | None = None
+    """Until when the server asked not to be asked again, in the Retry-After of the last
+    failure (None: it did not say). Only a source that is failing (``failures``) heeds it."""
 
 
 @dataclass(frozen=True)
@@ -156,13 +159,13 @@ def _opt_date(text: str) -> datetime | None:
 def _source_state(row: Row) -> SourceState:
     """A SourceState from a row of SOURCE_COLUMNS."""
     (sid, etag, last_modified, body_hash, last_attempt, last_success, last_error,
-     last_error_at, failures, item_count, unmatched) = row
+     last_error_at, failures, item_count, unmatched, retry_after) = row
     return SourceState(
         id=str(sid), etag=etag, last_modified=last_modified, body_hash=body_hash,
         last_attempt=_opt_date(last_attempt), last_success=_opt_date(last_success),
         last_error=last_error, last_error_at=_opt_date(last_error_at),
         failures=int(failures), item_count=int(item_count),
-        unmatched_labels=tuple(json.loads(unmatched)),
+        unmatched_labels=tuple(json.loads(unmatched)), retry_after=_opt_date(retry_after),
     )
 
 
@@ -567,21 +570,27 @@ class Store:
         )
 
     def record_failure(self, source_id: str, now: datetime, error: str,
-                       body_hash: str | None = None) -> None:
-        """Record a failed refresh; ``body_hash``, when given, replaces the stored one (the
-        pipeline marks a failure under settings the source was never read with)."""
+                       body_hash: str | None = None, *,
+                       retry_after: timedelta | None = None) -> None:
+        """Record a failed refresh at ``now``; ``body_hash``, when given, replaces the stored
+        one (the pipeline marks a failure under settings the source was never read with).
+        ``retry_after`` is how long the server asked not to be asked again (a FetchError's):
+        the source is not due before it ends, in a build (``SourceState.retry_after``) or for
+        a worker (``next_due``)."""
         stamp = format_date(now)
+        until = format_date(now + retry_after) if retry_after is not None else ""
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO sources (id, last_attempt, last_error, last_error_at, failures, "
-                "next_due, refreshes, body_hash) VALUES (?,?,?,?,1,?,1,?) "
+                "retry_after, next_due, refreshes, body_hash) VALUES (?,?,?,?,1,?,?,1,?) "
                 "ON CONFLICT (id) DO UPDATE SET "
                 "last_attempt=excluded.last_attempt, last_error=excluded.last_error, "
                 "last_error_at=excluded.last_error_at, failures=sources.failures + 1, "
                 "body_hash=COALESCE(?, sources.body_hash), "
-                f"{_FINISH_REFRESH}",
-                (source_id, stamp, error, stamp,
-                 self._next_due(db, source_id, now, failed=True), body_hash or "", body_hash),
+                f"retry_after=excluded.retry_after, {_FINISH_REFRESH}",
+                (source_id, stamp, error, stamp, until,
+                 max(self._next_due(db, source_id, now, failed=True), until), body_hash or "",
+                 body_hash),
             )
 
     # -- shared refresh work (feedhub worker) --------------------------------------------------

@@ -130,6 +130,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX builds_owner ON builds (owner, id)",
         "CREATE INDEX builds_finished ON builds (finished)",
     ),
+    # 8: when the Retry-After of a source's last failure (a 429 or 503) ends; '' for none.
+    (
+        "ALTER TABLE sources ADD COLUMN retry_after TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 
