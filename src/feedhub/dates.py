@@ -9,13 +9,33 @@ date formats). All of them are fast; no natural-language guessing (dateparser is
 through a small table: the names are swapped for English ones before strptime, so a format
 written with ``%B``/``%b`` works in every supported language ("26 mai 2021", "26. Mai 2021",
 "26 de mayo de 2021").
+
+Which dates a story may carry is decided here too (:func:`is_story_date`), once for every kind
+of source: normalise drops the others (the item is dated when first seen) and the store repairs
+rows that hold one anyway.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
+
+MIN_YEAR = 1000
+"""Dates before this year are no story's: they are placeholders (``0001-01-01``, a
+``datetime.min`` or a zero date written out) or typos. A history page may well date a story
+1066 or 1919; those stay."""
+MAX_AHEAD = timedelta(days=1)
+"""A date further ahead of first-seen than this is a source's mistake, not a scheduled story
+(time zones put a real date up to 14 hours ahead)."""
+
+
+def is_story_date(value: datetime, now: datetime) -> bool:
+    """Whether a UTC date can be a story's, seen first at ``now``: from year
+    :data:`MIN_YEAR` and no more than :data:`MAX_AHEAD` after ``now``. Every such
+    date is one the store, RSS, Atom and JSON Feed can all write (four-digit years)."""
+    return value.year >= MIN_YEAR and value <= now + MAX_AHEAD
+
 
 LISTING_FORMATS = (
     "%d %B %Y",  # 26 May 2021

@@ -33,12 +33,13 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
 
 from .categories import CategoryMap, key_words
+from .dates import MAX_AHEAD, is_story_date
 from .model import Enclosure, Item, NormaliseReport, RawEntry, Source
 
 ID_NAMESPACE = "6f1d5a4e-8f0e-4a55-9a38-3c1c1e1b7f00"
@@ -53,8 +54,8 @@ MAX_URL = 2_000
 MAX_GUID = 1_000
 DERIVED_SUMMARY = 600
 """Length of the plain-text summary derived from content when a source gives none."""
-MAX_FUTURE = timedelta(days=1)
-"""A date further ahead of first-seen than this is a source's mistake and is clamped."""
+MAX_FUTURE = MAX_AHEAD
+"""A date further ahead of first-seen than this is a source's mistake (see feedhub.dates)."""
 MIN_TITLE_KEY_WORDS = 3
 """Titles shorter than this ("Statement") never merge stories on their own."""
 
@@ -420,12 +421,9 @@ def normalise_entry(
     if published is None and (entry.date_text or entry.published is not None):
         report.unparsed_dates.append(plain_text(entry.date_text or str(entry.published), 100))
     updated = to_utc(entry.updated, source.timezone)
-    if published is not None and published > now + MAX_FUTURE:
-        report.future_dates.append(published.isoformat())
-        published = now
-    if updated is not None and updated > now + MAX_FUTURE:
-        updated = now
-    published = published or now
+    # An updated date that repeats the published one (feedparser's fallback) is noted once.
+    updated = _story_date(updated, now, None if updated == published else report)
+    published = _story_date(published, now, report) or now
     updated = max(updated or published, published)
     labels = tuple(dict.fromkeys(
         lbl for raw in entry.labels if (lbl := plain_text(raw, MAX_NAME))))
@@ -459,6 +457,19 @@ def normalise_entry(
         comments=safe_url(entry.comments, base),
         keys=(*keys, "title:" + tkey) if tkey else keys,
     )
+
+
+def _story_date(value: datetime | None, now: datetime, report: NormaliseReport | None
+                ) -> datetime | None:
+    """``value`` when a story can carry it (:func:`feedhub.dates.is_story_date`), else None
+    (the story is then dated when first seen), noted in ``report`` as a future or an ancient
+    date."""
+    if value is None or is_story_date(value, now):
+        return value
+    if report is not None:
+        (report.future_dates if value > now else report.ancient_dates).append(
+            value.isoformat())
+    return None
 
 
 def _rank(item: Item) -> tuple[datetime, str, str]:

@@ -61,6 +61,8 @@ class SourceReport:
     unparsed_dates: list[str] = field(default_factory=list)
     future_dates: list[str] = field(default_factory=list)
     """Dates too far ahead, clamped to the time feedhub first saw the item."""
+    ancient_dates: list[str] = field(default_factory=list)
+    """Dates before year 1000 (placeholders such as 0001-01-01), replaced the same way."""
     next_due: datetime | None = None
     """Set when the source was skipped because it is not due until then."""
     failures: int = 0
@@ -400,6 +402,7 @@ def finish_source(
         result.unmatched_labels = sorted(notes.unmatched_labels)
         result.unparsed_dates = notes.unparsed_dates
         result.future_dates = notes.future_dates
+        result.ancient_dates = notes.ancient_dates
         site = site or Site(title="", base_url="")
         window = timedelta(days=site.merge_window_days)
         oldest = now - timedelta(days=site.max_age_days) if site.max_age_days else None
