@@ -12,6 +12,18 @@ from __future__ import annotations
 
 from .base import Dialect
 
+STORED_DATE = "____-__-__T__:__:__.______Z"
+"""LIKE pattern of the text format_date writes (27 characters, UTC, four-digit year)."""
+
+
+def _no_story_date(column: str) -> str:
+    """SQL: the column holds no date a story can carry: not format_date's shape (such as
+    "1-01-01T00:00:00.000000Z", which feedhub wrote for year 1 before migration 5), or a year
+    before feedhub.dates.MIN_YEAR. Text order is time order for the well-formed ones."""
+    return (f"(length({column}) <> 27 OR {column} NOT LIKE '{STORED_DATE}' "
+            f"OR {column} < '1000' OR {column} > '9999-12-31T23:59:59.999999Z')")
+
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the first schema
     (
@@ -101,6 +113,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # stored before have none.
     (
         "ALTER TABLE items ADD COLUMN comments TEXT NOT NULL DEFAULT ''",
+    ),
+    # 5: items a source dated year 1 (or anything else no story is dated) were stored with a
+    # text that could not be read back, and broke every later build. They take the date they
+    # were first seen, as an undated story does, and the feeds are published again.
+    (
+        "UPDATE publish_state SET dirty_since = '1970-01-01T00:00:00.000000Z' "
+        "WHERE id = 1 AND dirty_since = '' AND EXISTS (SELECT 1 FROM items WHERE "
+        f"{_no_story_date('published')} OR {_no_story_date('updated')})",
+        f"UPDATE items SET published = first_seen WHERE {_no_story_date('published')}",
+        f"UPDATE items SET updated = published WHERE {_no_story_date('updated')} "
+        "OR updated < published",
     ),
 )
 
