@@ -59,6 +59,9 @@ naive_or_aware = st.datetimes(
     timezones=st.none() | st.just(UTC) | st.builds(
         lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-14 * 60, 14 * 60)),
 )
+any_date = st.datetimes(timezones=st.none() | st.just(UTC) | st.builds(
+    lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-14 * 60, 14 * 60)))
+"""Any date Python holds, year 1 to 9999: a source's placeholders and typos too."""
 urlish = st.one_of(
     st.just(""), any_text,
     st.builds(lambda p: f"https://news.example.org/{p}", st.text("abc/-_%?=&#é", max_size=20)),
@@ -71,7 +74,8 @@ def raw_entries(draw: st.DrawFn) -> RawEntry:
         title=draw(field_text), link=draw(urlish),
         guid=draw(st.one_of(st.just(""), any_text, urlish)),
         summary=draw(field_text), content=draw(field_text),
-        published=draw(st.none() | naive_or_aware), updated=draw(st.none() | naive_or_aware),
+        published=draw(st.none() | naive_or_aware | any_date),
+        updated=draw(st.none() | naive_or_aware | any_date),
         date_text=draw(st.just("") | any_text),
         labels=tuple(draw(st.lists(field_text | st.sampled_from(["news", " NEWS ",
                                                                   "Actualites"]),
@@ -155,6 +159,7 @@ def test_every_stored_date_is_utc(entries: list[RawEntry]) -> None:
                 assert when.utcoffset() == timedelta(0)
             assert item.updated >= item.published
             assert item.published <= NOW + timedelta(days=1)
+            assert item.published.year >= 1000  # no placeholder such as 0001-01-01
 
 
 segment = st.text("abcdefghijklmnopqrstuvwxyz0123456789-._~", min_size=1, max_size=8)

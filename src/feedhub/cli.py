@@ -279,6 +279,9 @@ def print_report(report: BuildReport, config: Config) -> None:
         if s.future_dates:
             echo(f"{'':<{width}}  dates in the future (first seen used): "
                  + ", ".join(s.future_dates[:5]))
+        if s.ancient_dates:
+            echo(f"{'':<{width}}  dates before year 1000 (first seen used): "
+                 + ", ".join(s.ancient_dates[:5]))
         if s.too_old:
             echo(f"{'':<{width}}  {s.too_old} new item(s) older than site.max_age_days "
                  "not stored")

@@ -15,6 +15,10 @@ and cached (Babel's import and one language cost ~40 ms, paid only by pages that
 :func:`guess_locale` says which supported language the names around a page's dates belong to,
 for sources whose ``locale`` is not set (the page's own hints, ``<html lang>`` and the like,
 are read by :mod:`feedhub.extract.html`).
+
+Which dates a story may carry is decided here too (:func:`is_story_date`), once for every kind
+of source: normalise drops the others (the item is dated when first seen) and the store repairs
+rows that hold one anyway.
 """
 
 from __future__ import annotations
@@ -25,7 +29,23 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+MIN_YEAR = 1000
+"""Dates before this year are no story's: they are placeholders (``0001-01-01``, a
+``datetime.min`` or a zero date written out) or typos. A history page may well date a story
+1066 or 1919; those stay."""
+MAX_AHEAD = timedelta(days=1)
+"""A date further ahead of first-seen than this is a source's mistake, not a scheduled story
+(time zones put a real date up to 14 hours ahead)."""
+
+
+def is_story_date(value: datetime, now: datetime) -> bool:
+    """Whether a UTC date can be a story's, seen first at ``now``: from year
+    :data:`MIN_YEAR` and no more than :data:`MAX_AHEAD` after ``now``. Every such
+    date is one the store, RSS, Atom and JSON Feed can all write (four-digit years)."""
+    return value.year >= MIN_YEAR and value <= now + MAX_AHEAD
+
 
 LISTING_FORMATS = (
     "%d %B %Y",  # 26 May 2021

@@ -347,6 +347,9 @@ class NormaliseReport:
     unparsed_dates: list[str] = field(default_factory=list)
     future_dates: list[str] = field(default_factory=list)
     """Dates too far ahead, clamped to the time the item was first seen."""
+    ancient_dates: list[str] = field(default_factory=list)
+    """Dates before feedhub.dates.MIN_YEAR (placeholders such as 0001-01-01): the item is
+    dated when first seen instead."""
     dropped: list[str] = field(default_factory=list)
     """Entries with neither a usable link nor a guid (no stable identity)."""
     unresolved_links: list[str] = field(default_factory=list)

@@ -39,12 +39,13 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
 
 from .categories import CategoryMap, key_words
+from .dates import MAX_AHEAD, is_story_date
 from .extract import MAX_ENCLOSURES, MAX_LABELS
 from .model import Enclosure, Item, NormaliseReport, RawEntry, Source
 from .titles import html_text, one_line, title_text
@@ -61,8 +62,8 @@ MAX_URL = 2_000
 MAX_GUID = 1_000
 DERIVED_SUMMARY = 600
 """Length of the plain-text summary derived from content when a source gives none."""
-MAX_FUTURE = timedelta(days=1)
-"""A date further ahead of first-seen than this is a source's mistake and is clamped."""
+MAX_FUTURE = MAX_AHEAD
+"""A date further ahead of first-seen than this is a source's mistake (see feedhub.dates)."""
 MIN_TITLE_KEY_WORDS = 3
 """Titles shorter than this ("Statement", "Weekly update") never merge stories on their own."""
 GENERIC_TITLE_WORDS = frozenset({
@@ -486,11 +487,9 @@ def normalise_entry(
     if published is None and (entry.date_text or entry.published is not None):
         report.unparsed_dates.append(plain_text(entry.date_text or str(entry.published), 100))
     updated = to_utc(entry.updated, source.timezone)
-    if published is not None and published > now + MAX_FUTURE:
-        report.future_dates.append(published.isoformat())
-        published = None
-    if updated is not None and updated > now + MAX_FUTURE:
-        updated = now
+    # An updated date that repeats the published one (feedparser's fallback) is noted once.
+    updated = _story_date(updated, now, None if updated == published else report)
+    published = _story_date(published, now, report)
     # No usable date: first seen stands in for it (the store lets a parsed date replace it).
     undated = published is None
     published = published or now
@@ -529,6 +528,19 @@ def normalise_entry(
         keys=(*keys, "title:" + tkey) if tkey else keys,
         undated=undated,
     )
+
+
+def _story_date(value: datetime | None, now: datetime, report: NormaliseReport | None
+                ) -> datetime | None:
+    """``value`` when a story can carry it (:func:`feedhub.dates.is_story_date`), else None
+    (the story is then dated when first seen), noted in ``report`` as a future or an ancient
+    date."""
+    if value is None or is_story_date(value, now):
+        return value
+    if report is not None:
+        (report.future_dates if value > now else report.ancient_dates).append(
+            value.isoformat())
+    return None
 
 
 def _rank(item: Item) -> tuple[datetime, str, str]:

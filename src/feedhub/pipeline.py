@@ -80,6 +80,8 @@ class SourceReport:
     undated: int = 0
     """Entries with no date that parsed, dated when first seen (``unparsed_dates`` says which
     texts did not parse)."""
+    ancient_dates: list[str] = field(default_factory=list)
+    """Dates before year 1000 (placeholders such as 0001-01-01), replaced the same way."""
     next_due: datetime | None = None
     """Set when the source was skipped because it is not due until then."""
     failures: int = 0
@@ -461,6 +463,7 @@ def finish_source(
         result.unparsed_dates = notes.unparsed_dates
         result.future_dates = notes.future_dates
         result.undated = parsed.undated
+        result.ancient_dates = notes.ancient_dates
         site = site or Site(title="", base_url="")
         window = timedelta(days=site.merge_window_days)
         oldest = now - timedelta(days=site.max_age_days) if site.max_age_days else None

@@ -8,7 +8,10 @@ merging or dates (normalise and pipeline do). Each source's items and state are 
 transaction (a savepoint when a build groups several sources in one commit, :meth:`Store.grouped`),
 so a crash never leaves half a source, and loses at most the sources of an uncommitted group.
 
-Dates are stored as fixed-width UTC ISO 8601 text, so text order is time order.
+Dates are stored as fixed-width UTC ISO 8601 text (four-digit years: year 1 is "0001"), so
+text order is time order. Reading never fails on one row's dates: a date that cannot be read,
+or that no story carries, is read as a safe one and logged with the item's id
+(:func:`_item_dates`); migration 9 repairs the rows older versions wrote that way.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -24,12 +28,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ..dates import MIN_YEAR, is_story_date
 from ..errors import StoreError
 from ..model import ALL_SLUG, Enclosure, Item
 from .base import Connection, Dialect, Row
 from .migrations import MIGRATIONS, statements
 
-_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+log = logging.getLogger(__name__)
 
 GROUP_SOURCES = 100
 GROUP_SECONDS = 1.0
@@ -69,9 +74,10 @@ def format_date(value: datetime) -> str:
     # times. Equal aware datetimes are the same instant, so they share one UTC text.
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r} cannot be stored; attach a timezone")
+    # isoformat pads every year to four digits, so the text keeps its width (and text order
+    # stays time order) down to year 1. strftime("%Y") did not on Linux: year 1 was written
+    # "1-01-01T...", which fromisoformat cannot read back.
     utc = value.astimezone(UTC)
-    if utc.year < 1000:  # strftime writes such years unpadded; isoformat would pad them
-        return utc.strftime(_DATE_FORMAT)
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
@@ -80,6 +86,63 @@ def parse_stored_date(text: str) -> datetime:
     # (Python 3.11 takes the "Z"): publishing reads every item's dates (bench/build.py).
     value = datetime.fromisoformat(text)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _read_date(text: object) -> datetime | None:
+    """A stored date, or None when the row holds no readable one."""
+    try:
+        return parse_stored_date(str(text))
+    except (ValueError, OverflowError):
+        return None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+"""First seen of a row whose first_seen and last_seen are both unreadable (no feedhub wrote
+such a row: it was edited by hand)."""
+
+
+def _item_dates(item_id: str, published: object, updated: object, first_seen: object,
+                last_seen: object) -> tuple[datetime, datetime, datetime]:
+    """(published, updated, first_seen) of a stored row, repaired where the row holds a date
+    that cannot be read or that no story carries (written by an older feedhub, or by hand):
+    one bad row must not stop every build and every filtered feed. A bad published date
+    becomes first_seen (as normalise dates an undated story), a bad updated date the published
+    one; each repair is logged with the item's id. Migration 5 repairs such rows for good."""
+    try:
+        when = parse_stored_date(str(published))
+        changed = parse_stored_date(str(updated))
+        seen = parse_stored_date(str(first_seen))
+    except ValueError:
+        pass
+    else:  # every row feedhub writes: checked without a call (publishing reads every item)
+        if when.year >= MIN_YEAR and seen.year >= MIN_YEAR and when <= changed and (
+                when <= seen or is_story_date(when, seen)):
+            return when, changed, seen
+    return _repaired_dates(item_id, published, updated, first_seen, last_seen)
+
+
+def _repaired_dates(item_id: str, published: object, updated: object, first_seen: object,
+                    last_seen: object) -> tuple[datetime, datetime, datetime]:
+    seen = _read_date(first_seen)
+    if seen is None or seen.year < MIN_YEAR:
+        seen = _read_date(last_seen)
+        if seen is None or seen.year < MIN_YEAR:
+            seen = _EPOCH
+        _repaired(item_id, "first_seen", first_seen, seen)
+    when = _read_date(published)
+    if when is None or not is_story_date(when, seen):
+        _repaired(item_id, "published", published, seen)
+        when = seen
+    changed = _read_date(updated)
+    if changed is None or changed.year < MIN_YEAR:
+        _repaired(item_id, "updated", updated, when)
+    return when, max(changed or when, when), seen
+
+
+def _repaired(item_id: str, column: str, text: object, value: datetime) -> None:
+    log.warning("item %s: its stored %s %r is unreadable or no story's date; read as %s",
+                item_id, column, str(text), value.isoformat(),
+                extra={"fields": {"item": item_id, "column": column, "stored": str(text)}})
 
 
 def content_hash(item: Item) -> str:
@@ -390,17 +453,19 @@ class Store:
             keys.setdefault(item_id, []).append(key)
         items = []
         for row in rows:
-            (item_id, title, link, summary, content, published, updated, first_seen, _last_seen,
+            (item_id, title, link, summary, content, published, updated, first_seen, last_seen,
              image, author, labels, enclosures, _hash, comments, undated) = row
+            when, changed, seen = _item_dates(str(item_id), published, updated, first_seen,
+                                             last_seen)
             items.append(Item(
                 id=str(item_id), title=str(title), link=str(link), summary=str(summary),
-                content=str(content), published=parse_stored_date(str(published)),
-                updated=parse_stored_date(str(updated)),
-                first_seen=parse_stored_date(str(first_seen)),
+                content=str(content), published=when, updated=changed, first_seen=seen,
                 image=str(image), author=str(author),
                 labels=tuple(json.loads(str(labels))),
                 enclosures=tuple(Enclosure(*e) for e in json.loads(str(enclosures))),
-                comments=str(comments), undated=bool(undated),
+                comments=str(comments),
+                # A date repaired on reading is first sight's too: a parsed one may replace it.
+                undated=bool(undated) or when == seen,
                 # Sorted here, not in SQL: text collation differs between databases.
                 categories=tuple(sorted(cats.get(str(item_id), ()))),
                 sources=tuple(sorted(srcs.get(str(item_id), ()))),

@@ -12,6 +12,18 @@ from __future__ import annotations
 
 from .base import Dialect
 
+STORED_DATE = "____-__-__T__:__:__.______Z"
+"""LIKE pattern of the text format_date writes (27 characters, UTC, four-digit year)."""
+
+
+def _no_story_date(column: str) -> str:
+    """SQL: the column holds no date a story can carry: not format_date's shape (such as
+    "1-01-01T00:00:00.000000Z", which feedhub wrote for year 1 before migration 9), or a year
+    before feedhub.dates.MIN_YEAR. Text order is time order for the well-formed ones."""
+    return (f"(length({column}) <> 27 OR {column} NOT LIKE '{STORED_DATE}' "
+            f"OR {column} < '1000' OR {column} > '9999-12-31T23:59:59.999999Z')")
+
+
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 1: the first schema
     (
@@ -133,6 +145,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # 8: when the Retry-After of a source's last failure (a 429 or 503) ends; '' for none.
     (
         "ALTER TABLE sources ADD COLUMN retry_after TEXT NOT NULL DEFAULT ''",
+    ),
+    # 9: items a source dated year 1 (or anything else no story is dated) were stored with a
+    # text that could not be read back, and broke every later build. They take the date they
+    # were first seen, as an undated story does (and are marked so), and the feeds are
+    # published again.
+    (
+        "INSERT INTO publish_marks (at) SELECT '1970-01-01T00:00:00.000000Z' WHERE EXISTS "
+        f"(SELECT 1 FROM items WHERE {_no_story_date('published')} OR "
+        f"{_no_story_date('updated')})",
+        f"UPDATE items SET published = first_seen WHERE {_no_story_date('published')}",
+        f"UPDATE items SET updated = published WHERE {_no_story_date('updated')} "
+        "OR updated < published",
+        "UPDATE items SET undated = 1 WHERE published = first_seen",
     ),
 )
 
