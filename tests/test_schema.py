@@ -1,4 +1,4 @@
-"""The JSON Schema (data/sources.schema.json) and config.py's walker agree.
+"""The JSON Schema (data/sources.schema.json) and feedhub.config's walker agree.
 
 Sample configs under tests/data/config/: valid/ both accept, invalid/ both reject, walker_only/
 holds what a JSON Schema cannot express (uniqueness, cross-references, the zone list), which
@@ -17,9 +17,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from feedhub import config as config_module
 from feedhub.cli import main
 from feedhub.config import json_schema, parse_config
+from feedhub.config import schema as config_module
 from feedhub.errors import ConfigError
 from feedhub.model import Config, Selectors, Site, SourceKind
 

@@ -1,0 +1,128 @@
+"""The ``sources:`` list of sources.yaml -> :class:`~feedhub.model.Source` objects: each
+source's id, kind, location (url or path), category, selectors, time zone, locale and fetching
+permissions (allow_private, allow_hosts).
+
+Must not: raise for a bad value (record it on the walker), or read files or the network (a
+source's url is checked for its shape only).
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from ..addresses import normal_host
+from ..model import Selectors, Source, SourceKind
+from .checks import (
+    check_host,
+    check_kind,
+    check_locale,
+    check_source_id,
+    check_timezone,
+    check_url,
+    identity_check,
+)
+from .document import line_of
+from .schema import SELECTOR_KEYS, SOURCE_KEYS
+from .walker import Fields, Walker
+
+
+def parse_sources(
+    walker: Walker, top: Fields, slugs: set[str]
+) -> list[Source]:
+    node = top.get("sources")
+    if node is None:
+        walker.problem(top.node, "sources", "is required: list at least one source")
+        return []
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    source_nodes = walker.sequence(node, "sources")
+    if isinstance(node, yaml.SequenceNode) and not source_nodes:
+        walker.problem(node, "sources", "is empty: list at least one source")
+    for i, snode in enumerate(source_nodes):
+        key = f"sources[{i}]"
+        fields = walker.mapping(snode, key, SOURCE_KEYS)
+        if fields is None:
+            continue
+        sid = walker.text(fields, "id", key, required=True, check=check_source_id)
+        if sid in seen:
+            walker.problem(fields["id"], f"{key}.id",
+                           f"duplicate source id {sid!r} (first at line {seen[sid]})")
+        elif sid:
+            seen[sid] = line_of(fields.get("id"))
+        kind_text = walker.text(fields, "kind", key, required=True, check=check_kind)
+        location = ""
+        if "url" in fields and "path" in fields:
+            walker.problem(fields["path"], f"{key}.path", "give either url or path, not both")
+        elif "url" in fields:
+            location = walker.text(fields, "url", key, required=True, check=check_url)
+        elif "path" in fields:
+            location = walker.text(fields, "path", key, required=True)
+        else:
+            walker.problem(snode, key, "needs a url (http/https) or a path (local file)")
+        category = walker.text(
+            fields, "category", key,
+            check=lambda v: None if v in slugs else
+            f"no category {v!r}; defined: {', '.join(sorted(slugs)) or 'none'}",
+        )
+        timezone = walker.text(fields, "timezone", key, default="UTC", check=check_timezone)
+        selectors = None
+        if "selectors" in fields:
+            selectors = _parse_selectors(walker, fields["selectors"], f"{key}.selectors")
+        if kind_text == SourceKind.FEED and "selectors" in fields:
+            walker.problem(fields["selectors"], f"{key}.selectors",
+                           "selectors apply only to kind: html")
+        base_url = walker.text(fields, "base_url", key, check=check_url)
+        refresh = walker.duration(fields, "refresh", key)
+        allow_private = False
+        if "allow_private" in fields:
+            allow_private = bool(walker.scalar(fields["allow_private"], f"{key}.allow_private",
+                                               "bool"))
+        allow_hosts = _allow_hosts(walker, fields, key)
+        keep_tracking = False
+        if "keep_tracking" in fields:
+            keep_tracking = bool(walker.scalar(fields["keep_tracking"], f"{key}.keep_tracking",
+                                               "bool"))
+        if kind_text and sid and location:
+            sources.append(Source(
+                id=sid, kind=SourceKind(kind_text), location=location,
+                default_category=category, title=walker.text(fields, "title", key),
+                selectors=selectors, date_format=walker.text(fields, "date_format", key),
+                timezone=timezone, base_url=base_url,
+                locale=walker.text(fields, "locale", key, check=check_locale),
+                max_pages=walker.bounded_int(fields, "max_pages", key, 1, 1, 50),
+                refresh=refresh,
+                allow_private=allow_private,
+                allow_hosts=allow_hosts,
+                keep_tracking=keep_tracking,
+                identity=walker.text(fields, "identity", key, default="auto",
+                                     check=identity_check(kind_text)),
+            ))
+    return sources
+
+
+def _allow_hosts(walker: Walker, fields: Fields, key: str) -> tuple[str, ...]:
+    """The hosts a source's redirects and next pages may reach at private addresses."""
+    hosts: list[str] = []
+    if "allow_hosts" not in fields:
+        return ()
+    for j, node in enumerate(walker.sequence(fields["allow_hosts"], f"{key}.allow_hosts")):
+        path = f"{key}.allow_hosts[{j}]"
+        value = walker.scalar(node, path)
+        if value is None:
+            continue
+        if (err := check_host(value)) is not None:
+            walker.problem(node, path, err)
+        elif normal_host(value) not in hosts:
+            hosts.append(normal_host(value))
+    return tuple(hosts)
+
+
+def _parse_selectors(walker: Walker, node: yaml.Node, key: str) -> Selectors | None:
+    fields = walker.mapping(node, key, SELECTOR_KEYS)
+    if fields is None:
+        return None
+    values = {name: walker.text(fields, name, key) for name in fields if name != "item"}
+    item = walker.text(fields, "item", key, required=True)
+    if not item:
+        return None
+    return Selectors(item=item, **values)
