@@ -11,7 +11,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from feedhub.fetch import _from_httpx, _parse_url, _plain_url
+from feedhub.fetch.urls import _from_httpx, _plain_url
+from feedhub.fetch.urls import parse_url as _parse_url
 
 PLAIN = [
     "https://www.example.org/news/feed.xml",
