@@ -332,7 +332,7 @@ HEADER_CASES = [
 def test_response_headers_read_as_httpx_reads_them(raw: list[tuple[bytes, bytes]]) -> None:
     import httpx
 
-    from feedhub.fetch import _header_text
+    from feedhub.fetch.http import _header_text
 
     found = httpx.Headers(raw)
     mine = _header_text(raw)

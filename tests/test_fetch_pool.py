@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from feedhub import fetch as fetch_module
 from feedhub.errors import FetchError
 from feedhub.fetch import AddressPolicy, FetchLimits, Validators, close_pools, fetch_url
+from feedhub.fetch import pools as fetch_module
 
 from .support.httpd import LocalServer, Reply, Request
 

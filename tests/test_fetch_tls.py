@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from feedhub import fetch as fetch_module
 from feedhub.errors import FetchError
 from feedhub.fetch import AddressPolicy, close_pools, fetch_url
+from feedhub.fetch import pools as fetch_module
 
 from .support.nginx import NGINX, Nginx, free_port
 from .support.tls import self_signed_certificate

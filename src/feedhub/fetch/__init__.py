@@ -1,0 +1,66 @@
+"""Retrieve a source's bytes: HTTP(S) with limits, retries and conditional GET, or a local file.
+
+Contract: ``fetch(source, root, validators, limits)`` returns a :class:`FetchResult` or raises
+:class:`FetchError`, always within ``limits.deadline`` seconds (plus DNS time) and holding at
+most ``limits.max_bytes`` (+ one 64 kB piece) of body in memory. It never parses what it
+fetched. Every httpx/httpcore/zlib/brotli error is wrapped inside this package; it is the only
+one that imports httpx, httpcore or brotli.
+
+This module is the face: :func:`fetch` and the names other stages use. One concept a module:
+
+- ``http``: one GET (headers, conditional GET, redirects, retries, the attempt);
+- ``urls``: URL parsing and redirect Locations, as httpx.URL does them;
+- ``decode``: the body, decoded (gzip, deflate, br) in bounded pieces within the cap;
+- ``retry``: backoff and Retry-After;
+- ``scope``: which hosts a source may reach at private addresses;
+- ``guard``: the network backend that checks every address it connects to (SSRF);
+- ``pools``: the kept-alive connection pools shared between fetches;
+- ``deadline``: the one deadline of a fetch, obeyed by every socket operation;
+- ``files``: ``path:`` sources read from the config's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from ..addresses import AddressPolicy
+from ..model import FetchLimits, FetchResult, Source
+from .files import read_file
+from .http import DEFAULT_LIMITS, NO_VALIDATORS, USER_AGENT, Validators, fetch_url
+from .pools import close_pools
+from .retry import MAX_RETRY_AFTER, backoff_delay, retry_after_seconds
+from .scope import page_source, policy_for
+
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "USER_AGENT",
+    "AddressPolicy",
+    "FetchLimits",
+    "Fetcher",
+    "Validators",
+    "backoff_delay",
+    "close_pools",
+    "fetch",
+    "fetch_url",
+    "page_source",
+    "policy_for",
+    "read_file",
+    "retry_after_seconds",
+]
+
+
+class Fetcher(Protocol):
+    def __call__(self, source: Source, root: Path, validators: Validators) -> FetchResult: ...
+
+
+def fetch(
+    source: Source,
+    root: Path,
+    validators: Validators = NO_VALIDATORS,
+    limits: FetchLimits = DEFAULT_LIMITS,
+) -> FetchResult:
+    """Fetch one source. Local paths are read relative to ``root`` (the config's folder)."""
+    if source.is_remote:
+        return fetch_url(source.id, source.location, validators, limits, policy_for(source))
+    return read_file(source.id, source.location, root, limits)
