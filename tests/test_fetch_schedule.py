@@ -210,8 +210,11 @@ def test_a_first_build_fetches_in_a_thread_and_a_warm_one_on_its_own(
 
     first = build(config, now=NOW, fetcher=fetcher)
     assert all(s.new == 2 for s in first.sources)
-    assert threads["feedhub-fetch-1"] >= 10 and threading.current_thread().name not in threads, (
+    # Every fetch on a fetch thread from the first on (a busy machine may add a second one
+    # when fetches wait: that is the scheduler's rule, not this test's point).
+    assert threads["feedhub-fetch-1"] >= 1 and threading.current_thread().name not in threads, (
         threads)
+    assert sum(n for name, n in threads.items() if name.startswith("feedhub-fetch-")) == 12
     threads.clear()
     warm = build(config, now=NOW + timedelta(hours=1), fetcher=fetcher)
     assert all(s.unchanged_body for s in warm.sources)
