@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response
 from ..config import DURATION_EXAMPLES, load_config, parse_duration
 from ..logs import redact_feedhub_loggers
 from ..publish import FORMATS
+from ..refresh import Refresher
 from .conditional import answer
 from .fastpath import FastPublished, feed_routes
 from .filters import FeedQuery, Filtered, has_filter
@@ -142,8 +143,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                              f"got {app.config['FEEDHUB_REFRESH']!r}")
         refresh = given
     if refresh:
-        from ..refresh import Refresher
-
         refresher = Refresher(config, refresh)
         app.extensions["feedhub.refresher"] = refresher
         refresher.start()
