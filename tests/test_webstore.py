@@ -13,8 +13,7 @@ from feedhub.config import load_config
 from feedhub.model import Config
 from feedhub.pipeline import build
 from feedhub.store import open_store
-from feedhub.web import MEDIA_TYPES, Published, create_app
-from feedhub.webstore import StorePublished, published_for
+from feedhub.web import MEDIA_TYPES, Published, StorePublished, create_app, published_for
 
 from .support.postgres import PostgresCluster
 

@@ -1,9 +1,9 @@
 """Web nodes without a local build: published files answered from the store.
 
-:class:`StorePublished` is web.Published with the store as its folder. ``feedhub worker``
-(through sync.publish) keeps in the store every file the publisher wrote, with its mtime, so
-the answer is the same body, hence the same ETag, and the same Last-Modified as the file
-server would give. Each file is held in memory, ready to answer, until it changes: the node
+:class:`StorePublished` is web.published.Published with the store as its folder. ``feedhub
+worker`` (through sync.publish) keeps in the store every file the publisher wrote, with its
+mtime, so the answer is the same body, hence the same ETag, and the same Last-Modified as the
+file server would give. Each file is held in memory, ready to answer, until it changes: the node
 asks the store for one number (the publish generation) at most every ``poll`` seconds, and
 only when it moved for the list of files that changed.
 
@@ -19,12 +19,12 @@ import os
 import threading
 import time
 
-from .errors import StoreError
-from .model import Config
-from .store import Store, open_store
-from .web import Published, Ready, make_ready
+from ..errors import StoreError
+from ..model import Config
+from ..store import Store, open_store
+from .published import Published, Ready, make_ready
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("feedhub.webstore")  # the name its log lines have always carried
 
 
 class StorePublished(Published):
