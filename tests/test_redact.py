@@ -127,3 +127,31 @@ def test_records_are_redacted_before_any_handler_even_not_ours() -> None:
         LOGGER.propagate = saved[0]
     assert "pw" not in stream.getvalue() and "S1" not in stream.getvalue()
     assert "https://***@h/?sig=***" in stream.getvalue()
+
+
+def test_a_logger_made_after_the_app_started_is_redacted_too() -> None:
+    """A module imported later gets a logger with no filter of its own: its records are
+    redacted as they are made, tracebacks included."""
+    from feedhub.logs import redact_feedhub_loggers
+
+    redact_feedhub_loggers()
+    stream = io.StringIO()
+    foreign = logging.StreamHandler(stream)
+    foreign.setFormatter(logging.Formatter("%(message)s"))
+    late = logging.getLogger("feedhub.made-later-than-the-filters")
+    assert not late.filters
+    saved = LOGGER.propagate, LOGGER.handlers[:]
+    LOGGER.handlers.clear()
+    LOGGER.addHandler(foreign)
+    try:
+        try:
+            raise ValueError("while reading https://user:hunter2@example.org/f?token=T0K3N")
+        except ValueError:
+            late.exception("refresh of %s failed", "https://user:hunter2@example.org/feed")
+    finally:
+        LOGGER.handlers[:] = saved[1]
+        LOGGER.propagate = saved[0]
+    text = stream.getvalue()
+    assert "hunter2" not in text and "T0K3N" not in text, text
+    assert "refresh of https://***@example.org/feed failed" in text
+    assert "ValueError" in text

@@ -76,11 +76,31 @@ _REDACT = Redact()
 
 def redact_feedhub_loggers() -> None:
     """Put :class:`Redact` on the ``feedhub`` logger and every ``feedhub.*`` logger that exists
-    now (a logger's filters see only its own records, not its children's)."""
+    now (a logger's filters see only its own records, not its children's), and redact every
+    record of a feedhub logger made from now on as it is made, so a logger created later (a
+    module imported after this call) leaks nothing either."""
     for name, logger in [("feedhub", LOGGER), *logging.root.manager.loggerDict.items()]:
         if (name == "feedhub" or name.startswith("feedhub.")) \
                 and isinstance(logger, logging.Logger) and _REDACT not in logger.filters:
             logger.addFilter(_REDACT)
+    make = logging.getLogRecordFactory()
+    if getattr(make, "feedhub_redacts", False):
+        return
+
+    def redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        if record.name == "feedhub" or record.name.startswith("feedhub."):
+            # The message and traceback now; ``extra`` fields are set on the record after
+            # this factory returns, and the loggers' filter (above) redacts those.
+            record.msg = redact_text(record.getMessage())
+            record.args = None
+            if record.exc_info:
+                record.exc_text = redact_text(
+                    logging.Formatter().formatException(record.exc_info))
+        return record
+
+    redacting_factory.feedhub_redacts = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(redacting_factory)
 
 
 def _exception_text(formatter: logging.Formatter, record: logging.LogRecord) -> str:
