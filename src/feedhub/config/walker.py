@@ -63,13 +63,16 @@ class Walker:
             self.problem(node, key, f"must be a mapping of keys ({', '.join(sorted(allowed))})")
             return None
         out = Fields(node)
+        first_at: dict[str, int] = {}
         for knode, vnode in node.value:
             self.count(knode)
             name = str(knode.value)
             path = f"{key}.{name}" if key else name
-            if name in out:
-                self.problem(knode, path, "duplicate key; YAML keeps only one of them")
+            if name in first_at:
+                self.problem(knode, path, f"duplicate key: `{name}` is already given on "
+                             f"line {first_at[name]}; keep one of them")
                 continue
+            first_at[name] = line_of(knode)
             if name not in allowed:
                 hint = difflib.get_close_matches(name, sorted(allowed), n=1)
                 extra = f"; did you mean {hint[0]!r}?" if hint else (
