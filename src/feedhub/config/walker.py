@@ -46,6 +46,11 @@ class Walker:
     def problem(self, node: yaml.Node | None, key: str, message: str) -> None:
         self.problems.append(ConfigProblem(self.file, line_of(node), key, message))
 
+    def sorted_problems(self) -> list[ConfigProblem]:
+        """The problems in the order of the file (by line, then key), as an editor walks it,
+        not in the order the sections are read."""
+        return sorted(self.problems, key=lambda p: (p.line, p.key))
+
     def count(self, node: yaml.Node) -> None:
         self.nodes += 1
         if self.nodes > MAX_NODES:
