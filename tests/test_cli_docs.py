@@ -88,7 +88,7 @@ def test_check_json(project: Path) -> None:
     data = json.loads(result.stdout)
     assert data["ok"] is False
     [problem] = data["problems"]
-    assert problem["key"] == "sources[1].kind" and problem["line"] > 0
+    assert problem["key"] == "sources[ilo-press].kind" and problem["line"] > 0
     assert problem["file"] == str(project)
 
 

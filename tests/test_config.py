@@ -37,14 +37,14 @@ def test_bundled_config_is_valid() -> None:
 def test_wrong_kind_names_line_and_key() -> None:
     text = VALID_HEAD + "  - id: a\n    kind: rss\n    url: https://x.example/feed\n"
     assert problems(text) == [
-        "/tmp/sources.yaml:9: sources[0].kind: must be one of feed, html, got 'rss'"
+        "/tmp/sources.yaml:9: sources[a].kind: must be one of feed, html, got 'rss'"
     ]
 
 
 def test_unknown_key_suggests() -> None:
     text = VALID_HEAD + "  - id: a\n    kind: feed\n    ulr: https://x.example/feed\n"
     found = problems(text)
-    assert "/tmp/sources.yaml:10: sources[0].ulr: unknown key; did you mean 'url'?" in found
+    assert "/tmp/sources.yaml:10: sources[a].ulr: unknown key; did you mean 'url'?" in found
 
 
 def test_yaml_syntax_error_has_line() -> None:
@@ -59,8 +59,8 @@ def test_undefined_category_and_duplicate_id() -> None:
         "  - id: a\n    kind: feed\n    path: b.xml\n"
     )
     found = problems(text)
-    assert any(":11: sources[0].category: no category 'nope'" in p for p in found)
-    assert any(":12: sources[1].id: duplicate source id 'a'" in p for p in found)
+    assert any(":11: sources[a].category: no category 'nope'" in p for p in found)
+    assert any(":12: sources[a].id: duplicate source id 'a'" in p for p in found)
 
 
 def test_alias_bomb_is_refused() -> None:
@@ -99,7 +99,7 @@ def test_check_command_reports_line_and_builds_nothing(project: Path) -> None:
     result = CliRunner().invoke(main, ["check", "-c", str(project)])
     assert result.exit_code == 2
     line = text.splitlines().index("    kind: feed") + 1
-    assert f"{project}:{line}: sources[1].kind: must be one of feed, html, got 'fed'" in \
+    assert f"{project}:{line}: sources[ilo-press].kind: must be one of feed, html, got 'fed'" in \
         result.output
     result = CliRunner().invoke(main, ["build", "-c", str(project)])
     assert result.exit_code == 2

@@ -122,7 +122,7 @@ def test_keep_tracking_must_be_true_or_false(tmp_path: Path) -> None:
                     "    keep_tracking: sometimes\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert f"{path}:6: sources[0].keep_tracking: must be true or false, got 'sometimes'" in \
+    assert f"{path}:6: sources[a].keep_tracking: must be true or false, got 'sometimes'" in \
         str(caught.value)
 
 

@@ -150,7 +150,7 @@ def test_required_keys_agree(definition: str) -> None:
 def test_missing_required_key_names_the_line_of_its_mapping() -> None:
     text = "site:\n  title: T\nsources:\n  - id: a\n    url: https://x.example/f\n"
     assert "sources.yaml:2: site.base_url: is required" in walker_problems(text)
-    assert "sources.yaml:4: sources[0].kind: is required" in walker_problems(text)
+    assert "sources.yaml:4: sources[a].kind: is required" in walker_problems(text)
 
 
 def test_schema_defaults_are_the_model_defaults() -> None:

@@ -8,7 +8,8 @@ line and the dotted key. All problems are collected and raised together as one
 One concept per module, in the order a config is read::
 
     load.py      load_config / parse_config: the file -> Config, every problem raised together
-    document.py  the text -> YAML nodes with lines; syntax errors at their key; alias-bomb guard
+    document.py  the text -> YAML nodes with lines; alias-bomb guard
+    syntax.py    a YAML syntax error -> plain words at the line to fix, that line quoted
     walker.py    nodes -> values, problems recorded with file, line and dotted key
     sections.py  site, categories, serve, fetch -> their model objects
     sources.py   the sources list -> Source objects

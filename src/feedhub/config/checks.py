@@ -7,10 +7,12 @@ section reader, as :func:`identity_check` is).
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 import zoneinfo
 from collections.abc import Callable
+from functools import cache
 
 from ..addresses import normal_host
 from ..dates import SUPPORTED_LOCALES
@@ -24,6 +26,8 @@ HOST_NAME_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9
                           r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 """A DNS name as allow_hosts takes it (after :func:`~feedhub.addresses.normal_host`)."""
 KIND_NAMES = ", ".join(k.value for k in SourceKind)
+TIMEZONE_EXAMPLE = "Europe/Zurich"
+"""A real IANA zone to show in messages (tests/test_config_messages.py checks zoneinfo has it)."""
 
 
 def check_url(value: str) -> str | None:
@@ -36,8 +40,32 @@ def check_timezone(value: str) -> str | None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {value!r}; use an IANA name such as 'Europe/Geneva'"
+        near = closest_timezone(value)
+        if near:
+            return f"unknown time zone {value!r}; did you mean {near!r}?"
+        return f"unknown time zone {value!r}; use an IANA name such as {TIMEZONE_EXAMPLE!r}"
     return None
+
+
+@cache
+def _timezones() -> dict[str, str]:
+    """Every IANA zone this system knows, by its name in lower case."""
+    return {name.lower(): name for name in zoneinfo.available_timezones()}
+
+
+def closest_timezone(value: str) -> str:
+    """The known zone ``value`` most likely means ('' when none is close): the same name in
+    other case, a zone whose city it names (``new york`` -> America/New_York), else the
+    nearest spelling."""
+    zones = _timezones()
+    wanted = value.strip().replace(" ", "_").lower()
+    if wanted in zones:
+        return zones[wanted]
+    cities = [name for low, name in zones.items() if low.rsplit("/", 1)[-1] == wanted]
+    if cities:
+        return min(cities, key=len)
+    near = difflib.get_close_matches(wanted, sorted(zones), n=1, cutoff=0.8)
+    return zones[near[0]] if near else ""
 
 
 def check_slug(value: str) -> str | None:

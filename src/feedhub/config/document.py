@@ -1,26 +1,23 @@
 """sources.yaml text -> its YAML node tree, every node with its line.
 
 The walker checks nodes, not a loaded dict, so that each problem can name its line. This module
-composes the tree (LibYAML when PyYAML has it), turns a syntax error into one problem at the
-line of the key it is in, and refuses an alias bomb (or an alias inside itself) before anything
-walks the tree.
+composes the tree (LibYAML when PyYAML has it), hands a syntax error to :mod:`.syntax` to be
+explained, and refuses an alias bomb (or an alias inside itself) before anything walks the
+tree.
 
 Must not: read files (:mod:`.load` does), know which keys sources.yaml has, or construct values.
 """
 
 from __future__ import annotations
 
-import re
-
 import yaml
 
 from ..errors import ConfigError, ConfigProblem
+from .syntax import syntax_problem
 
 MAX_NODES = 1_000_000
 """More nodes than this (after alias expansion) is refused: it stops YAML alias bombs (a bomb
 grows exponentially) yet reads real configs: 4 000 sources are about 100 000 nodes."""
-
-KEY_ON_LINE_RE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w.-]*)\s*:")
 
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 """LibYAML's loader when PyYAML has it (its wheels do): about 15x faster on a config of 1,000
@@ -39,7 +36,7 @@ def read_document(text: str, file: str) -> yaml.Node:
     try:
         root = _compose(text)
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError([_syntax_problem(file, text, exc)]) from exc
+        raise ConfigError([syntax_problem(file, text, exc)]) from exc
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigProblem(file, 0, "", f"not valid YAML: {exc}")]) from exc
     except RecursionError as exc:
@@ -63,24 +60,6 @@ def _compose(text: str) -> yaml.Node | None:
             pass  # explained by the Python loader below (or refused there too)
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
-
-def _syntax_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> ConfigProblem:
-    """A YAML syntax error at its line, with the key written on that line when there is one,
-    and where the unfinished construct began."""
-    mark = exc.problem_mark or exc.context_mark
-    line = mark.line + 1 if mark else 0
-    lines = text.splitlines()
-    key = ""
-    for at in (exc.problem_mark, exc.context_mark):
-        written = lines[at.line] if at is not None and at.line < len(lines) else ""
-        if at is not None and (found := KEY_ON_LINE_RE.match(written)):
-            key, line = found.group(1), at.line + 1
-            break
-    message = f"not valid YAML: {exc.problem or exc}"
-    if exc.context and exc.context_mark and exc.context_mark is not exc.problem_mark:
-        message += (f" ({exc.context} at line {exc.context_mark.line + 1}, "
-                    f"column {exc.context_mark.column + 1})")
-    return ConfigProblem(file, line, key, message)
 
 def _expanded_size_ok(root: yaml.Node) -> bool:
     """Whether the document has at most MAX_NODES values once its aliases are expanded and no

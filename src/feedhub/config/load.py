@@ -1,6 +1,6 @@
 """sources.yaml -> a validated :class:`~feedhub.model.Config`: read the file, compose its node
 tree (:mod:`.document`), walk each section (:mod:`.sections`, :mod:`.sources`) and either
-return the config or raise every problem found together, as one
+return the config or raise every problem found together, in the order of the file, as one
 :class:`~feedhub.errors.ConfigError`; a config with any problem builds nothing.
 
 Must not: touch the network, the store or the output folder.
@@ -43,7 +43,7 @@ def parse_config(text: str, path: Path) -> Config:
     walker = Walker(file)
     top = walker.mapping(root, "", TOP_KEYS)
     if top is None:
-        raise ConfigError(walker.problems)
+        raise ConfigError(walker.sorted_problems())
 
     site = parse_site(walker, top)
     categories = parse_categories(walker, top)
@@ -58,7 +58,7 @@ def parse_config(text: str, path: Path) -> Config:
     fetch = parse_fetch(walker, top)
 
     if walker.problems:
-        raise ConfigError(walker.problems)
+        raise ConfigError(walker.sorted_problems())
     assert site is not None
     return Config(path=path.resolve(), site=site, categories=tuple(categories),
                   sources=tuple(sources), store=store, output=output, serve=serve,

@@ -1,6 +1,7 @@
 """The ``sources:`` list of sources.yaml -> :class:`~feedhub.model.Source` objects: each
 source's id, kind, location (url or path), category, selectors, time zone, locale and fetching
-permissions (allow_private, allow_hosts).
+permissions (allow_private, allow_hosts). Problems name a source by its id when it has one
+(``sources[ilo-press].kind``), see :func:`source_key`.
 
 Must not: raise for a bad value (record it on the walker), or read files or the network (a
 source's url is checked for its shape only).
@@ -23,7 +24,7 @@ from .checks import (
 )
 from .document import line_of
 from .schema import SELECTOR_KEYS, SOURCE_KEYS
-from .walker import Fields, Walker
+from .walker import STR_TAG, Fields, Walker
 
 
 def parse_sources(
@@ -39,7 +40,7 @@ def parse_sources(
     if isinstance(node, yaml.SequenceNode) and not source_nodes:
         walker.problem(node, "sources", "is empty: list at least one source")
     for i, snode in enumerate(source_nodes):
-        key = f"sources[{i}]"
+        key = source_key(i, snode)
         fields = walker.mapping(snode, key, SOURCE_KEYS)
         if fields is None:
             continue
@@ -98,6 +99,23 @@ def parse_sources(
                                      check=identity_check(kind_text)),
             ))
     return sources
+
+
+def source_key(index: int, node: yaml.Node) -> str:
+    """How problems name the source at ``index`` of the list: by its id (``sources[ilo-press]``),
+    which the reader can search for, when the entry writes a valid one; else by its position
+    (``sources[3]``, counted from 0). An id of digits alone is named by position too, so that
+    ``sources[3]`` always means the fourth entry."""
+    if isinstance(node, yaml.MappingNode):
+        for knode, vnode in node.value:
+            if getattr(knode, "value", None) != "id":
+                continue
+            sid = vnode.value if isinstance(vnode, yaml.ScalarNode) else None
+            if (isinstance(sid, str) and vnode.tag == STR_TAG and check_source_id(sid) is None
+                    and not sid.isdigit()):
+                return f"sources[{sid}]"
+            break  # the first id is the one read; a second is reported as a duplicate key
+    return f"sources[{index}]"
 
 
 def _allow_hosts(walker: Walker, fields: Fields, key: str) -> tuple[str, ...]:

@@ -46,6 +46,11 @@ class Walker:
     def problem(self, node: yaml.Node | None, key: str, message: str) -> None:
         self.problems.append(ConfigProblem(self.file, line_of(node), key, message))
 
+    def sorted_problems(self) -> list[ConfigProblem]:
+        """The problems in the order of the file (by line, then key), as an editor walks it,
+        not in the order the sections are read."""
+        return sorted(self.problems, key=lambda p: (p.line, p.key))
+
     def count(self, node: yaml.Node) -> None:
         self.nodes += 1
         if self.nodes > MAX_NODES:
@@ -63,13 +68,16 @@ class Walker:
             self.problem(node, key, f"must be a mapping of keys ({', '.join(sorted(allowed))})")
             return None
         out = Fields(node)
+        first_at: dict[str, int] = {}
         for knode, vnode in node.value:
             self.count(knode)
             name = str(knode.value)
             path = f"{key}.{name}" if key else name
-            if name in out:
-                self.problem(knode, path, "duplicate key; YAML keeps only one of them")
+            if name in first_at:
+                self.problem(knode, path, f"duplicate key: `{name}` is already given on "
+                             f"line {first_at[name]}; keep one of them")
                 continue
+            first_at[name] = line_of(knode)
             if name not in allowed:
                 hint = difflib.get_close_matches(name, sorted(allowed), n=1)
                 extra = f"; did you mean {hint[0]!r}?" if hint else (
