@@ -7,8 +7,8 @@ run as ``bench/build.py --child``, every child first imported the benchmark's co
 HTTP servers (http.server, argparse, compileall, subprocess...), about 25 ms that no user's
 build pays, a tenth of a warm build at N=250. The forkserver of a cold build's worker processes
 imports the main module too, so it paid them again. Here only the standard library's json,
-sys and pathlib come before what is measured. A build child ends as the feedhub command does
-(feedhub.shutdown.finish).
+sys and pathlib come before what is measured. A build child ends as the feedhub command does:
+an ordinary exit.
 """
 
 from __future__ import annotations
@@ -125,10 +125,6 @@ def main() -> None:
     result = CHILDREN[kind](arg)
     result["hwm_mb"] = own_peak_mb()
     Path(out).write_text(json.dumps(result))
-    if kind in ("build", "worker"):
-        from feedhub.shutdown import finish
-
-        finish(0)  # end as the feedhub command does (feedhub.cli.run)
 
 
 if __name__ == "__main__":

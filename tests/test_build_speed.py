@@ -143,27 +143,3 @@ def test_stale_temp_files_found_as_rglob_finds_them(tmp_path: Path) -> None:
     before = {p for p in tmp_path.rglob("*") if p.is_file()}
     _remove_stale_temp_files(out)
     assert {p for p in tmp_path.rglob("*") if p.is_file()} == before - expected
-
-
-def test_a_warm_build_does_not_load_the_parse_side(tmp_path: Path, httpd: LocalServer) -> None:
-    """When every source answers 304, a new process never imports normalise or nh3 (~3% of
-    a warm build's start, see feedhub.categories); once a body changed, it does."""
-    serve_sources(httpd, NAMES[:3], etag_handler)
-    path = write_config(tmp_path, httpd, NAMES[:3], "sqlite:///hub.db")
-    assert build(load_config(path)).ok
-    script = (
-        "import sys\n"
-        "from feedhub.config import load_config\n"
-        "from feedhub.pipeline import build\n"
-        f"report = build(load_config({str(path)!r}))\n"
-        "print(report.ok, sum(s.unchanged_body for s in report.sources),\n"
-        "      sorted(m for m in ('feedhub.normalise', 'nh3') if m in sys.modules))\n"
-    )
-
-    def run() -> str:
-        return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                              check=True, timeout=120).stdout.strip()
-
-    assert run() == "True 3 []"
-    httpd.route(f"/{NAMES[0]}.rss", rss(NAMES[0], 4), headers={"ETag": '"v2"'})
-    assert run() == "True 2 ['feedhub.normalise', 'nh3']"

@@ -20,9 +20,9 @@ from urllib.parse import urljoin, urlsplit
 
 from .categories import CategoryMap
 from .config import SOURCE_ID_RE, yaml_scalar
-from .extract.html import base_href, parse_page
+from .extract.page import base_href, parse_page
 from .fetch import Fetcher, Validators, fetch
-from .model import Category, Source, SourceKind
+from .model import Category, FetchResult, Source, SourceKind
 from .preview import Preview, looks_like_feed, preview_source
 
 FEED_TYPES = {
@@ -58,8 +58,6 @@ class Inspection:
 
 def advertised_feeds(html: bytes, headers: dict[str, str], page_url: str) -> list[FeedLink]:
     """The ``<link rel="alternate">`` feeds of a page, absolute, in page order, once each."""
-    from .model import FetchResult
-
     page = parse_page(FetchResult(url=page_url, body=html, headers=headers))
     base = urljoin(page_url, base_href(page))
     found: list[FeedLink] = []

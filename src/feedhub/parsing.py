@@ -22,20 +22,18 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from .categories import CategoryMap
 from .errors import SourceError
 from .extract import ExtractReport, PageFetcher, extract
 from .logs import LOGGER
 from .model import FetchResult, Item, NormaliseReport, Source
+from .normalise import normalise_entries
 from .processes import process_pool
 from .store import content_hash
-
-if TYPE_CHECKING:  # at run time it comes with the first pool (processes.process_pool)
-    from concurrent.futures import Future, ProcessPoolExecutor
 
 START_AFTER = 8
 """Bodies parsed in the build's own process before a pool may start (it needs a sample)."""
@@ -90,9 +88,6 @@ def parse_body(
         entries = extract(source, fetched, fetch_page, max_items=max_items, report=extracted)
         stages[stage] = time.monotonic() - mark
         mark, stage = time.monotonic(), "normalise"
-        # Imported here: a build whose sources all answer 304 never loads normalise (nor nh3).
-        from .normalise import normalise_entries
-
         notes = NormaliseReport()
         items = normalise_entries(entries, source, categories, fetched.url, now, notes)
         hashes = tuple(content_hash(item) for item in items)  # counted as normalise
@@ -194,8 +189,6 @@ class ParsePool:
             if (self._bodies < START_AFTER
                     or self._bodies / self._seen * left < PARALLEL_MIN):
                 return None
-        from concurrent.futures import BrokenExecutor  # not before a pool: ~4 ms of a start
-
         try:
             return self._pool().submit(_parse_in_worker, source, fetched, now, max_items)
         except (BrokenExecutor, OSError) as exc:  # OSError: processes cannot be started
@@ -213,8 +206,6 @@ class ParsePool:
         parsing needs, before the first body comes."""
         if self._stopped:
             return
-        from concurrent.futures import BrokenExecutor
-
         try:
             pool = self._pool()
             for _ in range(self.processes):
@@ -227,8 +218,6 @@ class ParsePool:
         the worker died)."""
         if future is None:
             return here()
-        from concurrent.futures import BrokenExecutor
-
         try:
             return future.result()
         except BrokenExecutor as exc:  # BrokenProcessPool
@@ -238,8 +227,6 @@ class ParsePool:
             return Parsed(error=unexpected(exc, "handing back the parsed items of"))
 
     def _stop(self, exc: Exception) -> None:
-        from concurrent.futures import BrokenExecutor
-
         if not self._stopped:
             what = ("a parse worker process died" if isinstance(exc, BrokenExecutor)
                     else "parse worker processes could not start")

@@ -22,8 +22,9 @@ from .errors import ExtractError, SourceError
 from .extract import extract
 from .extract.auto import AutoReport, detect
 from .extract.encoding import decode
-from .extract.html import LocaleChoice, PageTooDeep, parse_page, selectors_locale
 from .extract.jsonfeed import looks_like_json
+from .extract.language import LocaleChoice, selectors_locale
+from .extract.page import PageTooDeep, parse_page
 from .fetch import Fetcher, Validators, fetch
 from .model import FetchResult, RawEntry, Source, SourceKind
 from .normalise import entry_title, plain_text, to_utc

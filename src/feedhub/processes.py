@@ -11,12 +11,11 @@ import feedhub in a fresh interpreter) for enough work, and when a worker dies
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 ENV = "FEEDHUB_PROCESSES"
 """Environment variable: how many worker processes a build may use (1: none)."""
@@ -42,10 +41,6 @@ def default_processes() -> int:
 def process_pool(processes: int, initializer: Callable[..., object],
                  initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:
     """A pool of ``processes`` fresh interpreters, each set up by ``initializer``."""
-    # Imported here: multiprocessing is ~10 ms of start-up that a warm build never needs.
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     context = multiprocessing.get_context("forkserver")
     return ProcessPoolExecutor(max_workers=processes, mp_context=context,
                                initializer=initializer, initargs=initargs)

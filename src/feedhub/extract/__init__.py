@@ -13,50 +13,27 @@ them is what costs (feedparser's handling of repeated elements is quadratic in t
 
 What was left out is counted or said in an :class:`ExtractReport`, for the source's status.
 
-The readers (feedparser, selectolax) are imported when first used, not with this package: a
-build whose sources all answer 304 parses nothing, and every command starts faster.
+The package, floor by floor (each module imports only those above it in this list):
+    base.py        the caps, ExtractReport, PageFetcher (shared by every extractor)
+    encoding.py    bytes -> text (BOM, HTTP charset, <meta charset>, XML declaration)
+    xmlguard.py    refuses XML that would cost too much to parse; xmltrim.py cuts after
+                   ``max_items`` entries
+    jsonfeed.py    JSON Feed; feed.py: RSS/Atom through feedparser (and JSON Feed by body)
+    page.py        an HTML page parsed, and field rules (``css@attr``) applied to its blocks
+    language.py    the language a listing's dates are read in, and why
+    structured.py  schema.org articles (JSON-LD, microdata); blocks.py: repeated blocks
+                   found and scored; fields.py: the rules chosen inside the winning blocks
+    auto.py        a listing with no selectors: the strategies in order, and their report
+    html.py        a listing page: its selectors or auto, then its further pages
+This module is the face: :func:`extract` and the names other modules use.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
-
 from ..model import FetchResult, RawEntry, Source, SourceKind
-
-if TYPE_CHECKING:
-    from .feed import extract_feed as extract_feed
-    from .html import extract_listing as extract_listing
-
-
-MAX_LABELS = 32
-"""Labels (categories, tags) kept per entry. Real feeds give a handful; each label is a
-<category> in every published format (20 000 on one item made a 670 kB feed), and
-feedparser's reading of them is quadratic (20 000 took 5 s)."""
-MAX_ENCLOSURES = 16
-"""Enclosures (RSS enclosure, Atom rel="enclosure", media:content audio/video, JSON Feed
-attachments) kept per entry. A podcast episode has one, a few formats at most; feed readers
-show the first."""
-MAX_AUTHORS = 16
-"""Author names kept per entry (joined with ", " into one field, itself capped at
-normalise.MAX_NAME characters). A paper with more authors names the first few anyway."""
-
-
-@dataclass
-class ExtractReport:
-    """What extracting one body left out, for the source's status (filled in by extract)."""
-
-    over_cap: int = 0
-    """Entries past ``max_items``, never read."""
-    warnings: list[str] = field(default_factory=list)
-    """Parts of the document ignored, each said as one sentence (a second document after
-    the first one's end, entries with more labels than :data:`MAX_LABELS`, ...)."""
-
-
-class PageFetcher(Protocol):
-    """Fetches one more page of a listing (the next page); raises a SourceError on failure."""
-
-    def __call__(self, url: str) -> FetchResult: ...
+from .base import MAX_AUTHORS, MAX_ENCLOSURES, MAX_LABELS, ExtractReport, PageFetcher
+from .feed import extract_feed
+from .html import extract_listing
 
 
 def extract(
@@ -72,29 +49,13 @@ def extract(
     ``report`` is told how many more there were and what else was left out."""
     report = report if report is not None else ExtractReport()
     if source.kind is SourceKind.FEED:
-        from .feed import extract_feed
-
         entries = extract_feed(source.id, result, max_items, report)
     else:
-        from .html import extract_listing
-
         entries = extract_listing(source, result, fetch_page)
     if max_items is not None and len(entries) > max_items:
         report.over_cap += len(entries) - max_items
         del entries[max_items:]
     return entries
-
-
-def __getattr__(name: str) -> Any:
-    if name == "extract_feed":
-        from .feed import extract_feed
-
-        return extract_feed
-    if name == "extract_listing":
-        from .html import extract_listing
-
-        return extract_listing
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["MAX_AUTHORS", "MAX_ENCLOSURES", "MAX_LABELS", "ExtractReport", "PageFetcher",

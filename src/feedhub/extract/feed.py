@@ -43,7 +43,7 @@ import feedparser.api
 
 from ..errors import ExtractError
 from ..model import Enclosure, FetchResult, RawEntry
-from . import MAX_AUTHORS, MAX_ENCLOSURES, MAX_LABELS, ExtractReport
+from .base import MAX_AUTHORS, MAX_ENCLOSURES, MAX_LABELS, ExtractReport
 from .encoding import as_utf8_xml, decode
 from .jsonfeed import extract_json_feed, looks_like_json
 from .xmlguard import XmlRefused, guard_xml

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import ExtractError
 from ..model import Enclosure, FetchResult, RawEntry
-from . import MAX_AUTHORS, MAX_ENCLOSURES, MAX_LABELS, ExtractReport
+from .base import MAX_AUTHORS, MAX_ENCLOSURES, MAX_LABELS, ExtractReport
 from .encoding import decode
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"

@@ -36,7 +36,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import MAX_AUTHORS, MAX_ENCLOSURES, MAX_LABELS
+from .base import MAX_AUTHORS, MAX_ENCLOSURES, MAX_LABELS
 from .xmlguard import scannable
 
 _CAPPED = {

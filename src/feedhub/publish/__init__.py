@@ -17,13 +17,12 @@ failure is reported in :class:`PublishReport`, it never fails the build.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from ..errors import PublishError
 from ..model import Config
 from ..processes import default_processes
 from ..store import Store
-from . import websub
+from . import archives, pages, websub
+from .document import EPOCH, FeedDoc, catalogue, make_doc
 from .files import (
     Batch,
     OnStaged,
@@ -35,13 +34,8 @@ from .files import (
     remove_stale_temps,
     write_atomic,
 )
-
-if TYPE_CHECKING:
-    from .document import FeedDoc
-    from .formats import FORMATS as FORMATS
-
-# The renderers (feedgen, jinja2 and their templates) are imported by the first publish, not
-# with this package: a build with nothing to publish, and every other command, starts faster.
+from .formats import FORMATS, render
+from .opml import render_opml
 
 __all__ = ["FORMATS", "Batch", "PublishReport", "check_well_formed", "gz_path", "publish_all",
            "publish_file", "remove_stale_temps", "write_atomic"]
@@ -72,21 +66,8 @@ def publish_all(
     return report
 
 
-def __getattr__(name: str) -> Any:
-    if name == "FORMATS":
-        from .formats import FORMATS
-
-        return FORMATS
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def _publish_all(config: Config, store: Store, write: Writer, notify: websub.Notifier,
                  processes: int) -> PublishReport:
-    from . import archives, pages
-    from .document import EPOCH, catalogue, make_doc
-    from .formats import FORMATS, render
-    from .opml import render_opml
-
     report = write.report
     subscriptions: list[FeedDoc] = []
     changed_urls: list[str] = []

@@ -1,0 +1,226 @@
+"""``feedhub build`` and ``feedhub status``: run a build and report it, show every source's
+health. The build's report table and its progress on stderr are drawn here.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import FeedhubError
+from ..health import iso, record_crash
+from ..model import Config
+from ..pipeline import BuildReport, SourceReport, build
+from ..redact import redact_text
+from ..schedule import source_statuses
+from ..store import open_store
+from .base import (
+    EXIT_FAILED,
+    EXIT_SOURCE_FAILED,
+    config_option,
+    emit,
+    fail,
+    json_option,
+    load,
+    main,
+    say,
+    ui,
+)
+
+
+@main.command("build")
+@config_option
+@click.option("--force", is_flag=True,
+              help="Fetch every source now, even those fetched less than `refresh` ago.")
+def build_command(config_path: Path, force: bool) -> None:
+    """Fetch the sources that are due, store new items and write the feeds.
+
+    A source is due when its `refresh` interval (default fetch.refresh, 15m) has passed since
+    it was last fetched, or when its settings in sources.yaml changed since; --force fetches
+    every source. On a terminal a progress bar shows
+    the sources as they finish; otherwise one line per source goes to stderr.
+
+    \b
+    Example:
+      feedhub build -c sources.yaml
+      feedhub build --force
+    """
+    config = load(config_path)
+    progress = Progress()
+    started = datetime.now(UTC)
+    try:
+        report = build(config, due_only=not force, progress=progress)
+    except (FeedhubError, OSError) as exc:
+        # A store or publish failure (an unwritable output folder is an OSError before the
+        # first file): recorded as a crashed build, so /healthz and `feedhub status` know.
+        fail(record_crash(config, started, exc), EXIT_FAILED,
+             hint="The published feeds are unchanged.")
+    except Exception as exc:
+        record_crash(config, started, exc)
+        raise  # a bug: its traceback is for the report
+    finally:
+        progress.close()
+    print_report(report, config)
+    if not report.ok:
+        sys.exit(EXIT_SOURCE_FAILED)
+
+
+class Progress:
+    """Build progress on stderr, nothing with --quiet. On a terminal, a bar; otherwise (cron,
+    CI, docker logs) a plain line once a build has run ``every`` seconds, then at most one per
+    ``every`` seconds and one at the end, so short builds add nothing to the log lines."""
+
+    def __init__(self, *, terminal: bool | None = None, every: float = 5.0) -> None:
+        self.bar: Any = None
+        self.terminal = sys.stderr.isatty() if terminal is None else terminal
+        self.every = every
+        self.started = self.last = time.monotonic()
+        self.printed = False
+        self.failed = 0
+
+    def __call__(self, report: SourceReport, done: int, total: int) -> None:
+        if ui().quiet:
+            return
+        self.failed += not report.ok
+        if self.terminal:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label="Fetching", file=sys.stderr,
+                                             show_pos=True, item_show_func=lambda x: x)
+                self.bar.__enter__()
+            self.bar.update(1, report.source_id)
+            return
+        now = time.monotonic()
+        if now - self.last >= self.every or (done == total and self.printed):
+            self.last = now
+            self.printed = True
+            click.echo(f"[{done}/{total}] sources done, {self.failed} failed, "
+                       f"{now - self.started:.0f}s; last: {report.source_id}", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def when(moment: datetime | None, missing: str = "never") -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else missing
+
+
+def print_report(report: BuildReport, config: Config) -> None:
+    if ui().quiet:
+        for s in report.failed:
+            click.echo(f"error: source {s.source_id}: {redact_text(s.error)}", err=True)
+        return
+    width = max((len(s.source_id) for s in report.sources), default=6)
+    # One write for the whole table: click.echo flushes after every call, and a line at a
+    # time was a write system call per source.
+    lines: list[str] = []
+    echo = lines.append
+    echo(f"{'source':<{width}}  {'found':>5}  {'new':>4}  {'upd':>4}  {'secs':>5}  outcome")
+    for s in report.sources:
+        outcome = "ok" if s.ok else click.style(f"ERROR: {redact_text(s.error)}", fg="red")
+        if s.ok and s.unchanged_body:
+            outcome = "ok (unchanged)"
+        if s.next_due is not None:
+            why = f", after {s.failures} failures in a row" if s.failures > 1 else ""
+            if s.retry_after:
+                why = " (Retry-After)"
+            outcome = f"not due until {when(s.next_due)}{why} (--force fetches it)"
+        echo(f"{s.source_id:<{width}}  {s.found:>5}  {s.new:>4}  {s.updated:>4}  "
+             f"{s.seconds:>5.2f}  {outcome}")
+        if s.unmatched_labels:
+            echo(f"{'':<{width}}  labels with no category (sent to the default): "
+                 + ", ".join(repr(x) for x in s.unmatched_labels))
+        if s.over_cap:
+            echo(f"{'':<{width}}  {s.over_cap} entries past fetch.max_items ignored")
+        for warning in s.warnings:
+            echo(f"{'':<{width}}  warning: {warning}")
+        if s.unparsed_dates:
+            echo(f"{'':<{width}}  dates that did not parse (first seen used): "
+                 + ", ".join(repr(x) for x in s.unparsed_dates[:5]))
+        if s.undated:
+            echo(f"{'':<{width}}  " + click.style(
+                f"{s.undated} item(s) dated when first seen: "
+                + ("set date_format or locale" if s.unparsed_dates else "no date found")
+                + f" (`feedhub preview {s.source_id}` shows why)", fg="yellow"))
+        if s.future_dates:
+            echo(f"{'':<{width}}  dates in the future (first seen used): "
+                 + ", ".join(s.future_dates[:5]))
+        if s.ancient_dates:
+            echo(f"{'':<{width}}  dates before year 1000 (first seen used): "
+                 + ", ".join(s.ancient_dates[:5]))
+        if s.too_old:
+            echo(f"{'':<{width}}  {s.too_old} new item(s) older than site.max_age_days "
+                 "not stored")
+    if report.pruned:
+        echo(f"{report.pruned} item(s) older than site.max_age_days pruned from the store")
+    pub = report.published
+    echo(f"{len(pub.written)} feed file(s) written, {len(pub.unchanged)} unchanged "
+         f"in {config.output_dir} ({report.seconds:.2f}s)")
+    if pub.hub_notified:
+        echo(f"WebSub hub notified of {len(pub.hub_notified)} changed feed(s)")
+    click.echo("\n".join(lines))
+    for problem in report.worker_errors + pub.hub_errors + pub.worker_errors:
+        click.echo(click.style(f"warning: {redact_text(problem)}", fg="yellow"), err=True)
+
+
+@main.command("status")
+@config_option
+@json_option
+def status_command(config_path: Path, as_json: bool) -> None:
+    """Show every source's health: last success, last error, consecutive failures, items in
+    the store and when `feedhub build` fetches it next. Nothing is fetched.
+
+    \b
+    Example:
+      feedhub status
+      feedhub status --json
+    """
+    config = load(config_path, as_json=as_json)
+    try:
+        with open_store(config.store, config.root) as store:
+            statuses = source_statuses(config, store)
+            history = store.build_history()
+    except FeedhubError as exc:
+        fail(str(exc), EXIT_FAILED)
+    now = datetime.now(UTC)
+    last = history.last
+    if as_json:
+        emit({"now": now.isoformat(),
+              "last_build": None if last is None else {
+                  "finished": iso(last.finished), "ok": last.ok, "crashed": last.crashed,
+                  "summary": redact_text(last.summary)},
+              "last_successful_build": iso(history.last_published),
+              "sources": [
+                  {k: redact_text(v) if k == "last_error" else
+                   v.isoformat() if isinstance(v, datetime) else v
+                   for k, v in asdict(status).items()} for status in statuses]})
+        return
+    if last is not None and last.crashed:
+        say(click.style(f"last build crashed at {when(last.finished)}: "
+                        f"{redact_text(last.summary)}", fg="red"))
+        say(f"last successful build: {when(history.last_published)}\n")
+    width = max((len(s.id) for s in statuses), default=6)
+    say(f"{'source':<{width}}  {'items':>5}  {'fails':>5}  {'last success':<20}  "
+        f"{'next due':<20}  last error")
+    for s in statuses:
+        due = "now" if s.next_due is None or s.next_due <= now else when(s.next_due)
+        error = ""
+        if s.last_error:
+            error = f"{when(s.last_error_at)}: {redact_text(s.last_error)}"
+            if s.failures:
+                error = click.style(error, fg="red")
+        say(f"{s.id:<{width}}  {s.items:>5}  {s.failures:>5}  {when(s.last_success):<20}  "
+            f"{due:<20}  {error}")
+        if s.unmatched_labels:
+            say(f"{'':<{width}}  labels with no category (sent to the default): "
+                + ", ".join(repr(x) for x in s.unmatched_labels))
+        if s.dated_when_seen:
+            say(f"{'':<{width}}  {s.dated_when_seen} item(s) dated when first seen "
+                f"(`feedhub preview {s.id}` shows why)")

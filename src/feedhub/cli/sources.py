@@ -1,0 +1,240 @@
+"""The commands about sources.yaml and its sources: ``init``, ``check``, ``schema``, ``add``
+and ``preview``. None of them builds or stores anything; only ``init`` and ``add`` write,
+and only sources.yaml (all at once, see :func:`write_atomically`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from ..add import draft, inspect_url, preview_target, suggest_id
+from ..categories import CategoryMap
+from ..config import append_source, json_schema, parse_config
+from ..errors import ConfigError, SourceError
+from ..model import SourceKind
+from ..preview import preview_source, render, to_json
+from .base import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_SOURCE_FAILED,
+    config_option,
+    emit,
+    fail,
+    json_option,
+    load,
+    main,
+    say,
+)
+
+
+@main.command("check")
+@config_option
+@json_option
+def check_command(config_path: Path, as_json: bool) -> None:
+    """Validate sources.yaml without fetching anything.
+
+    Each problem is printed as FILE:LINE: KEY: MESSAGE; the exit code is 2 if there is any.
+
+    \b
+    Example:
+      feedhub check -c sources.yaml --json
+    """
+    config = load(config_path, as_json=as_json)
+    if as_json:
+        emit({"ok": True, "config": str(config_path), "problems": [],
+              "sources": [s.id for s in config.sources],
+              "categories": [c.slug for c in config.categories]})
+        return
+    say(f"{config_path}: ok ({len(config.sources)} sources, "
+        f"{len(config.categories)} categories)")
+
+
+@main.command("init")
+@config_option
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init_command(config_path: Path, force: bool) -> None:
+    """Write a starter sources.yaml that explains every key in comments.
+
+    It refuses to overwrite an existing file unless --force is given.
+
+    \b
+    Example:
+      feedhub init && feedhub check
+    """
+    if config_path.exists() and not force:
+        fail(f"{config_path} exists; edit it, or pass --force to replace it with the starter",
+             EXIT_CONFIG)
+    text = resources.files("feedhub").joinpath("data/starter.yaml").read_text("utf-8")
+    try:
+        write_atomically(config_path, text)
+    except OSError as exc:
+        fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
+    say(f"Wrote {config_path}. Next: edit it, then `feedhub check` and `feedhub build`.")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` all at once: a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
+                                     prefix=f".{path.name}.", suffix=".tmp") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        if path.exists():
+            os.chmod(handle.name, path.stat().st_mode & 0o7777)
+        os.replace(handle.name, path)
+    except OSError:
+        os.unlink(handle.name)
+        raise
+
+
+@main.command("add")
+@config_option
+@click.argument("url")
+@click.option("--id", "source_id", default="", help="The new source's id (default: from the URL).")
+@click.option("--category", default="", help="Category slug for items whose label maps to none.")
+@click.option("--feed", "feed_choice", type=click.IntRange(0), default=None,
+              help="Which advertised feed to use (1 = first; 0 = read the page itself).")
+@click.option("-y", "--yes", is_flag=True, help="Append without asking (first feed, if any).")
+@click.option("--allow-private", is_flag=True,
+              help="Let the source reach a private address (an intranet page); it is written "
+                   "into the entry.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1),
+              help="Preview rows to print.")
+def add_command(config_path: Path, url: str, source_id: str, category: str,
+                feed_choice: int | None, yes: bool, allow_private: bool, limit: int) -> None:
+    """Add a source from a URL: use the feeds it advertises, or draft selectors for the page.
+
+    Fetches the page. If it advertises feeds (<link rel="alternate">), offers them; otherwise
+    finds the listing's items and drafts selectors. Shows a preview of the items, then appends
+    a commented entry to the end of the sources list, keeping the file's comments and order.
+    Nothing is written if the config would not pass `feedhub check`. Exit code 1 if the URL
+    cannot be read or holds no items.
+
+    \b
+    Example:
+      feedhub add https://www.example.org/news
+      feedhub add https://www.example.org/news --yes --category news
+    """
+    if not url.startswith(("http://", "https://")):
+        fail(f"{url!r} is not an http(s) URL", EXIT_CONFIG)
+    if not config_path.exists():
+        fail(f"{config_path} does not exist", EXIT_CONFIG,
+             hint="Run `feedhub init` first, then `feedhub add` again.")
+    config = load(config_path)
+    root = config.root
+    try:
+        found = inspect_url(url, root, allow_private=allow_private)
+    except SourceError as exc:
+        fail(f"cannot read {url}: {exc.message}", EXIT_SOURCE_FAILED)
+    target, kind = found.url, SourceKind.FEED if found.is_feed else SourceKind.HTML
+    title = found.page_title
+    if found.feeds:
+        say(f"{found.url} advertises {len(found.feeds)} feed(s):")
+        for number, feed in enumerate(found.feeds, 1):
+            say(f"  {number}) {feed.title or '(untitled)'} [{feed.type}] {feed.url}")
+        say("  0) none: read the page itself with selectors")
+        choice = feed_choice
+        if choice is None:
+            choice = 1 if yes else click.prompt("Use which?", default=1,
+                                                type=click.IntRange(0, len(found.feeds)))
+        if choice > len(found.feeds):
+            fail(f"--feed {choice}: the page advertises {len(found.feeds)} feed(s)", EXIT_CONFIG)
+        if choice:
+            target, kind = found.feeds[choice - 1].url, SourceKind.FEED
+            title = found.feeds[choice - 1].title or found.page_title
+    elif not found.is_feed:
+        say(f"{found.url} advertises no feed: looking for its list of items.")
+    taken = [s.id for s in config.sources]
+    if source_id and source_id in taken:
+        fail(f"a source {source_id!r} exists already; choose another --id", EXIT_CONFIG)
+    sid = source_id or suggest_id(target if kind is SourceKind.FEED else found.url, taken)
+    preview = preview_target(target, kind, root, source_id=sid, allow_private=allow_private,
+                             categories=config.categories, category=category)
+    say(render(preview, limit))
+    if preview.error or not preview.rows:
+        fail(f"no items found at {target}", EXIT_SOURCE_FAILED,
+             hint="Nothing was added. Try another page (the news listing itself), or write "
+                  "the source's selectors by hand.")
+    entry = draft(sid, target, kind, preview, page_url=url, title=title, category=category,
+                  categories=[c.slug for c in config.categories], allow_private=allow_private,
+                  now=datetime.now(UTC))
+    text = config_path.read_text(encoding="utf-8")
+    try:
+        new_text = append_source(text, entry)
+        parse_config(new_text, config_path)
+    except ConfigError as exc:
+        fail(f"the new entry would make {config_path} invalid: {exc}", EXIT_CONFIG,
+             hint="Nothing was written.")
+    say("\nThe new source:\n" + "\n".join(f"  {line}" for line in entry))
+    if not yes and not click.confirm(f"Append it to {config_path}?", default=True):
+        say("Nothing was written.")
+        return
+    try:
+        write_atomically(config_path, new_text)
+    except OSError as exc:
+        fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
+    say(f"Added source {sid!r} to {config_path}. Next: `feedhub preview {sid}`, "
+        "then `feedhub build`.")
+
+
+@main.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of sources.yaml, for editors to validate and complete it.
+
+    \b
+    Example:
+      feedhub schema > sources.schema.json
+      # then, first line of sources.yaml (YAML language server):
+      # yaml-language-server: $schema=sources.schema.json
+    """
+    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+@main.command("preview")
+@config_option
+@json_option
+@click.argument("target")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1),
+              help="Rows to print (--json prints all).")
+@click.option("--allow-private", is_flag=True,
+              help="Let a URL preview reach private addresses (an intranet page).")
+def preview_command(config_path: Path, as_json: bool, target: str, limit: int,
+                    allow_private: bool) -> None:
+    """Fetch one source (a source id, or any URL) and show what would be extracted.
+
+    Prints each item's date, label, title and link with warnings (no date, unparsed date,
+    relative link, empty title) and, for a page without selectors, the selectors it chose.
+    Nothing is stored. Exit code 1 if the source cannot be read.
+
+    \b
+    Example:
+      feedhub preview ilo-newsroom
+      feedhub preview https://www.example.org/news --json
+    """
+    if target.startswith(("http://", "https://")):
+        root = config_path.resolve().parent if config_path.exists() else Path.cwd()
+        result = preview_source(target, root, allow_private=allow_private)
+    else:
+        config = load(config_path, as_json=as_json)
+        source = config.source(target)
+        if source is None:
+            fail(f"no source {target!r} in {config_path}", EXIT_CONFIG,
+                 hint="Sources: " + ", ".join(s.id for s in config.sources))
+        result = preview_source(source, config.root,
+                                categories=CategoryMap.from_categories(config.categories))
+    if as_json:
+        emit(to_json(result))
+    else:
+        click.echo(render(result, limit))
+    if result.error:
+        sys.exit(EXIT_SOURCE_FAILED)
