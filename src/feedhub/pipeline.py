@@ -615,9 +615,8 @@ def recategorised(store: Store, source: Source, categories: CategoryMap,
     differ under ``categories`` (read from their stored labels and text, as normalise does)."""
     from .normalise import MAX_SUMMARY, plain_text  # only after a settings change
 
-    ids = [i for i in store.source_item_ids(source.id) if i not in listed]
     out: list[Item] = []
-    for item in store.get_items(ids).values():
+    for item in store.source_items(source.id, excluding=listed):
         if item.sources != (source.id,):
             continue  # another source's reading of it is not at hand
         text = (f"{item.title} {plain_text(item.summary, MAX_SUMMARY)}"
