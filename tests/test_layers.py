@@ -34,7 +34,8 @@ FLOORS: list[tuple[str, frozenset[str]]] = [
     ("stage: publish", frozenset({"publish"})),
     # orchestration: wires the stages into builds, workers, previews and health
     ("orchestration", frozenset({"parsing", "sync", "schedule", "pipeline", "worker",
-                                 "refresh", "health", "preview", "add"})),
+                                 "refresh", "health", "preview", "add", "reports",
+                                 "sourcefetch", "sourcetrip", "merge", "published_with"})),
     # commands: what a person or a web server runs
     ("commands", frozenset({"cli", "web", "webstore", "docs", "__main__"})),
 ]

@@ -28,7 +28,7 @@ from .extract.page import PageTooDeep, parse_page
 from .fetch import Fetcher, Validators, fetch
 from .model import FetchResult, RawEntry, Source, SourceKind
 from .normalise import entry_title, plain_text, to_utc
-from .pipeline import page_fetcher
+from .sourcefetch import page_fetcher
 
 
 @dataclass(frozen=True)

@@ -35,15 +35,11 @@ from .fetch import Fetcher, fetch
 from .health import record_crash
 from .logs import log_source
 from .model import Config
-from .pipeline import (
-    SourceReport,
-    build_source,
-    publish_fingerprint,
-    published_with,
-    remember_published_with,
-)
 from .publish import PublishReport
+from .published_with import publish_fingerprint, published_with, remember_published_with
 from .redact import redact_text
+from .reports import SourceReport
+from .sourcetrip import build_source
 from .store import Store, open_store
 from .sync import publish
 

@@ -5,12 +5,17 @@ after which ``schema_version`` says N. Never edit a migration that has shipped; 
 Statements are plain SQL that SQLite and PostgreSQL both accept; the few words that differ
 are ``{placeholders}`` filled from the backend's :class:`~feedhub.store.base.Dialect`
 (``{serial_pk}``, ``{blob}``). Dates are fixed-width UTC ISO 8601 text in both, so text order
-is time order and the same queries compare them.
+is time order and the same queries compare them. :func:`migrate` brings a store's schema up
+to date when it opens.
 """
 
 from __future__ import annotations
 
-from .base import Dialect
+from datetime import UTC, datetime
+
+from ..errors import StoreError
+from .base import Connection, Dialect
+from .dates import format_date
 
 STORED_DATE = "____-__-__T__:__:__.______Z"
 """LIKE pattern of the text format_date writes (27 characters, UTC, four-digit year)."""
@@ -168,3 +173,38 @@ def statements(number: int, dialect: Dialect) -> list[str]:
         sql.format(serial_pk=dialect.serial_pk, blob=dialect.blob)
         for sql in MIGRATIONS[number - 1]
     ]
+
+
+def schema_version(db: Connection) -> int:
+    """The number of the last migration run on the database (0: a new one)."""
+    exists = db.execute(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        if db.dialect.name == "postgresql" else
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    )
+    if not exists.scalar():
+        return db.legacy_schema_version()
+    row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(db: Connection, known: int = len(MIGRATIONS)) -> None:
+    """Run the migrations the database has not had, up to number ``known`` (the last one this
+    feedhub knows), in one transaction that concurrent openers wait for."""
+    if schema_version(db) == known:
+        return
+    with db.transaction():
+        if db.dialect.migration_lock:
+            db.execute(db.dialect.migration_lock)
+        # Read again under the lock: another process may have migrated meanwhile.
+        version = schema_version(db)
+        if version > known:
+            raise StoreError(f"the store at {db.where} was written by a newer feedhub "
+                             f"(schema {version}, this one knows {known}); upgrade feedhub")
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version "
+                   "(version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
+        for number in range(version + 1, known + 1):
+            for sql in statements(number, db.dialect):
+                db.execute(sql)
+            db.execute("INSERT INTO schema_version VALUES (?, ?)",
+                       (number, format_date(datetime.now(UTC))))

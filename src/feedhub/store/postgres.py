@@ -46,7 +46,7 @@ class PostgresConnection:
 
     def __init__(self, url: str) -> None:
         self.where = redact(url)
-        try:
+        try:  # an optional dependency, so imported only when a postgresql:// store opens
             import psycopg
         except ImportError as exc:
             raise StoreError("a postgresql:// store needs the psycopg driver: "
