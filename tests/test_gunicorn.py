@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import http.client
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from feedhub.model import Config
 
-from .support.nginx import ROOT, free_port, wait_for_port
+from .support.gunicorn import gunicorn
 
 
 def get(port: int, path: str, method: str = "GET", **headers: str) -> http.client.HTTPResponse:
@@ -22,16 +18,8 @@ def get(port: int, path: str, method: str = "GET", **headers: str) -> http.clien
     return response
 
 
-def test_gunicorn_serves_feeds_with_validators(built: Config, tmp_path: Path) -> None:
-    port = free_port()
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(gunicorn), "--workers", "2", "--threads", "2", "--worker-class", "gthread",
-         "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app"],
-        env={**os.environ, "FEEDHUB_CONFIG": str(built.path)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_for_port(port, 30)
+def test_gunicorn_serves_feeds_with_validators(built: Config) -> None:
+    with gunicorn(built.path) as (port, log):
         first = get(port, "/feeds/all.atom")
         assert first.status == 200
         etag = first.getheader("ETag") or ""
@@ -45,10 +33,4 @@ def test_gunicorn_serves_feeds_with_validators(built: Config, tmp_path: Path) ->
             "Content-Encoding") == "gzip"
         assert get(port, "/healthz").status == 200
         assert get(port, "/feeds/all.atom?limit=1").status == 200
-    finally:
-        process.terminate()
-        process.wait(30)
-        assert process.stderr is not None
-        log = process.stderr.read().decode()
-        process.stderr.close()
-    assert "Traceback" not in log
+    assert "Traceback" not in log[0]

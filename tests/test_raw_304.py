@@ -9,10 +9,7 @@ connection is answered from its first byte.
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +18,8 @@ import pytest
 
 from feedhub.model import Config
 
-from .support.nginx import ROOT, Nginx, free_port, server_block, wait_for_port
+from .support.gunicorn import gunicorn
+from .support.nginx import Nginx, free_port, server_block
 
 
 @dataclass
@@ -90,34 +88,23 @@ def check_304(port: int, path: str) -> None:
 
 
 @pytest.fixture
-def gunicorn(built: Config) -> Iterator[int]:
-    port = free_port()
-    binary = Path(sys.executable).with_name("gunicorn")
-    process = subprocess.Popen(
-        [str(binary), "--workers", "1", "--threads", "2", "--worker-class", "gthread",
-         "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app"],
-        env={**os.environ, "FEEDHUB_CONFIG": str(built.path)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, 30)
+def server(built: Config) -> Iterator[int]:
+    with gunicorn(built.path, workers=1) as (port, _log):
         yield port
-    finally:
-        process.terminate()
-        process.wait(30)
 
 
 @pytest.mark.parametrize("path", ["/feeds/all.atom", "/feeds/news.rss", "/feeds/all.json",
                                   "/feeds/all.rss?limit=2", "/c/news", "/static/feedhub.css"])
-def test_gunicorn_answers_304_without_a_body(gunicorn: int, path: str) -> None:
-    check_304(gunicorn, path)
+def test_gunicorn_answers_304_without_a_body(server: int, path: str) -> None:
+    check_304(server, path)
 
 
 @pytest.mark.parametrize("path", ["/feeds/all.atom", "/feeds/news.rss", "/feeds/all.json",
                                   "/feeds/all.rss?limit=2"])
-def test_nginx_answers_304_without_a_body(built: Config, gunicorn: int, tmp_path: Path,
+def test_nginx_answers_304_without_a_body(built: Config, server: int, tmp_path: Path,
                                           path: str) -> None:
     """nginx serves the files itself and passes a filtered feed to gunicorn."""
     port = free_port()
-    block = server_block(built.output_dir, port, f"127.0.0.1:{gunicorn}")
+    block = server_block(built.output_dir, port, f"127.0.0.1:{server}")
     with Nginx(tmp_path / "nginx", block, port):
         check_304(port, path)
