@@ -37,7 +37,7 @@ FLOORS: list[tuple[str, frozenset[str]]] = [
                                  "refresh", "health", "preview", "add", "reports",
                                  "sourcefetch", "sourcetrip", "merge", "published_with"})),
     # commands: what a person or a web server runs
-    ("commands", frozenset({"cli", "web", "webstore", "docs", "__main__"})),
+    ("commands", frozenset({"cli", "web", "docs", "__main__"})),
 ]
 
 
