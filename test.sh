@@ -10,6 +10,6 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
 .venv/bin/python -m pip install --quiet -e '.[test]'
 ./scripts/system-deps.sh
-.venv/bin/ruff check src tests bench wsgi.py
+.venv/bin/ruff check src tests bench scripts wsgi.py
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"
