@@ -1,7 +1,8 @@
 """deploy/nginx.conf, run by Debian's nginx on 127.0.0.1, answers like the Flask app.
 
 The app runs behind it for real (werkzeug's threaded server on another loopback port), so the
-requests nginx passes on (filters, browsers, preflights, missing files) are checked too.
+requests nginx passes on (filters, unknown parameters, browsers, preflights, missing files)
+are checked too.
 """
 
 from __future__ import annotations
@@ -131,6 +132,30 @@ def test_what_nginx_passes_on_is_the_apps_answer(servers: Servers) -> None:
         assert theirs.body == ours.body, url
         for name in ("Content-Type", "Etag", "Vary", "Cache-Control"):
             assert theirs.headers.get(name) == ours.headers.get(name), (url, name)
+
+
+def test_feed_queries_follow_the_apps_rule(servers: Servers) -> None:
+    """Tracking parameters and cache busters: nginx serves the file itself (its own ETag).
+    A filter, an unknown or an encoded name: passed on, so the answer is the app's (a 400
+    that lists what is supported, or the filtered feed, or the file with Flask's ETag)."""
+    plain = fetch(servers.nginx, "/feeds/all.atom")
+    for query in ("utm_source=x&_=1733610000000", "UTM_Campaign=y&fbclid=z", "t=1&q=",
+                  "nocache"):
+        theirs = fetch(servers.nginx, f"/feeds/all.atom?{query}")
+        assert theirs.status == 200 and theirs.body == plain.body, query
+        assert theirs.headers["Etag"] == plain.headers["Etag"], query  # nginx's, not Flask's
+    for query, status in (("filterout=x", 400), ("limit=51", 400), ("limit=abc", 400),
+                          ("Limit=2", 400), ("utm_source=x&filterout=1", 400),
+                          ("limit=2&limit=3", 400), ("limit=2&utm_source=x", 200),
+                          ("utm%5Fsource=x", 200)):
+        ours = fetch(servers.flask, f"/feeds/all.atom?{query}")
+        theirs = fetch(servers.nginx, f"/feeds/all.atom?{query}")
+        assert theirs.status == ours.status == status, (query, theirs.status, theirs.body)
+        assert theirs.body == ours.body, query
+        assert theirs.headers.get("Etag") == ours.headers.get("Etag"), query
+        assert theirs.headers["Cache-Control"] == ours.headers["Cache-Control"], query
+        if status == 400:
+            assert b"limit (a whole number from 1 to 50)" in theirs.body, query
 
 
 def test_preflight_and_missing_files_go_to_the_app(servers: Servers) -> None:

@@ -49,7 +49,11 @@ def test_path_traversal_is_404(client: FlaskClient, url: str) -> None:
 @pytest.mark.parametrize(("method", "url", "headers", "status"), [
     ("GET", "/feeds/news.rss?limit=%ff%fe", {}, 400),
     ("GET", "/feeds/news.rss?since=9999-99-99", {}, 400),
-    ("GET", "/feeds/news.rss?limit=99999999999999999999999999", {}, 200),  # capped
+    ("GET", "/feeds/news.rss?limit=99999999999999999999999999", {}, 400),  # past feed_size
+    ("GET", "/feeds/news.rss?limit=" + "9" * 5000, {}, 400),  # past int()'s digit limit
+    ("GET", "/feeds/news.rss?limit=%C2%B2", {}, 400),  # isdigit() but not int()
+    ("GET", "/feeds/news.rss?filterout=x", {}, 400),  # unknown parameter
+    ("GET", "/feeds/news.rss?utm_source=x&_=1", {}, 200),  # ignored
     ("GET", "/feeds/news.rss?q=" + "%00" * 300, {}, 400),
     ("GET", "/feeds/news.rss", {"If-Modified-Since": "\x00\x01 not a date"}, 200),
     ("GET", "/feeds/news.rss", {"If-None-Match": "\"" * 5000}, 200),
@@ -62,9 +66,10 @@ def test_path_traversal_is_404(client: FlaskClient, url: str) -> None:
 def test_bad_requests_carry_no_stack_trace(
     client: FlaskClient, method: str, url: str, headers: dict[str, str], status: int
 ) -> None:
-    """Each answer is pinned: a bad filter is the client's error (400), a header that cannot
-    be read is ignored as HTTP says (200), a wrong method or path is 405 or 404, and none of
-    them ever shows a stack trace."""
+    """Each answer is pinned: a bad filter or an unknown parameter on a feed URL is the
+    client's error (400; tracking parameters and cache busters are ignored), a header that
+    cannot be read is ignored as HTTP says (200), a wrong method or path is 405 or 404, and
+    none of them ever shows a stack trace."""
     response = client.open(url, method=method, headers=headers)
     assert response.status_code == status, response.status_code
     body = response.get_data(as_text=True)

@@ -34,7 +34,7 @@ from ..publish import FORMATS
 from ..refresh import Refresher
 from .conditional import answer
 from .fastpath import FastPublished, feed_routes
-from .filters import FeedQuery, Filtered, has_filter
+from .filters import Filtered, parse_query
 from .headers import CSP_PAGE, EMBED_TYPES, HTML_TYPE, MEDIA_TYPES, NOSNIFF, PREFLIGHT, STATIC_TYPES
 from .published import Published, Ready
 from .status import health_body, is_operator, status_body
@@ -203,8 +203,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             raise NotFound(f"no feed format {ext!r}; formats: {', '.join(FORMATS)}")
         if slug not in config.feed_slugs:
             raise NotFound(f"no category {slug!r}; categories: {', '.join(config.feed_slugs)}")
-        if has_filter(request.query_string.decode("latin-1")):
-            query = FeedQuery.parse(request.args.items(multi=True), config.site.feed_size)
+        # The query as the fast path read it (QUERY_STRING), so both decide alike.
+        query = parse_query(request.query_string.decode("latin-1"), config.feed_size(slug))
+        if query is not None:
             return _ready_response(filtered.get(slug, ext, query), vary_accept=True)
         return feed_response(f"{slug}.{ext}", ext, page=f"c/{slug}.html")
 

@@ -2,9 +2,10 @@
 
 :class:`FastPublished` answers a GET or HEAD of a feed URL without a filter straight from
 web.published.Published, through the same web.conditional.answer as the Flask routes, so
-with the same bytes and headers (:func:`feed_routes` is its table). Must not: answer anything Flask
-would answer differently (filters, browsers that may get the feed's page, a file not built
-yet: those go on to Flask).
+with the same bytes and headers (:func:`feed_routes` is its table). A query of only ignored
+parameters (web.filters.is_plain: tracking parameters, cache busters) is still the plain feed.
+Must not: answer anything Flask would answer differently (filters, unknown parameters,
+browsers that may get the feed's page, a file not built yet: those go on to Flask).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from ..model import Config
 from ..publish import FORMATS
 from .conditional import answer
-from .filters import has_filter
+from .filters import is_plain
 from .headers import MEDIA_TYPES
 from .published import Published
 
@@ -40,8 +41,9 @@ class FastPublished:
         method = environ.get("REQUEST_METHOD", "")
         if (relpath is None or method not in ("GET", "HEAD")
                 or "text/html" in environ.get("HTTP_ACCEPT", "")
-                or (environ.get("QUERY_STRING") and has_filter(environ["QUERY_STRING"]))):
-            # Filters, browsers (who may get the feed's page) and the rest: Flask decides.
+                or (environ.get("QUERY_STRING") and not is_plain(environ["QUERY_STRING"]))):
+            # Filters, unknown parameters (a 400), browsers (who may get the feed's page) and
+            # the rest: Flask decides.
             return self.app(environ, start_response)
         ready = self.published.get(relpath, MEDIA_TYPES[relpath.rpartition(".")[2]])
         if ready is None:
