@@ -9,17 +9,25 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import click
 
-from ..add import draft, inspect_url, preview_target, suggest_id
+from ..add import (
+    draft,
+    existing_source,
+    inspect_url,
+    matching_category,
+    preview_target,
+    suggest_id,
+)
 from ..categories import CategoryMap
 from ..config import append_source, json_schema, parse_config
 from ..errors import ConfigError, SourceError
-from ..model import SourceKind
+from ..model import Source, SourceKind
 from ..preview import preview_source, render, to_json
 from .base import (
     EXIT_CONFIG,
@@ -132,10 +140,15 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
              hint="Run `feedhub init` first, then `feedhub add` again.")
     config = load(config_path)
     root = config.root
+    if not source_id:
+        already(config.sources, url)
     try:
         found = inspect_url(url, root, allow_private=allow_private)
     except SourceError as exc:
-        fail(f"cannot read {url}: {exc.message}", EXIT_SOURCE_FAILED)
+        private = "allow_private" in exc.message and not allow_private
+        fail(f"cannot read {url}: {exc.message}", EXIT_SOURCE_FAILED,
+             hint="If it is an intranet page you trust, pass --allow-private (it writes "
+                  "allow_private: true into the entry)." if private else "")
     target, kind = found.url, SourceKind.FEED if found.is_feed else SourceKind.HTML
     title = found.page_title
     if found.feeds:
@@ -154,6 +167,8 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
             title = found.feeds[choice - 1].title or found.page_title
     elif not found.is_feed:
         say(f"{found.url} advertises no feed: looking for its list of items.")
+    if not source_id:
+        already(config.sources, found.url, target)
     taken = [s.id for s in config.sources]
     if source_id and source_id in taken:
         fail(f"a source {source_id!r} exists already; choose another --id", EXIT_CONFIG)
@@ -165,6 +180,8 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
         fail(f"no items found at {target}", EXIT_SOURCE_FAILED,
              hint="Nothing was added. Try another page (the news listing itself), or write "
                   "the source's selectors by hand.")
+    if yes and not category:
+        category = matching_category(preview, config.categories)
     entry = draft(sid, target, kind, preview, page_url=url, title=title, category=category,
                   categories=[c.slug for c in config.categories], allow_private=allow_private,
                   now=datetime.now(UTC))
@@ -185,6 +202,16 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
         fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
     say(f"Added source {sid!r} to {config_path}. Next: `feedhub preview {sid}`, "
         "then `feedhub build`.")
+
+
+def already(sources: Sequence[Source], *urls: str) -> None:
+    """Say so and exit 0 when a source reads one of ``urls`` already (``add`` is idempotent;
+    --id adds a second source anyway)."""
+    existing = existing_source(sources, *urls)
+    if existing is not None:
+        say(f"{existing.location} is already in the config as source {existing.id!r}; nothing "
+            "was added (pass --id NEW_ID to add it a second time).")
+        sys.exit(0)
 
 
 @main.command("schema")
