@@ -112,7 +112,9 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--category", default="", help="Category slug for items whose label maps to none.")
 @click.option("--feed", "feed_choice", type=click.IntRange(0), default=None,
               help="Which advertised feed to use (1 = first; 0 = read the page itself).")
-@click.option("-y", "--yes", is_flag=True, help="Append without asking (first feed, if any).")
+@click.option("-y", "--yes", is_flag=True,
+              help="Append without asking: the first feed, if any, and (without --category) "
+                   "the first category the items' labels land in, else the first category.")
 @click.option("--allow-private", is_flag=True,
               help="Let the source reach a private address (an intranet page); it is written "
                    "into the entry.")
@@ -125,8 +127,9 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
     Fetches the page. If it advertises feeds (<link rel="alternate">), offers them; otherwise
     finds the listing's items and drafts selectors. Shows a preview of the items, then appends
     a commented entry to the end of the sources list, keeping the file's comments and order.
-    Nothing is written if the config would not pass `feedhub check`. Exit code 1 if the URL
-    cannot be read or holds no items.
+    Nothing is written if the config would not pass `feedhub check`, or if a source reads
+    that URL already (unless --id is given). Exit code 1 if the URL cannot be read or holds
+    no items.
 
     \b
     Example:
