@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from feedhub.add import advertised_feeds, suggest_id
+from feedhub.add import advertised_feeds, matching_category, suggest_id
 from feedhub.cli import main
 from feedhub.config import append_source, load_config
 from feedhub.errors import ConfigError
+from feedhub.model import Category
+from feedhub.preview import Preview, PreviewRow
 
 from .support.httpd import LocalServer
 
@@ -187,3 +189,55 @@ def test_advertised_feeds_and_ids() -> None:
         ("https://www.example.org/press/features.atom", "Atom")]
     assert suggest_id("https://www.ilo.org/global/news/index.htm", []) == "ilo-news"
     assert suggest_id("https://www.ilo.org/global/news/index.htm", ["ilo-news"]) == "ilo-news-2"
+
+
+def test_the_same_url_twice_is_not_added_again(site: LocalServer, project: Path) -> None:
+    assert add(project, site.url("/press.rss"), "--yes").exit_code == 0
+    before = project.read_bytes()
+    again = add(project, site.url("/press.rss"), "--yes")
+    assert again.exit_code == 0, again.output
+    assert "already in the config as source '127-0-0-1-press'" in again.output
+    assert project.read_bytes() == before
+    # The page that advertises it: the feed chosen is the one already there.
+    page = add(project, site.url("/press/"), "--yes")
+    assert page.exit_code == 0 and "as source '127-0-0-1-press'" in page.output
+    assert project.read_bytes() == before
+    # --id says a second source is wanted.
+    second = add(project, site.url("/press.rss"), "--yes", "--id", "press-again")
+    assert second.exit_code == 0, second.output
+    assert [s.id for s in load_config(project).sources][-2:] == ["127-0-0-1-press",
+                                                                 "press-again"]
+
+
+def test_yes_writes_the_category_the_items_labels_match(site: LocalServer,
+                                                        project: Path) -> None:
+    result = add(project, site.url("/press.rss"), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "\n    category: press-releases\n" in project.read_text()
+    assert load_config(project).sources[-1].default_category == "press-releases"
+
+
+def test_yes_picks_the_first_category_its_items_land_in_else_the_first() -> None:
+    categories = [Category("a", "A"), Category("b", "B"), Category("c", "C")]
+
+    def preview(*landed: tuple[str, ...]) -> Preview:
+        return Preview("x", "https://x.example/", "feed", rows=tuple(
+            PreviewRow(title="t", date="", date_text="", label="", link="", categories=slugs)
+            for slugs in landed))
+
+    assert matching_category(preview(("c",), ("b", "c")), categories) == "b"
+    assert matching_category(preview((), ()), categories) == "a"
+    assert matching_category(preview(()), []) == ""
+
+
+def test_a_feed_url_gets_the_feeds_title(site: LocalServer, project: Path) -> None:
+    result = add(project, site.url("/press.rss"), "--yes")
+    assert result.exit_code == 0, result.output
+    assert "    title: ILO press releases (example)\n" in project.read_text()
+    assert load_config(project).sources[-1].title == "ILO press releases (example)"
+
+
+def test_a_private_address_names_the_flag(site: LocalServer, project: Path) -> None:
+    result = CliRunner().invoke(main, ["add", "-c", str(project), "--yes", site.url("/news")])
+    assert result.exit_code == 1, result.output
+    assert "allow_private: true" in result.stderr and "--allow-private" in result.stderr

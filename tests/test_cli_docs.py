@@ -138,7 +138,7 @@ def test_build_text_logs_failures_by_default_and_every_source_with_v(project: Pa
     assert len(result.stderr.splitlines()) == 3
 
 
-JSON_RUNS = {"check": [], "status": [], "preview": ["ilo-press"]}
+JSON_RUNS = {"build": [], "check": [], "status": [], "preview": ["ilo-press"]}
 """Arguments that make each --json command succeed on the bundled project."""
 
 

@@ -3,15 +3,19 @@ Run on both backends (``store_url``); the multi-process test is in test_worker_c
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import feedparser
+from click.testing import CliRunner
 
+from feedhub.cli import main
 from feedhub.config import load_config
 from feedhub.pipeline import build
 from feedhub.store import open_store
+from feedhub.web import create_app
 from feedhub.worker import WorkerSettings, run_worker
 
 from .support.httpd import LocalServer
@@ -222,3 +226,31 @@ def test_a_worker_started_with_edited_settings_publishes_without_refetching(
         if store.dialect.shared:
             body, _, _ = store.published_file("all.atom") or (b"", 0, 0)
             assert b"Renamed hub" in body
+
+
+def test_worker_once_with_v_logs_a_line_per_source_like_build(project: Path) -> None:
+    first = CliRunner().invoke(main, ["-v", "worker", "--once", "-c", str(project)])
+    assert first.exit_code == 0, first.output
+    refreshed = [line for line in first.stderr.splitlines() if "feedhub.build: source" in line]
+    assert len(refreshed) == 3 and all(" ok " in line for line in refreshed)
+    # Nothing is due now: each source still gets its line, with when it is due.
+    again = CliRunner().invoke(main, ["-v", "worker", "--once", "-c", str(project)])
+    assert again.exit_code == 0, again.output
+    lines = again.stderr.splitlines()
+    assert sorted(line.split()[3].rstrip(":") for line in lines) == [
+        "ilo-features", "ilo-newsroom", "ilo-press"]
+    assert all(": not-due " in line and "next_due=" in line for line in lines)
+    assert "no source was due; the next is due at" in again.stdout
+
+
+def test_status_and_status_json_agree_on_next_due_after_worker_every(project: Path) -> None:
+    result = CliRunner().invoke(main, ["worker", "--once", "--every", "1", "-c", str(project)])
+    assert result.exit_code == 0, result.output
+    status = CliRunner().invoke(main, ["status", "--json", "-c", str(project)])
+    assert status.exit_code == 0, status.output
+    shown = {s["id"]: datetime.fromisoformat(s["next_due"])
+             for s in json.loads(status.stdout)["sources"]}
+    app = create_app({"FEEDHUB_CONFIG": str(project), "TESTING": True})
+    served = {s["id"]: datetime.fromisoformat(s["next_due"].replace("Z", "+00:00"))
+              for s in app.test_client().get("/status.json").get_json()["sources"]}
+    assert served == shown

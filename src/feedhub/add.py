@@ -12,7 +12,7 @@ Must not: write anything; it only reads the network through the given fetcher.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .categories import CategoryMap
 from .config import SOURCE_ID_RE, yaml_scalar
+from .extract.feed import feed_title
 from .extract.page import base_href, parse_page
 from .fetch import Fetcher, Validators, fetch
 from .model import Category, FetchResult, Source, SourceKind
@@ -53,6 +54,7 @@ class Inspection:
     """The final URL, after redirects."""
     is_feed: bool
     page_title: str = ""
+    """The page's ``<title>``, or the feed's own title when the URL is a feed."""
     feeds: tuple[FeedLink, ...] = ()
 
 
@@ -79,7 +81,7 @@ def inspect_url(url: str, root: Path, *, allow_private: bool = False,
     probe = Source(id="add", kind=SourceKind.HTML, location=url, allow_private=allow_private)
     fetched = fetcher(probe, root, Validators())
     if looks_like_feed(fetched.body):
-        return Inspection(fetched.url, True)
+        return Inspection(fetched.url, True, feed_title(fetched))
     page = parse_page(fetched)
     title_node = page.css_first("title")
     title = " ".join(title_node.text().split()) if title_node is not None else ""
@@ -108,6 +110,20 @@ def suggest_id(url: str, taken: Iterable[str]) -> str:
     while candidate in taken:
         candidate, n = f"{base}-{n}", n + 1
     return candidate
+
+
+def existing_source(sources: Iterable[Source], *urls: str) -> Source | None:
+    """The configured source whose url is one of ``urls`` (a trailing slash aside), if any."""
+    wanted = {url.rstrip("/") for url in urls if url}
+    return next((s for s in sources if s.location.rstrip("/") in wanted), None)
+
+
+def matching_category(preview: Preview, categories: Sequence[Category]) -> str:
+    """The category for ``--yes`` to write: the first (in config order) that the previewed
+    items' labels put items in, else the first category, else ""."""
+    landed = {slug for row in preview.rows for slug in row.categories}
+    chosen = next((c.slug for c in categories if c.slug in landed), None)
+    return chosen or (categories[0].slug if categories else "")
 
 
 def preview_target(url: str, kind: SourceKind, root: Path, *, source_id: str = "add",
@@ -171,5 +187,5 @@ def _comment(text: str) -> str:
     return " ".join(text.replace("#", "").split())[:100]
 
 
-__all__ = ["FeedLink", "Inspection", "advertised_feeds", "draft", "inspect_url",
-           "preview_target", "suggest_id"]
+__all__ = ["FeedLink", "Inspection", "advertised_feeds", "draft", "existing_source",
+           "inspect_url", "matching_category", "preview_target", "suggest_id"]

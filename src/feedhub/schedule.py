@@ -14,7 +14,8 @@ Contract:
   transaction per source, made by the caller). A fetch
   that raises a :class:`SourceError` yields the error; any other exception is a bug and
   propagates. When the caller stops early, fetches not yet started are not started.
-- :func:`source_statuses` reads the store; it never writes.
+- :func:`next_due` is the one answer to "when is this source due?" shown to people (`feedhub
+  status`, ``/status.json``); :func:`source_statuses` reads the store; it never writes.
 """
 
 from __future__ import annotations
@@ -65,6 +66,14 @@ def due_at(state: SourceState, refresh: timedelta, settings: str = "") -> dateti
     if state.failures and state.retry_after is not None:
         return max(due, state.retry_after)
     return due
+
+
+def next_due(config: Config, source: Source, state: SourceState,
+             categories: CategoryMap) -> datetime | None:
+    """When ``source`` is next due by its configured ``refresh`` (None: now), as `feedhub
+    status`, ``/status.json`` and a build's "not due until" all say it: :func:`due_at` with
+    the source's settings. A worker's ``--every`` is its own override and not shown here."""
+    return due_at(state, config.refresh_of(source), settings_hash(source, categories))
 
 
 def put_off_by_server(state: SourceState, refresh: timedelta) -> bool:
@@ -363,8 +372,7 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
             last_error_at=state.last_error_at,
             failures=state.failures,
             items=state.item_count,
-            next_due=due_at(state, config.refresh_of(source),
-                            settings_hash(source, categories)),
+            next_due=next_due(config, source, state, categories),
             unmatched_labels=state.unmatched_labels,
             dated_when_seen=undated.get(source.id, 0),
         ))

@@ -148,6 +148,7 @@ def _work(
     ids = [source.id for source in config.sources]
     fetcher = fetcher or partial(fetch, limits=config.fetch.limits)
     done = 0
+    refreshed: set[str] = set()
     tally = PassTally()
     with open_store(config.store, config.root, bulk_writes=True) as store:
         store.schedule_sources({
@@ -167,6 +168,7 @@ def _work(
                 report = build_source(source, config.root, store, categories, now, fetcher,
                                       site=config.site, max_items=config.fetch.max_items)
                 done += 1
+                refreshed.add(source.id)
                 tally.count_refresh(report, now)
                 log(describe(owner, report))
                 log_source(report)  # the same structured line as a build's (--log-format json)
@@ -196,9 +198,28 @@ def _work(
                 on_pass(tally)
                 tally = PassTally()
             if settings.once and not pending:
+                report_not_refreshed(store, config, owner, refreshed, log)
                 break
             stop.wait(wait_seconds(store, ids, now, settings.poll))
     return done
+
+
+def report_not_refreshed(store: Store, config: Config, owner: str, refreshed: set[str],
+                         log: Callable[[str], None]) -> None:
+    """The end of ``--once``: each source this worker did not refresh gets the "not-due" log
+    line a build gives it (shown with -v, as a build's are), with the time the workers' schedule
+    has for it; and when it refreshed none, one line that says so and when the next is due."""
+    states = store.source_states()
+    skipped = [s.id for s in config.sources if s.id not in refreshed]
+    for source_id in skipped:
+        state = states.get(source_id)
+        log_source(SourceReport(source_id, found=state.item_count if state else 0,
+                                next_due=store.next_due([source_id]),
+                                failures=state.failures if state else 0))
+    if skipped and not refreshed:
+        due = store.next_due(skipped)
+        log(f"worker {owner}: no source was due"
+            + (f"; the next is due at {due:%Y-%m-%d %H:%M:%S} UTC" if due else ""))
 
 
 def publish_if_settings_changed(config: Config, store: Store) -> PublishReport | None:

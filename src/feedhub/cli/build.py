@@ -21,6 +21,7 @@ from ..redact import redact_text
 from ..schedule import source_statuses
 from ..store import open_store
 from .base import (
+    EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_SOURCE_FAILED,
     config_option,
@@ -36,39 +37,87 @@ from .base import (
 
 @main.command("build")
 @config_option
+@json_option
+@click.argument("source_ids", nargs=-1, metavar="[SOURCE_ID]...")
 @click.option("--force", is_flag=True,
               help="Fetch every source now, even those fetched less than `refresh` ago.")
-def build_command(config_path: Path, force: bool) -> None:
+def build_command(config_path: Path, as_json: bool, source_ids: tuple[str, ...],
+                  force: bool) -> None:
     """Fetch the sources that are due, store new items and write the feeds.
 
     A source is due when its `refresh` interval (default fetch.refresh, 15m) has passed since
     it was last fetched, or when its settings in sources.yaml changed since; --force fetches
-    every source. On a terminal a progress bar shows
-    the sources as they finish; otherwise one line per source goes to stderr.
+    every source. Given SOURCE_IDs, only those sources are fetched (when due, or with
+    --force); the feeds are written as always. On a terminal a progress bar shows
+    the sources as they finish; otherwise one line per source goes to stderr. With --json the
+    result is one JSON document: per source id ok, found, new, updated, seconds and error,
+    then the totals; the exit code is the same.
 
     \b
     Example:
       feedhub build -c sources.yaml
-      feedhub build --force
+      feedhub build --force ilo-press
+      feedhub build --json
     """
-    config = load(config_path)
+    config = load(config_path, as_json=as_json)
+    known = [s.id for s in config.sources]
+    unknown = [sid for sid in source_ids if sid not in known]
+    if unknown:
+        message = (f"no source {', '.join(map(repr, unknown))} in {config_path}; "
+                   "its sources: " + ", ".join(known))
+        if as_json:
+            emit({"ok": False, "config": str(config_path), "error": message, "sources": known})
+            sys.exit(EXIT_CONFIG)
+        fail(message, EXIT_CONFIG, hint="Nothing was built; the published feeds are unchanged.")
     progress = Progress()
     started = datetime.now(UTC)
     try:
-        report = build(config, due_only=not force, progress=progress)
+        report = build(config, due_only=not force, progress=progress,
+                       only=set(source_ids) or None)
     except (FeedhubError, OSError) as exc:
         # A store or publish failure (an unwritable output folder is an OSError before the
         # first file): recorded as a crashed build, so /healthz and `feedhub status` know.
-        fail(record_crash(config, started, exc), EXIT_FAILED,
-             hint="The published feeds are unchanged.")
+        message = record_crash(config, started, exc)
+        if as_json:
+            emit({"ok": False, "config": str(config_path), "error": redact_text(message)})
+            sys.exit(EXIT_FAILED)
+        fail(message, EXIT_FAILED, hint="The published feeds are unchanged.")
     except Exception as exc:
         record_crash(config, started, exc)
         raise  # a bug: its traceback is for the report
     finally:
         progress.close()
-    print_report(report, config)
+    if as_json:
+        emit(report_json(report))
+    else:
+        print_report(report, config)
     if not report.ok:
         sys.exit(EXIT_SOURCE_FAILED)
+
+
+def report_json(report: BuildReport) -> dict[str, Any]:
+    """``feedhub build --json``: each source's outcome by id, then the totals."""
+    sources = {s.source_id: {
+        "ok": s.ok, "found": s.found, "new": s.new, "updated": s.updated,
+        "seconds": round(s.seconds, 3), "error": redact_text(s.error),
+        "not_due_until": s.next_due.isoformat() if s.next_due else None,
+    } for s in report.sources}
+    pub = report.published
+    return {
+        "ok": report.ok,
+        "sources": sources,
+        "totals": {
+            "sources": len(report.sources), "failed": len(report.failed),
+            "fetched": sum(1 for s in report.sources if s.next_due is None),
+            "found": sum(s.found for s in report.sources),
+            "new": sum(s.new for s in report.sources),
+            "updated": sum(s.updated for s in report.sources),
+            "seconds": round(report.seconds, 3), "pruned": report.pruned,
+            "files_written": len(pub.written), "files_unchanged": len(pub.unchanged),
+        },
+        "warnings": [redact_text(p) for p in
+                     report.worker_errors + pub.hub_errors + pub.worker_errors],
+    }
 
 
 class Progress:

@@ -9,17 +9,25 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import click
 
-from ..add import draft, inspect_url, preview_target, suggest_id
+from ..add import (
+    draft,
+    existing_source,
+    inspect_url,
+    matching_category,
+    preview_target,
+    suggest_id,
+)
 from ..categories import CategoryMap
 from ..config import append_source, json_schema, parse_config
 from ..errors import ConfigError, SourceError
-from ..model import SourceKind
+from ..model import Source, SourceKind
 from ..preview import preview_source, render, to_json
 from .base import (
     EXIT_CONFIG,
@@ -104,7 +112,9 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--category", default="", help="Category slug for items whose label maps to none.")
 @click.option("--feed", "feed_choice", type=click.IntRange(0), default=None,
               help="Which advertised feed to use (1 = first; 0 = read the page itself).")
-@click.option("-y", "--yes", is_flag=True, help="Append without asking (first feed, if any).")
+@click.option("-y", "--yes", is_flag=True,
+              help="Append without asking: the first feed, if any, and (without --category) "
+                   "the first category the items' labels land in, else the first category.")
 @click.option("--allow-private", is_flag=True,
               help="Let the source reach a private address (an intranet page); it is written "
                    "into the entry.")
@@ -117,8 +127,9 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
     Fetches the page. If it advertises feeds (<link rel="alternate">), offers them; otherwise
     finds the listing's items and drafts selectors. Shows a preview of the items, then appends
     a commented entry to the end of the sources list, keeping the file's comments and order.
-    Nothing is written if the config would not pass `feedhub check`. Exit code 1 if the URL
-    cannot be read or holds no items.
+    Nothing is written if the config would not pass `feedhub check`, or if a source reads
+    that URL already (unless --id is given). Exit code 1 if the URL cannot be read or holds
+    no items.
 
     \b
     Example:
@@ -132,10 +143,15 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
              hint="Run `feedhub init` first, then `feedhub add` again.")
     config = load(config_path)
     root = config.root
+    if not source_id:
+        already(config.sources, url)
     try:
         found = inspect_url(url, root, allow_private=allow_private)
     except SourceError as exc:
-        fail(f"cannot read {url}: {exc.message}", EXIT_SOURCE_FAILED)
+        private = "allow_private" in exc.message and not allow_private
+        fail(f"cannot read {url}: {exc.message}", EXIT_SOURCE_FAILED,
+             hint="If it is an intranet page you trust, pass --allow-private (it writes "
+                  "allow_private: true into the entry)." if private else "")
     target, kind = found.url, SourceKind.FEED if found.is_feed else SourceKind.HTML
     title = found.page_title
     if found.feeds:
@@ -154,6 +170,8 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
             title = found.feeds[choice - 1].title or found.page_title
     elif not found.is_feed:
         say(f"{found.url} advertises no feed: looking for its list of items.")
+    if not source_id:
+        already(config.sources, found.url, target)
     taken = [s.id for s in config.sources]
     if source_id and source_id in taken:
         fail(f"a source {source_id!r} exists already; choose another --id", EXIT_CONFIG)
@@ -165,6 +183,8 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
         fail(f"no items found at {target}", EXIT_SOURCE_FAILED,
              hint="Nothing was added. Try another page (the news listing itself), or write "
                   "the source's selectors by hand.")
+    if yes and not category:
+        category = matching_category(preview, config.categories)
     entry = draft(sid, target, kind, preview, page_url=url, title=title, category=category,
                   categories=[c.slug for c in config.categories], allow_private=allow_private,
                   now=datetime.now(UTC))
@@ -185,6 +205,16 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
         fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
     say(f"Added source {sid!r} to {config_path}. Next: `feedhub preview {sid}`, "
         "then `feedhub build`.")
+
+
+def already(sources: Sequence[Source], *urls: str) -> None:
+    """Say so and exit 0 when a source reads one of ``urls`` already (``add`` is idempotent;
+    --id adds a second source anyway)."""
+    existing = existing_source(sources, *urls)
+    if existing is not None:
+        say(f"{existing.location} is already in the config as source {existing.id!r}; nothing "
+            "was added (pass --id NEW_ID to add it a second time).")
+        sys.exit(0)
 
 
 @main.command("schema")

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import calendar
 import io
+import json
 import xml.sax.expatreader
 import xml.sax.xmlreader
 from datetime import UTC, datetime
@@ -176,6 +177,20 @@ def parse_feed_bytes(source_id: str, result: FetchResult, max_items: int | None 
         sanitize_html=False,
         resolve_relative_uris=False,
     )
+
+
+def feed_title(result: FetchResult) -> str:
+    """The document's own title (RSS channel, Atom feed or JSON Feed), as one line; "" when it
+    has none or cannot be read."""
+    try:
+        if looks_like_json(result.body):
+            document = json.loads(decode(result.body, result.headers).text)
+            title = document.get("title") if isinstance(document, dict) else ""
+        else:
+            title = _get(parse_feed_bytes("title", result, 0).feed, "title")
+    except (ExtractError, ValueError, RecursionError):
+        return ""
+    return " ".join(str(title or "").split())
 
 
 def _title_is_markup(detail: Any, atom: bool) -> bool | None:

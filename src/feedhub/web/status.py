@@ -22,9 +22,11 @@ from typing import Any
 
 from flask import request
 
+from ..categories import CategoryMap
 from ..health import build_problems, iso
 from ..model import Config
 from ..redact import one_line, redact_text
+from ..schedule import next_due
 from ..store import open_store
 from .published import Published
 
@@ -102,15 +104,14 @@ def health_body(config: Config, published: Published, feed_files: Iterable[str],
 def status_body(config: Config, operator: bool) -> dict[str, Any]:
     """The /status.json answer: the last builds and every source's health."""
     now = datetime.now(UTC)
+    categories = CategoryMap.from_categories(config.categories)
     with open_store(config.store, config.root) as store:
         states = store.source_states()
         history = store.build_history()
         sources = []
         for source in config.sources:
             state = states.get(source.id)
-            due = store.next_due([source.id]) if state else None
-            if (due is None or due.year == 1) and state and state.last_attempt:
-                due = state.last_attempt + config.refresh_of(source)
+            due = next_due(config, source, state, categories) if state else None
             health = "not fetched yet"
             if state and state.last_attempt:
                 health = "failing" if state.failures else "ok"
@@ -121,7 +122,7 @@ def status_body(config: Config, operator: bool) -> dict[str, Any]:
                 "last_error_at": iso(state.last_error_at) if state else None,
                 "consecutive_failures": state.failures if state else 0,
                 "item_count": state.item_count if state else 0,
-                "next_due": iso(max(due, now)) if due and due.year > 1 else iso(now),
+                "next_due": iso(max(due, now)) if due else iso(now),
             }
             if operator:
                 # Redacted again when shown: rows stored by older versions were not.
