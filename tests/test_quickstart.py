@@ -168,7 +168,7 @@ def test_a_feed_source_that_is_a_web_page_says_what_to_do(tmp_path: Path,
     assert result.exit_code == 1
     for source_id, path in (("page", "/news"), ("xml", "/news.xml"), ("bare", "/bare")):
         row = " ".join(table_row(result.stdout, source_id))
-        assert "this looks like an HTML page, not a feed: use `kind: html` (with selectors, "\
-               "or none for automatic detection), or run `feedhub add "\
+        assert "this looks like an HTML page, not an RSS, Atom or JSON feed: use `kind: html` "\
+               "(with selectors, or none for automatic detection), or run `feedhub add "\
                f"{httpd.url(path)}` to find the page's feeds" in row, row
     assert table_row(result.stdout, "feed")[1:3] == ["2", "2"]

@@ -196,9 +196,9 @@ def looks_like_html(result: FetchResult) -> bool:
 def html_page_hint(result: FetchResult) -> str:
     """What to do about a ``kind: feed`` source that is a web page."""
     url = result.url if result.url.startswith(("http://", "https://")) else "URL"
-    return ("this looks like an HTML page, not a feed: use `kind: html` (with selectors, or "
-            f"none for automatic detection), or run `feedhub add {url}` to find the page's "
-            "feeds")
+    return ("this looks like an HTML page, not an RSS, Atom or JSON feed: use `kind: html` "
+            "(with selectors, or none for automatic detection), or run "
+            f"`feedhub add {url}` to find the page's feeds")
 
 
 def _title_is_markup(detail: Any, atom: bool) -> bool | None:
