@@ -125,17 +125,23 @@ def test_worker_logs_the_same_json_line_per_source_as_build(project: Path) -> No
         assert line["found"] > 0 and isinstance(line["seconds"], float)
 
 
-def test_build_text_logs_failures_by_default_and_every_source_with_v(project: Path) -> None:
+def test_build_says_a_failure_once_by_default_and_logs_every_source_with_v(
+        project: Path) -> None:
+    """By default the report's table says the error; -v adds a log line per source."""
     text = project.read_text().replace("examples/features.atom", "examples/missing.atom")
     project.write_text(text)
     result = CliRunner().invoke(main, ["build", "-c", str(project)])
     assert result.exit_code == 1
-    log = result.stderr.splitlines()
-    assert len(log) == 1 and log[0].startswith("WARNING feedhub.build: source ilo-features:")
-    assert "outcome=error" in log[0] and "seconds=" in log[0]
+    assert result.stderr == ""
+    assert result.output.count("missing.atom") == 1
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("ilo-features")]
+    assert "ERROR: " in row and "missing.atom" in row
     assert "ilo-newsroom" in result.stdout  # the table
-    result = CliRunner().invoke(main, ["-v", "build", "-c", str(project)])
-    assert len(result.stderr.splitlines()) == 3
+    result = CliRunner().invoke(main, ["-v", "build", "-c", str(project), "--force"])
+    log = result.stderr.splitlines()
+    assert len(log) == 3
+    assert log[2].startswith("WARNING feedhub.build: source ilo-features:")
+    assert "outcome=error" in log[2] and "seconds=" in log[2]
 
 
 JSON_RUNS = {"build": [], "check": [], "status": [], "preview": ["ilo-press"]}

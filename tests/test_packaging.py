@@ -19,6 +19,7 @@ from feedhub import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_FILES = ["feedhub/data/sources.schema.json", "feedhub/data/starter.yaml",
+              "feedhub/data/examples/newsroom.html", "feedhub/data/examples/press-releases.rss",
               "feedhub/py.typed", "feedhub/templates/index.html", "feedhub/static/feed.xsl"]
 
 pytestmark = pytest.mark.packaging
@@ -52,6 +53,11 @@ def check_installed(venv: Path, work: Path) -> None:
     project.mkdir(parents=True)
     run(feedhub, "init", "-c", project / "sources.yaml")
     assert "ok (2 sources" in run(feedhub, "check", "-c", project / "sources.yaml")
+    # The starter builds offline, from the examples init wrote beside it.
+    run(feedhub, "-q", "build", "-c", project / "sources.yaml")
+    assert (project / "feeds" / "press-releases.rss").read_text().count("<item>") == 4
+    shutil.rmtree(project)
+    project.mkdir()
     assert '"$schema"' in run(feedhub, "schema")
     # The bundled sample project builds with the installed templates and static files.
     shutil.copytree(ROOT / "examples", project / "examples")

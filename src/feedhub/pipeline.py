@@ -49,7 +49,7 @@ from .published_with import (
 from .reports import BuildReport, SourceReport
 from .schedule import due_at, fetch_all, is_due, put_off_by_server, settings_hash, stored_body
 from .sourcefetch import guarded, page_fetcher, prefetched, validators_for
-from .sourcetrip import Begun, begin_source, build_source, finish_source
+from .sourcetrip import Begun, FetchClock, begin_source, build_source, finish_source
 from .store import SourceState, open_store
 from .sync import publish
 
@@ -147,8 +147,10 @@ def build(
         # A first build (most bodies new) parses and stores every body: a fetch thread from
         # the start overlaps the fetches with that. Otherwise the build fetches on its own
         # thread until fetches wait (see fetch_all).
+        fetch_clock = FetchClock()
         fetched = fetch_all(
-            due, lambda s: real_fetcher(s, config.root, validators[s.id]), config.fetch,
+            due, fetch_clock.timing(lambda s: real_fetcher(s, config.root, validators[s.id])),
+            config.fetch,
             thread_at_once=2 * len(unstored) >= len(due) > 0)
         own_fetcher = fetcher is not None
         eligible = [s for s in due if ParsePool.eligible(s, own_fetcher)]
@@ -192,7 +194,8 @@ def build(
                 begun = begin_source(source, config.root, store, categories, now,
                                      prefetched(source, outcome, real_fetcher),
                                      site=config.site, state=states.pop(source.id),
-                                     settings=settings.pop(source.id))
+                                     settings=settings.pop(source.id),
+                                     fetched_in=fetch_clock.took(source.id))
                 begun_report = begun if isinstance(begun, SourceReport) else begun.report
                 begun_report.stages["fetch"] = begun_report.stages.get("fetch", 0.0) + waited
                 if ParsePool.eligible(source, own_fetcher):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -72,6 +73,30 @@ class _Stopwatch:
         self.mark = now
 
 
+class FetchClock:
+    """The seconds each source's own fetch took, wherever it ran: a fetch thread fetches while
+    the build does other work, so what the build's thread waited for it is not its time.
+    ``timing(fetch_one)`` times the fetches, ``took(source_id)`` hands each one's time over
+    (once) to :func:`begin_source`."""
+
+    def __init__(self) -> None:
+        self._took: dict[str, float] = {}
+
+    def timing(self, fetch_one: Callable[[Source], FetchResult]
+               ) -> Callable[[Source], FetchResult]:
+        def timed(source: Source) -> FetchResult:
+            started = time.monotonic()
+            try:
+                return fetch_one(source)
+            finally:  # a failed fetch (retried until it gave up) took its time too
+                self._took[source.id] = time.monotonic() - started
+
+        return timed
+
+    def took(self, source_id: str) -> float:
+        return self._took.pop(source_id, 0.0)
+
+
 @dataclass
 class Begun:
     """A source fetched, with a body that must be parsed before its items are stored."""
@@ -82,7 +107,7 @@ class Begun:
     fetched: FetchResult
     body_hash: str
     started: float
-    """time.monotonic() when the source began."""
+    """time.monotonic() when the source began (its fetch included)."""
     categories: CategoryMap
     parsing: Future[Parsed] | None = None
     """The worker process parsing its body (None: it is parsed in this process)."""
@@ -98,13 +123,16 @@ def begin_source(
     site: Site | None = None,
     state: SourceState | None = None,
     settings: str = "",
+    fetched_in: float = 0.0,
 ) -> Begun | SourceReport:
     """Fetch one source. Done already (a SourceReport) when the fetch failed or the body did
     not change since the last success (recorded in the store); else the body to parse.
     ``state`` is the source's stored state when the caller has just read it, ``settings`` its
-    :func:`settings_hash` when the caller has it already."""
+    :func:`settings_hash` when the caller has it already. ``fetched_in``: the seconds its fetch
+    took when ``fetcher`` only hands over what was fetched before (see :class:`FetchClock`),
+    counted in the source's ``seconds``."""
     result = SourceReport(source.id)
-    clock = time.monotonic()
+    clock = time.monotonic() - fetched_in
     watch = _Stopwatch(result.stages)
     try:
         state = state or store.source_state(source.id)

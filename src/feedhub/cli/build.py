@@ -1,11 +1,18 @@
 """``feedhub build`` and ``feedhub status``: run a build and report it, show every source's
 health. The build's report table and its progress on stderr are drawn here.
+
+The report says every source's error and warnings, so the build's log lines that repeat them
+(feedhub.logs.log_source) are kept back in the default text output (:class:`SaidInTheReport`);
+``-v`` and ``--log-format json`` send them as well.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +22,7 @@ import click
 
 from ..errors import FeedhubError
 from ..health import iso, record_crash
+from ..logs import LOGGER
 from ..model import Config
 from ..pipeline import BuildReport, SourceReport, build
 from ..redact import redact_text
@@ -72,8 +80,9 @@ def build_command(config_path: Path, as_json: bool, source_ids: tuple[str, ...],
     progress = Progress()
     started = datetime.now(UTC)
     try:
-        report = build(config, due_only=not force, progress=progress,
-                       only=set(source_ids) or None)
+        with said_in_the_report():
+            report = build(config, due_only=not force, progress=progress,
+                           only=set(source_ids) or None)
     except (FeedhubError, OSError) as exc:
         # A store or publish failure (an unwritable output folder is an OSError before the
         # first file): recorded as a crashed build, so /healthz and `feedhub status` know.
@@ -118,6 +127,30 @@ def report_json(report: BuildReport) -> dict[str, Any]:
         "warnings": [redact_text(p) for p in
                      report.worker_errors + pub.hub_errors + pub.worker_errors],
     }
+
+
+class SaidInTheReport(logging.Filter):
+    """Keeps back the build's warnings, which :func:`print_report` prints itself: a source's
+    failure or the parts of its body it ignored (its line in the table), a parse worker that
+    stopped (a ``warning:`` line). Errors (a bug's traceback) still go out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno != logging.WARNING
+
+
+@contextmanager
+def said_in_the_report() -> Iterator[None]:
+    """Each error once in the default text output: the report's, not a log line as well."""
+    settings = ui()
+    if settings.verbose or settings.log_format != "text":
+        yield
+        return
+    logger, keep_back = LOGGER.getChild("build"), SaidInTheReport()
+    logger.addFilter(keep_back)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep_back)
 
 
 class Progress:

@@ -1,6 +1,7 @@
 """The commands about sources.yaml and its sources: ``init``, ``check``, ``schema``, ``add``
-and ``preview``. None of them builds or stores anything; only ``init`` and ``add`` write,
-and only sources.yaml (all at once, see :func:`write_atomically`).
+and ``preview``. None of them builds or stores anything; only ``init`` and ``add`` write:
+sources.yaml, and for ``init`` the example sources beside it (each file all at once, see
+:func:`write_atomically`).
 """
 
 from __future__ import annotations
@@ -67,29 +68,52 @@ def check_command(config_path: Path, as_json: bool) -> None:
 
 @main.command("init")
 @config_option
-@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
 def init_command(config_path: Path, force: bool) -> None:
-    """Write a starter sources.yaml that explains every key in comments.
+    """Write a starter sources.yaml that explains every key in comments, and the example page
+    and feed its sources read (in examples/ beside it), so that the first build works offline.
 
     It refuses to overwrite an existing file unless --force is given.
 
     \b
     Example:
-      feedhub init && feedhub check
+      feedhub init && feedhub check && feedhub build && feedhub serve
     """
+    data = resources.files("feedhub").joinpath("data")
+    # The examples first: a sources.yaml written is one whose examples are there.
+    files = {config_path.parent / EXAMPLES / example.name: example.read_text("utf-8")
+             for example in sorted(data.joinpath(EXAMPLES).iterdir(), key=lambda f: f.name)
+             if example.is_file()}
+    files[config_path] = data.joinpath("starter.yaml").read_text("utf-8")
     if config_path.exists() and not force:
         fail(f"{config_path} exists; edit it, or pass --force to replace it with the starter",
              EXIT_CONFIG)
-    text = resources.files("feedhub").joinpath("data/starter.yaml").read_text("utf-8")
-    try:
-        write_atomically(config_path, text)
-    except OSError as exc:
-        fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
-    say(f"Wrote {config_path}. Next: edit it, then `feedhub check` and `feedhub build`.")
+    # An example already there as init writes it is no obstacle; one that differs is the user's.
+    taken = [path for path, text in files.items() if path != config_path and path.exists()
+             and not force and path.read_bytes() != text.encode("utf-8")]
+    if taken:
+        fail(f"{', '.join(map(str, taken))} "
+             + ("exists and differs" if len(taken) == 1 else "exist and differ")
+             + " from the starter's example", EXIT_CONFIG,
+             hint="Nothing was written. Move them away, or pass --force to replace them.")
+    for path, text in files.items():
+        try:
+            write_atomically(path, text)
+        except OSError as exc:
+            fail(f"cannot write {path}: {exc}", EXIT_FAILED)
+    say(f"Wrote {config_path} and its examples in {config_path.parent / EXAMPLES}. Next: "
+        "`feedhub check` and `feedhub build` (it reads the examples), then edit the sources "
+        "to read your own pages.")
+
+
+EXAMPLES = "examples"
+"""The folder of example sources beside the starter sources.yaml (its ``path:`` sources)."""
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` all at once: a crash leaves the old file or the new one."""
+    """Replace ``path`` with ``text`` all at once: a crash leaves the old file or the new one.
+    The file keeps its permissions; a new one gets what the umask allows of 0o666, as
+    ``open()`` would give (the temp file it is written as is private to its owner)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
                                      prefix=f".{path.name}.", suffix=".tmp") as handle:
@@ -97,12 +121,19 @@ def write_atomically(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     try:
-        if path.exists():
-            os.chmod(handle.name, path.stat().st_mode & 0o7777)
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~current_umask()
+        os.chmod(handle.name, mode)
         os.replace(handle.name, path)
     except OSError:
         os.unlink(handle.name)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it: it is put back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @main.command("add")

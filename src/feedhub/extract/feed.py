@@ -5,7 +5,8 @@ once, the same way for feeds and pages), checked by :mod:`.xmlguard` (entity bom
 entities, deep nesting are refused before they cost memory; character references XML forbids
 become U+FFFD) and cut by :mod:`.xmltrim` (the first document, the first ``max_items``
 entries, capped children per entry). feedparser then gets UTF-8 bytes.
-A body starting with ``{`` is a JSON Feed and goes to :mod:`.jsonfeed` instead.
+A body starting with ``{`` is a JSON Feed and goes to :mod:`.jsonfeed` instead. A body that
+fails to parse and is a web page (:func:`looks_like_html`) gets an error saying what to do.
 
 Traps, written down once:
 - feedparser does I/O when handed a string or bytes that name a URL *or a file*: a body that
@@ -33,6 +34,7 @@ from __future__ import annotations
 import calendar
 import io
 import json
+import re
 import xml.sax.expatreader
 import xml.sax.xmlreader
 from datetime import UTC, datetime
@@ -193,6 +195,27 @@ def feed_title(result: FetchResult) -> str:
     return " ".join(str(title or "").split())
 
 
+_HTML_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])",
+    re.IGNORECASE | re.DOTALL)
+
+
+def looks_like_html(result: FetchResult) -> bool:
+    """Whether a body that is no feed is a web page: served as text/html, or starting (after
+    an XML declaration and comments) with ``<!doctype html`` or ``<html``. Asked only once
+    parsing failed: servers send real feeds as text/html too."""
+    kind = result.headers.get("content-type", "").partition(";")[0].strip().lower()
+    return kind == "text/html" or _HTML_START.match(result.body[:4096]) is not None
+
+
+def html_page_hint(result: FetchResult) -> str:
+    """What to do about a ``kind: feed`` source that is a web page."""
+    url = result.url if result.url.startswith(("http://", "https://")) else "URL"
+    return ("this looks like an HTML page, not an RSS, Atom or JSON feed: use `kind: html` "
+            "(with selectors, or none for automatic detection), or run "
+            f"`feedhub add {url}` to find the page's feeds")
+
+
 def _title_is_markup(detail: Any, atom: bool) -> bool | None:
     """Atom says what its titles are; RSS cannot (feedparser guesses, often wrongly)."""
     if not atom or not isinstance(detail, dict):
@@ -208,8 +231,15 @@ def extract_feed(source_id: str, result: FetchResult, max_items: int | None = No
         raise ExtractError(source_id, "the response body is empty")
     if looks_like_json(result.body):
         return extract_json_feed(source_id, result, max_items, report)
-    parsed = parse_feed_bytes(source_id, result, max_items, report)
+    try:
+        parsed = parse_feed_bytes(source_id, result, max_items, report)
+    except ExtractError:
+        if looks_like_html(result):
+            raise ExtractError(source_id, html_page_hint(result)) from None
+        raise
     if not parsed.get("version") and not parsed.entries:
+        if looks_like_html(result):
+            raise ExtractError(source_id, html_page_hint(result))
         reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
         raise ExtractError(source_id, f"not an RSS, Atom or JSON feed ({reason})")
     # Atom: an entry without an author has the feed's (RFC 4287 4.2.1); RSS has no such rule.
