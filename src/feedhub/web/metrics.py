@@ -22,6 +22,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -134,6 +135,10 @@ def exposition(config: Config) -> bytes:
 def install_metrics(app: Flask, config: Config, status_token: str) -> None:
     """Add the ``/metrics`` route and count the requests Flask answers."""
 
+    # The label children, looked up once per (endpoint, status): labels() takes a lock.
+    counters: dict[tuple[str, str], Any] = {}
+    timers: dict[str, Any] = {}
+
     def started() -> None:
         g.feedhub_started = time.perf_counter()
 
@@ -142,11 +147,19 @@ def install_metrics(app: Flask, config: Config, status_token: str) -> None:
 
     @app.after_request
     def counted(response: Response) -> Response:
-        endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
-        REQUESTS.labels(endpoint, str(response.status_code)).inc()
-        begun = g.get("feedhub_started")
-        if begun is not None:
-            LATENCY.labels(endpoint).observe(time.perf_counter() - begun)
+        now = time.perf_counter()
+        elapsed = now - g.get("feedhub_started", now)
+        rule = request.url_rule
+        endpoint = rule.endpoint if rule is not None else "unmatched"
+        key = (endpoint, str(response.status_code))
+        counter = counters.get(key)
+        if counter is None:
+            counter = counters[key] = REQUESTS.labels(*key)
+        counter.inc()
+        timer = timers.get(endpoint)
+        if timer is None:
+            timer = timers[endpoint] = LATENCY.labels(endpoint)
+        timer.observe(elapsed)
         return response
 
     @app.get("/metrics")
