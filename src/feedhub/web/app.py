@@ -9,7 +9,7 @@ Contract:
   no redirect is built from it either (no merge-slashes redirect, and a ``Location`` is made
   relative). Error responses are one plain-text line, never a stack trace.
 - ``/status.json`` and ``/healthz`` (web.status) never answer from a cache; an operator's
-  answer is not readable cross-origin.
+  answer is not readable cross-origin. ``/metrics`` (web.metrics) answers operators only.
 
 Must not: render a feed or page per request (filters are web.filters), or build anything
 itself (the Refresher does, in its thread, when ``serve.refresh`` asks for it).
@@ -36,6 +36,7 @@ from .conditional import answer
 from .fastpath import FastPublished, feed_routes
 from .filters import Filtered, parse_query
 from .headers import CSP_PAGE, EMBED_TYPES, HTML_TYPE, MEDIA_TYPES, NOSNIFF, PREFLIGHT, STATIC_TYPES
+from .metrics import install_metrics
 from .published import Published, Ready
 from .status import health_body, is_operator, status_body
 from .storepublished import published_for
@@ -219,6 +220,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def status() -> Response:
         operator = is_operator(status_token)
         return _json(status_body(config, operator), 200, cors=not operator)
+
+    install_metrics(app, config, status_token)  # /metrics, for operators (web.metrics)
 
     @app.after_request
     def common_headers(response: Response) -> Response:
