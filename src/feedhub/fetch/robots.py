@@ -21,6 +21,7 @@ decides). Redirect hops are not checked: the site asked for the move.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import urllib.parse
@@ -85,8 +86,14 @@ class _Cache:
         self._rules = {}
         self._fetching = {}
 
+    def unlock(self) -> None:
+        """In a forked child: new locks (another thread may have held one), rules kept."""
+        self._lock = threading.Lock()
+        self._fetching = {}
+
 
 _cache = _Cache()
+os.register_at_fork(after_in_child=_cache.unlock)
 
 
 def robots_check(source_id: str, url: str, limits: FetchLimits, policy: AddressPolicy,
