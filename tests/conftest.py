@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from hypothesis import settings as hypothesis_settings
 
 from feedhub.config import load_config
+from feedhub.fetch import forget_robots, forget_turns
 from feedhub.model import Config
 from feedhub.pipeline import build
 from feedhub.web import create_app
@@ -58,6 +59,14 @@ def app(built: Config) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def forget_sites() -> None:
+    """Each test starts with no site's robots.txt known and no host's request turn booked: a
+    test server's port may be another test's, and the process keeps robots.txt for a day."""
+    forget_robots()
+    forget_turns()
 
 
 @pytest.fixture

@@ -277,7 +277,7 @@ def test_fetch_config_keys_are_read() -> None:
     assert config.fetch.refresh == timedelta(minutes=30)
     assert config.fetch.limits == FetchLimits(connect_timeout=5, deadline=20,
                                               max_bytes=5 * 1024 * 1024, max_redirects=3,
-                                              retries=2)
+                                              retries=2, per_host_interval=2)
     assert (config.fetch.concurrency, config.fetch.per_host) == (4, 1)
     assert config.fetch.max_items == 300
     listing, wire = config.sources

@@ -133,6 +133,13 @@ class Source:
     identity: str = "auto"
     """How an item's id is chosen: ``auto`` (the guid when real and unique, else the link),
     ``guid``, ``link``, or (html sources) a field rule such as ``@data-id`` read as the guid."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Request headers sent with every request of this source to its own host (redirect hops
+    and next pages there included), replacing feedhub's own of the same name (User-Agent,
+    Accept); names as written, checked by ``feedhub check``."""
+    ignore_robots: bool = field(default=False, repr=False)
+    """Fetch even where the host's robots.txt disallows it (a site that agreed otherwise). Not
+    in the repr (the settings hash): it does not change how a body is read."""
 
     @property
     def is_remote(self) -> bool:
@@ -170,6 +177,9 @@ class FetchLimits:
     """Further attempts after a timeout, a 5xx or a 429."""
     backoff: float = 0.5
     """Seconds before the first retry; doubles on each retry, with random jitter."""
+    per_host_interval: float = 0.0
+    """Least seconds between two requests to one host (by any source; 0: no spacing beyond
+    ``FetchSettings.per_host``)."""
 
 
 @dataclass(frozen=True)
@@ -256,6 +266,8 @@ class FetchResult:
     """HTTP status; 304 means not modified (body empty)."""
     etag: str = ""
     last_modified: str = ""
+    warnings: tuple[str, ...] = ()
+    """What the fetch let pass but the source's report should say (robots.txt unreadable)."""
 
     @property
     def not_modified(self) -> bool:

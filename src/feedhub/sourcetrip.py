@@ -150,6 +150,7 @@ def begin_source(
             watch.lap("store")
             return Begun(source, result, state, fetched, body_hash, clock, categories)
         result.unchanged_body = True
+        result.warnings = list(fetched.warnings)
         result.found = state.item_count
         store.save_outcome(Outcome(
             source.id, etag=fetched.etag or state.etag,
@@ -183,7 +184,7 @@ def finish_source(
         if parsed.error:
             raise SourceError(source.id, parsed.error)
         result.over_cap = parsed.over_cap
-        result.warnings = list(parsed.warnings)
+        result.warnings = [*fetched.warnings, *parsed.warnings]
         notes = parsed.notes
         items = parsed.items
         if parsed.entries and not items and notes.unresolved_links:

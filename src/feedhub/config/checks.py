@@ -25,6 +25,16 @@ SOURCE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 HOST_NAME_RE = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*"
                           r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$")
 """A DNS name as allow_hosts takes it (after :func:`~feedhub.addresses.normal_host`)."""
+HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+"""An HTTP field name: a token (RFC 9110 5.1)."""
+HEADER_VALUE_RE = re.compile(r"^[\x20-\x7e\t]*$")
+"""A field value feedhub sends: printable ASCII and tabs, one line."""
+RESERVED_HEADERS = frozenset({
+    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
+    "te", "trailer", "accept-encoding", "if-none-match", "if-modified-since", "if-match",
+    "if-unmodified-since", "if-range"})
+"""Headers a source may not set: those of the connection and the message's framing, the
+encodings feedhub decodes, and the conditional ones it sends from the last fetch."""
 KIND_NAMES = ", ".join(k.value for k in SourceKind)
 TIMEZONE_EXAMPLE = "Europe/Zurich"
 """A real IANA zone to show in messages (tests/test_config_messages.py checks zoneinfo has it)."""
@@ -101,6 +111,23 @@ def check_host(value: str) -> str | None:
         return None
     return ("must be a host name or an IP address (no scheme, port or path), such as "
             f"intranet.example.org or 10.0.0.5, got {value!r}")
+
+
+def check_header_name(value: str) -> str | None:
+    if not HEADER_NAME_RE.match(value):
+        return (f"is not an HTTP header name (letters, digits and !#$%&'*+.^_`|~-, no spaces "
+                f"or colons), got {value!r}")
+    if value.lower() in RESERVED_HEADERS:
+        return (f"{value} is set by feedhub itself (connection, framing, encodings and "
+                "conditional requests); remove it")
+    return None
+
+
+def check_header_value(value: str) -> str | None:
+    if not HEADER_VALUE_RE.match(value):
+        return (f"must be one line of printable ASCII (no line breaks or control characters; "
+                f"encode other text as the site expects), got {value!r}")
+    return None
 
 
 def check_locale(value: str) -> str | None:

@@ -120,6 +120,7 @@ def parse_fetch(walker: Walker, top: Fields) -> FetchSettings:
     refresh = walker.duration(fields, "refresh", "fetch")
     deadline = walker.duration(fields, "deadline", "fetch", minimum=1)
     connect = walker.duration(fields, "connect_timeout", "fetch", minimum=1)
+    interval = walker.duration(fields, "per_host_interval", "fetch")
     max_bytes = limits.max_bytes
     if "max_bytes" in fields:
         size_node = fields["max_bytes"]
@@ -141,6 +142,8 @@ def parse_fetch(walker: Walker, top: Fields) -> FetchSettings:
                                         limits.max_redirects, 0, 20),
             retries=walker.number(fields, "retries", "fetch", limits.retries, 0, 10),
             backoff=limits.backoff,
+            per_host_interval=(interval.total_seconds() if interval is not None
+                               else limits.per_host_interval),
         ),
         refresh=default.refresh if refresh is None else refresh,
         concurrency=walker.number(fields, "concurrency", "fetch", default.concurrency, 1, 64),

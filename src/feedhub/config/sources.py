@@ -1,7 +1,7 @@
 """The ``sources:`` list of sources.yaml -> :class:`~feedhub.model.Source` objects: each
-source's id, kind, location (url or path), category, selectors, time zone, locale and fetching
-permissions (allow_private, allow_hosts). Problems name a source by its id when it has one
-(``sources[ilo-press].kind``), see :func:`source_key`.
+source's id, kind, location (url or path), category, selectors, time zone, locale, fetching
+permissions (allow_private, allow_hosts, ignore_robots) and request headers. Problems name a
+source by its id when it has one (``sources[ilo-press].kind``), see :func:`source_key`.
 
 Must not: raise for a bad value (record it on the walker), or read files or the network (a
 source's url is checked for its shape only).
@@ -14,6 +14,8 @@ import yaml
 from ..addresses import normal_host
 from ..model import Selectors, Source, SourceKind
 from .checks import (
+    check_header_name,
+    check_header_value,
     check_host,
     check_kind,
     check_locale,
@@ -83,6 +85,15 @@ def parse_sources(
         if "keep_tracking" in fields:
             keep_tracking = bool(walker.scalar(fields["keep_tracking"], f"{key}.keep_tracking",
                                                "bool"))
+        ignore_robots = False
+        if "ignore_robots" in fields:
+            ignore_robots = bool(walker.scalar(fields["ignore_robots"], f"{key}.ignore_robots",
+                                               "bool"))
+        headers = _headers(walker, fields, key)
+        if "path" in fields and (headers or ignore_robots):
+            name = "headers" if headers else "ignore_robots"
+            walker.problem(fields[name], f"{key}.{name}",
+                           "applies only to url: sources (a path is read from disk)")
         if kind_text and sid and location:
             sources.append(Source(
                 id=sid, kind=SourceKind(kind_text), location=location,
@@ -95,6 +106,8 @@ def parse_sources(
                 allow_private=allow_private,
                 allow_hosts=allow_hosts,
                 keep_tracking=keep_tracking,
+                headers=headers,
+                ignore_robots=ignore_robots,
                 identity=walker.text(fields, "identity", key, default="auto",
                                      check=identity_check(kind_text)),
             ))
@@ -133,6 +146,40 @@ def _allow_hosts(walker: Walker, fields: Fields, key: str) -> tuple[str, ...]:
         elif normal_host(value) not in hosts:
             hosts.append(normal_host(value))
     return tuple(hosts)
+
+
+def _headers(walker: Walker, fields: Fields, key: str) -> tuple[tuple[str, str], ...]:
+    """The request headers of a source, as written; invalid and reserved ones reported."""
+    node = fields.get("headers")
+    if node is None:
+        return ()
+    walker.count(node)
+    if not isinstance(node, yaml.MappingNode):
+        walker.problem(node, f"{key}.headers", "must be a mapping of header names to values, "
+                       "such as {User-Agent: ..., Accept-Language: fr}")
+        return ()
+    found: list[tuple[str, str]] = []
+    first_at: dict[str, int] = {}
+    for knode, vnode in node.value:
+        walker.count(knode)
+        name = str(knode.value)
+        path = f"{key}.headers.{name}"
+        if (err := check_header_name(name)) is not None:
+            walker.problem(knode, path, err)
+            continue
+        if name.lower() in first_at:
+            walker.problem(knode, path, f"duplicate header: {name} is already given on line "
+                           f"{first_at[name.lower()]} (names ignore case); keep one of them")
+            continue
+        first_at[name.lower()] = line_of(knode)
+        value = walker.scalar(vnode, path)
+        if value is None:
+            continue
+        if (err := check_header_value(value)) is not None:
+            walker.problem(vnode, path, err)
+            continue
+        found.append((name, value))
+    return tuple(found)
 
 
 def _parse_selectors(walker: Walker, node: yaml.Node, key: str) -> Selectors | None:

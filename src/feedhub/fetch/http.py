@@ -11,6 +11,11 @@ What one fetch does:
 - sends ``User-Agent: feedhub/<version> (+URL)``, ``Accept-Encoding: gzip, deflate, br`` and
   If-None-Match / If-Modified-Since from the last successful fetch; a 304 returns no body (a
   304 to a request that sent neither is an error: nothing was asked to be unchanged);
+- sends the source's own ``headers`` (replacing feedhub's of the same name) to the host of
+  the URL it starts from, on redirect hops too, unless a hop leaves that host or goes from
+  https to http: those get feedhub's headers only, so that a token meant for one site is
+  never handed to another, nor sent in clear;
+- waits its turn for each request's host (``per_host_interval``, :mod:`feedhub.fetch.pacing`);
 - reads the body decoded and bounded (:mod:`feedhub.fetch.decode`);
 - retries timeouts, dropped connections, 5xx and 429 (:mod:`feedhub.fetch.retry`), but never
   past the deadline: a wait that would end after it fails at once with a message that says so,
@@ -48,11 +53,13 @@ from . import pools
 from .deadline import Attempt, Deadline, current_attempt, set_current_attempt
 from .decode import PIECE, read_body
 from .guard import Refused, Resolver, resolve_host
+from .pacing import TooLate, wait_turn
 from .retry import asked_to_wait, backoff_delay, retry_after_seconds
 from .scope import PUBLIC_ONLY
 from .urls import Url, parse_url, redirect_target
 
-__all__ = ["DEFAULT_LIMITS", "NO_VALIDATORS", "USER_AGENT", "Validators", "fetch_url"]
+__all__ = ["DEFAULT_LIMITS", "NO_VALIDATORS", "USER_AGENT", "Validators", "fetch_url",
+           "request_headers"]
 
 USER_AGENT = f"feedhub/{__version__} (+https://github.com/feedhub/feedhub)"
 ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
@@ -95,22 +102,31 @@ def fetch_url(
     limits: FetchLimits = DEFAULT_LIMITS,
     policy: AddressPolicy = PUBLIC_ONLY,
     *,
+    headers: Sequence[tuple[str, str]] = (),
+    answer_4xx: bool = False,
+    deadline: Deadline | None = None,
     rand: Callable[[], float] = random.random,
     resolve: Resolver = resolve_host,
 ) -> FetchResult:
-    """GET ``url`` within ``limits`` and ``policy``; see the module docstring. ``rand`` draws
+    """GET ``url`` within ``limits`` and ``policy``; see the module docstring. ``headers`` are
+    the source's own (sent to its own host); with ``answer_4xx`` a 4xx answer other than 429
+    is returned (its status, no body) instead of raised (robots.txt needs it); ``deadline``
+    is one already running (a fetch that read robots.txt first), by default
+    ``limits.deadline`` from now. ``rand`` draws
     the retry jitter and ``resolve`` turns host names into addresses (both replaceable for
     tests)."""
     if not url.lower().startswith(("http://", "https://")):
         raise FetchError(source_id, f"only http:// and https:// URLs are fetched, not {url!r}")
     start = parse_url(source_id, url)
-    deadline = Deadline(limits.deadline)
-    headers = list(STATIC_HEADERS)
+    deadline = deadline or Deadline(limits.deadline)
+    conditional = []
     if validators.etag:
-        headers.append((b"If-None-Match", validators.etag.encode("latin-1", "replace")))
+        conditional.append((b"If-None-Match", validators.etag.encode("latin-1", "replace")))
     if validators.last_modified:
-        headers.append((b"If-Modified-Since",
-                        validators.last_modified.encode("latin-1", "replace")))
+        conditional.append((b"If-Modified-Since",
+                            validators.last_modified.encode("latin-1", "replace")))
+    sent = _Headers(own=[*request_headers(headers), *conditional],
+                    plain=[*STATIC_HEADERS, *conditional])
     outer = current_attempt()
     try:
         with pools.pool_for(policy, resolve, limits) as pool:
@@ -119,8 +135,8 @@ def fetch_url(
             while True:
                 set_current_attempt(Attempt(deadline))
                 try:
-                    return _attempt(pool, source_id, start, headers, validators, limits,
-                                    deadline)
+                    return _attempt(pool, source_id, start, sent, validators, limits,
+                                    deadline, answer_4xx)
                 except _Stale as exc:
                     # The server closed a kept-alive connection as the request went out: that
                     # is no fault of the source, so try again at once on another connection.
@@ -145,6 +161,33 @@ def fetch_url(
         set_current_attempt(outer)
 
 
+def request_headers(custom: Sequence[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """feedhub's own headers, those named in ``custom`` replaced by its values (in feedhub's
+    place), and the other ``custom`` ones after them."""
+    if not custom:
+        return list(STATIC_HEADERS)
+    given = {name.lower(): (name.encode("ascii"), value.encode("ascii"))
+             for name, value in custom}
+    out = [given.pop(name.decode().lower(), (name, value)) for name, value in STATIC_HEADERS]
+    return out + list(given.values())
+
+
+@dataclass(frozen=True)
+class _Headers:
+    """What a request sends after Host: ``own`` to the host of the URL a fetch starts from
+    (the source's headers), ``plain`` elsewhere (feedhub's only)."""
+
+    own: list[tuple[bytes, bytes]]
+    plain: list[tuple[bytes, bytes]]
+
+    def to(self, start: Url, target: Url) -> list[tuple[bytes, bytes]]:
+        """The headers of a request to ``target`` in a fetch of ``start``."""
+        if target.host == start.host and not (start.scheme == b"https"
+                                              and target.scheme == b"http"):
+            return self.own
+        return self.plain
+
+
 def _gave_up(exc: _Retryable, wait: float, attempt: int, limits: FetchLimits) -> str:
     """Why a fetch stops retrying: its next try would come after the deadline."""
     if exc.retry_after is None:
@@ -158,10 +201,11 @@ def _attempt(
     pool: pools.Pool,
     source_id: str,
     start: Url,
-    headers: list[tuple[bytes, bytes]],
+    headers: _Headers,
     validators: Validators,
     limits: FetchLimits,
     deadline: Deadline,
+    answer_4xx: bool = False,
 ) -> FetchResult:
     """One GET of ``start``, following redirects, on the shared pool (not through
     httpx.Client, see the module docstring)."""
@@ -173,7 +217,8 @@ def _attempt(
         hops = 0
         while True:
             answered = False
-            response = _send(pool, target, headers, cookies, limits, deadline)
+            response = _send(pool, target, headers.to(start, target), cookies, limits,
+                             deadline)
             answered = True
             try:
                 status = response.status
@@ -209,6 +254,10 @@ def _attempt(
                     raise _Retryable(
                         f"HTTP {status} {reason} from {here}",
                         retry_after_seconds(after, datetime.now(UTC)) if after else None)
+                if status >= 400 and answer_4xx:
+                    _drain(response)
+                    return FetchResult(url=here, status=status,
+                                       headers={k.lower(): v for k, v in found.items()})
                 if status >= 400:
                     raise FetchError(source_id, f"HTTP {status} {reason} from {here}; check "
                                                 "the source's URL")
@@ -227,6 +276,12 @@ def _attempt(
                 response.close()
     except Refused as exc:
         raise FetchError(source_id, f"refused to connect: {exc}") from exc
+    except TooLate as exc:
+        raise FetchError(source_id, f"the next request to {target.host.decode()} may go out "
+                                    f"only in {exc.wait:.1f}s (fetch.per_host_interval), past "
+                                    f"the {limits.deadline:g}s deadline; fewer sources on that "
+                                    "host, or a shorter interval, let every fetch finish"
+                         ) from exc
     except httpcore.TimeoutException as exc:
         if deadline.remaining() <= 0:
             raise FetchError(source_id, f"{url} did not finish within the "
@@ -292,7 +347,9 @@ def _send(
     limits: FetchLimits,
     deadline: Deadline,
 ) -> httpcore.Response:
-    """Send one GET; the response's headers are in, its body is still to be read."""
+    """Send one GET, in its host's turn; the response's headers are in, its body is still
+    to be read."""
+    wait_turn(target.host.decode("ascii"), limits.per_host_interval, deadline)
     sent = [(b"Host", target.netloc), *headers]
     if cookies:
         probe = httpx.Request("GET", target.text)

@@ -48,9 +48,19 @@ def page_source(source: Source, url: str) -> Source:
     """The source as its further page at ``url`` is fetched: same limits and checks, and the
     private hosts of the source itself. ``allow_private`` trusts the host of the source's own
     URL, not whatever host a next-page link names, so it is handed on as that host in
-    ``allow_hosts``."""
+    ``allow_hosts``. The source's own ``headers`` go only to its own host, as on redirects."""
     page = replace(source, location=url)
+    if source.headers and source.is_remote and not _same_site(source, url):
+        page = replace(page, headers=())
     if not (source.allow_private and source.is_remote):
         return page
     own = parse_url(source.id, source.location).host.decode("ascii")
     return replace(page, allow_private=False, allow_hosts=(*source.allow_hosts, own))
+
+
+def _same_site(source: Source, url: str) -> bool:
+    """Whether ``url`` is on the host of the source's own URL, and not http after https."""
+    if not url.lower().startswith(("http://", "https://")):
+        return False
+    own, other = parse_url(source.id, source.location), parse_url(source.id, url)
+    return own.host == other.host and not (own.scheme == b"https" and other.scheme == b"http")
