@@ -44,7 +44,7 @@ PAGE_DATES = [datetime(2024, 3, 12, tzinfo=UTC), datetime(2024, 2, 3, tzinfo=UTC
 
 
 def write(folder: Path, *, date_format: str = "%d %B %Y", timezone: str = "UTC",
-          labels: str = "[Communiqué, Discours]", summary: str = "") -> Path:
+          labels: str = "[Communiqué, Discours]", summary: str = "", locale: str = "fr") -> Path:
     """A sources.yaml reading page.html (a French listing) with these settings."""
     (folder / "page.html").write_text(PAGE, encoding="utf-8")
     path = folder / "sources.yaml"
@@ -57,7 +57,7 @@ sources:
   - id: ministere
     kind: html
     path: page.html
-    locale: fr
+    locale: {locale}
     date_format: '{date_format}'
     timezone: {timezone}
     selectors: {{item: li.item, title: a, link: a@href, date: .date, label: .type{summary}}}
@@ -127,6 +127,23 @@ def test_fixing_the_date_format_corrects_every_published_date(tmp_path: Path) ->
     third = plain_build(path)
     assert "not due" in third
     assert published_dates(out)["atom updated"] == right
+
+
+def test_fixing_a_wrong_locale_corrects_every_published_date(tmp_path: Path) -> None:
+    """The French page read as German: no month name parses, every item is dated by first
+    sight; `locale: fr` and a plain `feedhub build` put the page's dates in every format."""
+    path = write(tmp_path, locale="de")
+    first = plain_build(path)
+    assert "dates that did not parse" in first
+    out = load_config(path).output_dir
+    assert all(date > datetime(2025, 1, 1, tzinfo=UTC)
+               for shown in published_dates(out).values() for date in shown.values())
+    write(tmp_path, locale="fr")
+    second = plain_build(path)
+    assert "not due" not in second
+    right = dict(zip(LINKS, PAGE_DATES, strict=True))
+    for form, shown in published_dates(out).items():
+        assert shown == right, form
 
 
 def test_fixing_the_timezone_moves_dates_even_later(tmp_path: Path) -> None:
