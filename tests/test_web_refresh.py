@@ -132,6 +132,10 @@ def test_background_thread_builds_and_readers_never_see_half_a_file(config: Conf
             assert len(set(re.findall(rb"<title>v(\d+) ", response.data))) <= 1
             versions.add(response.data)
             reads += 1
+            # A reader waits on its network between polls. Without a pause this loop would
+            # hold the GIL, and the build's thread, which lets it go at every file operation,
+            # would wait its switch interval (5 ms) for each: seconds for one build.
+            time.sleep(0.002)
         stop.set()
         writer.join(60)
         # The reads raced the rebuilds: readers saw the feed change under them, and the last
