@@ -19,7 +19,8 @@ def gunicorn(config: Path, workers: int = 2, threads: int = 2) -> Iterator[tuple
     binary = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(binary), "--workers", str(workers), "--threads", str(threads), "--worker-class",
-         "gthread", "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT), "wsgi:app"],
+         "gthread", "--graceful-timeout", "5", "--bind", f"127.0.0.1:{port}", "--chdir",
+         str(ROOT), "wsgi:app"],
         env={**os.environ, "FEEDHUB_CONFIG": str(config)},
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     log: list[str] = []
@@ -28,7 +29,11 @@ def gunicorn(config: Path, workers: int = 2, threads: int = 2) -> Iterator[tuple
         yield port, log
     finally:
         process.terminate()
-        process.wait(30)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:  # a busy machine: never leave it running
+            process.kill()
+            process.wait(30)
         assert process.stderr is not None
         log.append(process.stderr.read().decode())
         process.stderr.close()
