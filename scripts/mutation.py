@@ -100,6 +100,16 @@ EQUIVALENT: dict[str, str] = {
     # mutant name -> why it behaves exactly as the original (docs/testing.md lists them too).
     # The numbers are mutmut's and change when the function changes: re-check after edits.
     "feedhub.normalise.x_item_id__mutmut_7": "codec names are case-insensitive: 'UTF-8' is utf-8",
+    "feedhub.normalise.x__canonical_url__mutmut_22":
+        "urlsplit's hostname is lowercase already: stripping 'X' as well as '.' strips the same",
+    "feedhub.normalise.x__canonical_url__mutmut_25":
+        "the idna codec returns an ASCII host unchanged (or fails, and the host is kept)",
+    "feedhub.normalise.x__canonical_url__mutmut_30": "codec names are case-insensitive",
+    "feedhub.normalise.x__canonical_url__mutmut_32": "codec names are case-insensitive",
+    "feedhub.normalise.x__canonical_url__mutmut_52":
+        "quote() never escapes letters: adding 'X' to the safe characters changes nothing",
+    "feedhub.normalise.x__canonical_url__mutmut_53":
+        "a path of length 1 is '/', which the trailing-slash rule turns into '/' again",
     "feedhub.normalise.x_identity_keys__mutmut_3": _POLICY,
     "feedhub.normalise.x_identity_keys__mutmut_9": _POLICY,
     "feedhub.normalise.x_identity_keys__mutmut_10": _POLICY,

@@ -73,3 +73,23 @@ def test_a_story_met_again_keeps_its_first_sight_sources_and_keys() -> None:
     assert remembered.sources == ("src-a", "src-b")
     assert remembered.keys == ("guid:src-a:1", "link:https://example.org/1",
                                "link:https://example.org/one")
+
+
+def test_the_updated_date_of_a_story_met_again() -> None:
+    old = item(1, first_seen=NOW - timedelta(days=3))
+    later = NOW + timedelta(hours=3)
+    # The source moved its date, but the story is the same: no new `updated`, no change.
+    touched = replace(old, updated=old.updated + timedelta(hours=1), first_seen=None)
+    same = remember(old, touched, later)
+    assert (same.item.updated, same.changed) == (old.updated, False)
+    assert same.content_hash == content_hash(old)
+    # Edited, and the source says when: its date.
+    edited = replace(touched, title="Story 1, corrected")
+    dated = remember(old, edited, later)
+    assert (dated.item.updated, dated.changed) == (edited.updated, True)
+    assert dated.content_hash == content_hash(edited)
+    # Re-read with new settings (a new selector), without a newer date: the change is the
+    # settings', the story keeps its `updated`.
+    undated_edit = replace(edited, updated=old.updated - timedelta(hours=1))
+    reread = remember(old, undated_edit, later, reread=True)
+    assert (reread.item.updated, reread.changed) == (old.updated, True)
