@@ -96,6 +96,11 @@ _CDATA = ("feedgen writes RSS content as CDATA only for type 'CDATA', else as es
 _FEEDGEN_LINK = ("feedgen (1.0) writes an entry's <link> with its href only (atom_entry rebinds "
                  "`link`), and its rel defaults to 'alternate': rel and type never reach the "
                  "feed")
+_TITLE_IDS = ("no id comes from a title key (an id comes from an item's first key, a guid or "
+              "link key): looking up such ids as well finds nothing more")
+_FIRST_SEEN = "every stored item has a first_seen (save_items refuses one without): never read"
+_LOADED = ("every id a key names was loaded into `stored` a line above: the default for a "
+           "missing one is never read")
 EQUIVALENT: dict[str, str] = {
     # mutant name -> why it behaves exactly as the original (docs/testing.md lists them too).
     # The numbers are mutmut's and change when the function changes: re-check after edits.
@@ -123,6 +128,18 @@ EQUIVALENT: dict[str, str] = {
     "feedhub.normalise.x_identity_keys__mutmut_109": _SAME_LENGTH,
     "feedhub.normalise.x_without_tracking__mutmut_24": _NO_PLUS,
     "feedhub.normalise.x_without_tracking__mutmut_25": _NO_PLUS,
+    "feedhub.pipeline.x_find_stored__mutmut_11": _TITLE_IDS,
+    "feedhub.pipeline.x_find_stored__mutmut_12": _TITLE_IDS,
+    "feedhub.pipeline.x_find_stored__mutmut_15": "get_items of no ids is {} too",
+    "feedhub.pipeline.x_find_stored__mutmut_19": _FIRST_SEEN,
+    "feedhub.pipeline.x_find_stored__mutmut_23": _LOADED,
+    "feedhub.pipeline.x_find_stored__mutmut_25": _LOADED,
+    "feedhub.pipeline.x_find_stored__mutmut_26": _LOADED,
+    "feedhub.pipeline.x_find_stored__mutmut_29":
+        "match is set by the first key, and every fresh item has one (normalise drops the rest)",
+    "feedhub.pipeline.x_find_stored__mutmut_36":
+        "a title key is an item's last key (normalise appends it; stored keys sort 'title:' "
+        "after 'guid:' and 'link:'): skipping it or stopping there is the same",
     "feedhub.store.xǁStoreǁget_items__mutmut_9": _CHUNKS,
     "feedhub.store.xǁStoreǁget_items__mutmut_14": _CHUNKS,
     "feedhub.publish.feeds.x__rss_item__mutmut_15": _CDATA,

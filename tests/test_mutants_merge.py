@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from feedhub.normalise import item_id
 from feedhub.pipeline import find_stored, remember
 from feedhub.store import content_hash, open_store
 
@@ -93,3 +94,18 @@ def test_the_updated_date_of_a_story_met_again() -> None:
     undated_edit = replace(edited, updated=old.updated - timedelta(hours=1))
     reread = remember(old, undated_edit, later, reread=True)
     assert (reread.item.updated, reread.changed) == (old.updated, True)
+
+
+def test_stories_are_found_by_key_while_rows_without_keys_remain(store_url: str,
+                                                                 tmp_path: Path) -> None:
+    # A story whose link changed: its id comes from the old link, its keys name both.
+    moved = item(1, id=item_id("link:https://example.org/old"),
+                 keys=("link:https://example.org/old", "link:https://example.org/new"))
+    legacy = item(2, keys=())  # a row from before identity keys were stored
+    fresh = item(3, keys=("link:https://example.org/new",), first_seen=None)
+    with open_store(store_url, tmp_path) as store:
+        with store.transaction() as db:
+            store.save_items(db, [moved, legacy], NOW)
+        assert store.has_unkeyed_items()
+        found = find_stored(store, [fresh], timedelta(days=2))
+    assert [f.id if f else None for f in found] == [moved.id]
