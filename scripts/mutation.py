@@ -101,6 +101,14 @@ _TITLE_IDS = ("no id comes from a title key (an id comes from an item's first ke
 _FIRST_SEEN = "every stored item has a first_seen (save_items refuses one without): never read"
 _LOADED = ("every id a key names was loaded into `stored` a line above: the default for a "
            "missing one is never read")
+_GIVEN_HASH = ("a hash given is content_hash(item), computed by the caller: ignoring it "
+               "stores the same value, computed again")
+_ASCII_JSON = ("labels stored as JSON with \\u escapes or as UTF-8 read back the same "
+               "(json.loads)")
+_SQL_CASE = ("SQL keywords and unquoted names are case-insensitive in SQLite and PostgreSQL")
+_YEAR_1000 = "the year 1000 is four digits both ways (strftime and isoformat)"
+_STORED_Z = ("every stored date is format_date's, ending in 'Z': fromisoformat reads it as UTC, "
+             "so the branch for a naive value is never taken and either branch returns it as is")
 EQUIVALENT: dict[str, str] = {
     # mutant name -> why it behaves exactly as the original (docs/testing.md lists them too).
     # The numbers are mutmut's and change when the function changes: re-check after edits.
@@ -140,6 +148,34 @@ EQUIVALENT: dict[str, str] = {
     "feedhub.pipeline.x_find_stored__mutmut_36":
         "a title key is an item's last key (normalise appends it; stored keys sort 'title:' "
         "after 'guid:' and 'link:'): skipping it or stopping there is the same",
+    "feedhub.store.xǁStoreǁsave_items__mutmut_15": _GIVEN_HASH,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_16": _GIVEN_HASH,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_18": _GIVEN_HASH,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_25": _ASCII_JSON,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_27": _ASCII_JSON,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_29": _ASCII_JSON,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_39": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_40": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_42": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_44": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_46": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_48": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_50": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_52": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_58": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_59": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_65": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_66": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_72": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_73": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_79": _SQL_CASE,
+    "feedhub.store.xǁStoreǁsave_items__mutmut_80": _SQL_CASE,
+    "feedhub.store.x_format_date__mutmut_5": _YEAR_1000,
+    "feedhub.store.x_format_date__mutmut_6": _YEAR_1000,
+    "feedhub.store.x_parse_stored_date__mutmut_3": _STORED_Z,
+    "feedhub.store.x_parse_stored_date__mutmut_4": _STORED_Z,
+    "feedhub.store.x_parse_stored_date__mutmut_5": _STORED_Z,
+    "feedhub.store.x_parse_stored_date__mutmut_6": _STORED_Z,
     "feedhub.store.xǁStoreǁget_items__mutmut_9": _CHUNKS,
     "feedhub.store.xǁStoreǁget_items__mutmut_14": _CHUNKS,
     "feedhub.publish.feeds.x__rss_item__mutmut_15": _CDATA,
