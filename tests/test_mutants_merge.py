@@ -78,6 +78,7 @@ def test_a_story_met_again_keeps_its_first_sight_sources_and_keys() -> None:
 
 def test_the_updated_date_of_a_story_met_again() -> None:
     old = item(1, first_seen=NOW - timedelta(days=3))
+    old = replace(old, updated=old.published + timedelta(hours=2))
     later = NOW + timedelta(hours=3)
     # The source moved its date, but the story is the same: no new `updated`, no change.
     touched = replace(old, updated=old.updated + timedelta(hours=1), first_seen=None)
