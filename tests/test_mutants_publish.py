@@ -34,7 +34,10 @@ def server_in_kolkata(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The process's local time zone is UTC+05:30 (no daylight saving) for the test."""
     monkeypatch.setenv("TZ", "Asia/Kolkata")
     time.tzset()
-    assert time.localtime(0).tm_gmtoff == 19800
+    if time.localtime(0).tm_gmtoff != 19800:
+        monkeypatch.undo()
+        time.tzset()
+        pytest.skip("no time zone data: install the Debian package tzdata")
     yield
     monkeypatch.undo()
     time.tzset()
