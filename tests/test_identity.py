@@ -354,6 +354,15 @@ def test_status_lists_unmatched_labels(tmp_path: Path) -> None:
     ("http://[::1]:80/a", "https://[::1]/a"),
     ("https://news.example.org:99999/a", "https://news.example.org:99999/a"),  # bad port: kept
     ("tag:example.org,2026:1", "tag:example.org,2026:1"),
+    # Stored keys hold these forms: each must stay exactly as it is (found by mutation runs).
+    ("https://News.Example.org./a", "https://news.example.org/a"),  # the root's dot
+    ("https://news.example.org/a,b(c)!;x=1:y@z", "https://news.example.org/a,b(c)!;x=1:y@z"),
+    ("https://news.example.org?b=2&a=1", "https://news.example.org/?a=1&b=2"),
+    ("https://news.example.org/a?b=1&a=", "https://news.example.org/a?a=&b=1"),
+    ("https://NEWS.example.org//", "https://news.example.org/"),
+    ("https://NEWS.example.org/TAX/", "https://news.example.org/TAX"),
+    (" https://news.example.org/a\tb\n?x=1", "https://news.example.org/ab?x=1"),
+    ("https://" + "é" * 70 + ".example/a", "https://" + "é" * 70 + ".example/a"),  # no IDN
 ])
 def test_canonical_url_rules(url: str, canonical: str) -> None:
     from feedhub.normalise import canonical_url
