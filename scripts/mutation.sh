@@ -1,5 +1,5 @@
 #!/bin/sh
-# Mutation testing on demand, never in CI: scripts/mutation.sh [identity merge store publish web]
+# Mutation testing on demand, never in CI: scripts/mutation.sh [identity merge store store-dates publish web web-dates]
 # Runs mutmut 3 at low priority (nice) on a staged copy in build/mutation/; see docs/testing.md.
 # PYTHON names the interpreter of the environment with feedhub's test extra and mutmut
 # (default: .venv/bin/python when there is one, else python3).
