@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .errors import SourceError
 from .extract.auto import detect
 from .extract.page import PageTooDeep, parse_page
 from .model import FetchResult, Item, Source, SourceKind
@@ -70,10 +71,10 @@ def propose(source: Source, fetched: FetchResult, reason: str, norm: Yield,
         return proposal
     try:
         page = parse_page(fetched)
-    except PageTooDeep:
-        return proposal
-    entries, report = detect(page, source.base_url or fetched.url, source.locale,
-                             source.date_format, fetched.headers)
+        entries, report = detect(page, source.base_url or fetched.url, source.locale,
+                                 source.date_format, fetched.headers)
+    except (PageTooDeep, SourceError):
+        return proposal  # the page's own failure is the source's error already
     if report.selectors is None:
         return proposal
     return Drift(reason=reason, found=read, norm=norm, proposed=report.selectors,
