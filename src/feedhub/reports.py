@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .publish import PublishReport
+from .store import Drift
 
 
 @dataclass
@@ -53,6 +54,9 @@ class SourceReport:
     parsed_by: int = 0
     """Process id of the worker process that extracted and normalised it (0: the build's own
     process did, or nothing was parsed)."""
+    drift: Drift | None = None
+    """Set when this read of a listing source fell short of its last good one (feedhub.drift),
+    with the selectors automatic detection proposes instead."""
 
     @property
     def ok(self) -> bool:

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from .categories import CategoryMap
 from .errors import SourceError
 from .model import Config, FetchResult, FetchSettings, Source
-from .store import SourceState, Store, interval_after
+from .store import Drift, SourceState, Store, interval_after
 
 
 def settings_hash(source: Source, categories: CategoryMap) -> str:
@@ -355,6 +355,9 @@ class SourceStatus:
     """Labels of its last good fetch that no category matched (items went to the default)."""
     dated_when_seen: int = 0
     """Items in the store dated when feedhub first saw them (no date on the page parsed)."""
+    drift: Drift | None = None
+    """The last read of a listing source fell short of its last good one (feedhub.drift),
+    with the selectors automatic detection proposed; None when its reads are as they were."""
 
 
 def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
@@ -362,6 +365,7 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
     out = []
     categories = CategoryMap.from_categories(config.categories)
     undated = store.dated_when_seen()
+    drifts = store.drifts()
     for source in config.sources:
         state = store.source_state(source.id)
         out.append(SourceStatus(
@@ -375,5 +379,6 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
             next_due=next_due(config, source, state, categories),
             unmatched_labels=state.unmatched_labels,
             dated_when_seen=undated.get(source.id, 0),
+            drift=drifts.get(source.id),
         ))
     return out

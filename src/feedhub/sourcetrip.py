@@ -10,7 +10,8 @@ outcome (store.trips) or failure.
 
 The body hash is ``settings:dates:body``: an edited source is read again, what the new
 settings change is stored without dating the stories as updated, and with new date settings
-its fresh dates replace the stored ones (see feedhub.merge).
+its fresh dates replace the stored ones (see feedhub.merge). A listing source read with
+selectors is held to its last good read (feedhub.drift), and its drift reported.
 
 Must not: walk the sources or publish (pipeline.py does).
 """
@@ -26,6 +27,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from .categories import CategoryMap
+from .drift import check_read, read_yield, watched
 from .errors import FetchError, SourceError
 from .fetch import Fetcher, fetch
 from .merge import find_stored, remember
@@ -248,6 +250,13 @@ def finish_source(
         result.error = redact_text(exc.message)  # errors quote the URL: no secret stored
         store.record_failure(source.id, now, result.error,
                              tried_with(state, begun.body_hash.split(":")[0]))
+    if watched(source):
+        # A failed read found nothing: held to the norm, it is drift when there was one.
+        found = parsed.items if result.ok else ()
+        result.drift = check_read(
+            store, source, fetched, read_yield(found, parsed.entries if result.ok else 0), now,
+            settings_changed=bool(state.body_hash)
+            and not stored_body(state, begun.body_hash.split(":")[0]))
     watch.lap("store")
     result.seconds = time.monotonic() - begun.started
     return result

@@ -20,6 +20,7 @@ from typing import Any
 
 import click
 
+from ..drift import summary as drift_summary
 from ..errors import FeedhubError
 from ..health import iso, record_crash
 from ..logs import LOGGER
@@ -27,7 +28,7 @@ from ..model import Config
 from ..pipeline import BuildReport, SourceReport, build
 from ..redact import redact_text
 from ..schedule import source_statuses
-from ..store import open_store
+from ..store import Drift, open_store
 from .base import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -110,6 +111,7 @@ def report_json(report: BuildReport) -> dict[str, Any]:
         "ok": s.ok, "found": s.found, "new": s.new, "updated": s.updated,
         "seconds": round(s.seconds, 3), "error": redact_text(s.error),
         "not_due_until": s.next_due.isoformat() if s.next_due else None,
+        "drift": drift_json(s.drift),
     } for s in report.sources}
     pub = report.published
     return {
@@ -127,6 +129,17 @@ def report_json(report: BuildReport) -> dict[str, Any]:
         "warnings": [redact_text(p) for p in
                      report.worker_errors + pub.hub_errors + pub.worker_errors],
     }
+
+
+def drift_json(drift: Drift | None) -> dict[str, Any] | None:
+    """A source's drift (feedhub.drift) for --json: why, and the proposed selectors."""
+    if drift is None:
+        return None
+    data = asdict(drift)
+    data["at"] = iso(drift.at)
+    data["proposed"] = None if drift.proposed is None else {
+        k: v for k, v in data["proposed"].items() if v}
+    return data
 
 
 class SaidInTheReport(logging.Filter):
@@ -240,6 +253,9 @@ def print_report(report: BuildReport, config: Config) -> None:
         if s.too_old:
             echo(f"{'':<{width}}  {s.too_old} new item(s) older than site.max_age_days "
                  "not stored")
+        if s.drift is not None:
+            echo(f"{'':<{width}}  " + click.style(drift_summary(s.source_id, s.drift),
+                                                  fg="yellow"))
     if report.pruned:
         echo(f"{report.pruned} item(s) older than site.max_age_days pruned from the store")
     pub = report.published
@@ -281,7 +297,8 @@ def status_command(config_path: Path, as_json: bool) -> None:
               "last_successful_build": iso(history.last_published),
               "sources": [
                   {k: redact_text(v) if k == "last_error" else
-                   v.isoformat() if isinstance(v, datetime) else v
+                   v.isoformat() if isinstance(v, datetime) else
+                   drift_json(status.drift) if k == "drift" else v
                    for k, v in asdict(status).items()} for status in statuses]})
         return
     if last is not None and last.crashed:
@@ -306,3 +323,6 @@ def status_command(config_path: Path, as_json: bool) -> None:
         if s.dated_when_seen:
             say(f"{'':<{width}}  {s.dated_when_seen} item(s) dated when first seen "
                 f"(`feedhub preview {s.id}` shows why)")
+        if s.drift is not None:
+            say(f"{'':<{width}}  " + click.style(
+                f"since {when(s.drift.at)}: {drift_summary(s.id, s.drift)}", fg="yellow"))

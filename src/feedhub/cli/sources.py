@@ -1,7 +1,7 @@
-"""The commands about sources.yaml and its sources: ``init``, ``check``, ``schema``, ``add``
-and ``preview``. None of them builds or stores anything; only ``init`` and ``add`` write:
-sources.yaml, and for ``init`` the example sources beside it (each file all at once, see
-:func:`write_atomically`).
+"""The commands about sources.yaml and its sources: ``init``, ``check``, ``schema``, ``add``,
+``fix`` and ``preview``. None of them builds or stores anything (``fix`` reads the drift a
+build recorded); only ``init``, ``add`` and ``fix`` write: sources.yaml, and for ``init`` the
+example sources beside it (each file all at once, see :func:`write_atomically`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -26,10 +27,12 @@ from ..add import (
     suggest_id,
 )
 from ..categories import CategoryMap
-from ..config import append_source, json_schema, parse_config
-from ..errors import ConfigError, SourceError
+from ..config import append_source, json_schema, parse_config, replace_selectors
+from ..drift import watched
+from ..errors import ConfigError, FeedhubError, SourceError
 from ..model import Source, SourceKind
 from ..preview import preview_source, render, to_json
+from ..store import open_store
 from .base import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -236,6 +239,80 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
         fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
     say(f"Added source {sid!r} to {config_path}. Next: `feedhub preview {sid}`, "
         "then `feedhub build`.")
+
+
+@main.command("fix")
+@config_option
+@click.argument("source_id")
+@click.option("-y", "--yes", is_flag=True, help="Write the proposed selectors without asking.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1),
+              help="Preview rows to print.")
+def fix_command(config_path: Path, source_id: str, yes: bool, limit: int) -> None:
+    """Replace a drifting source's selectors with the ones automatic detection proposed.
+
+    When a build finds that a listing source's selectors yield nothing or far less than
+    before (its site changed its markup), it records the selectors automatic detection
+    chooses on the same page (`feedhub status` shows them). This fetches the page again,
+    previews the items those selectors give, and writes them in place of the source's
+    selectors: block, keeping every other byte of sources.yaml. Nothing is written if no
+    drift is recorded, if the proposed selectors find no items now, or if the config would
+    not pass `feedhub check`. Exit code 1 if the page cannot be read or holds no items.
+
+    \b
+    Example:
+      feedhub status
+      feedhub fix ilo-newsroom
+      feedhub fix ilo-newsroom --yes && feedhub build
+    """
+    config = load(config_path)
+    source = config.source(source_id)
+    if source is None:
+        fail(f"no source {source_id!r} in {config_path}", EXIT_CONFIG,
+             hint="Sources: " + ", ".join(s.id for s in config.sources))
+    if not watched(source):
+        fail(f"source {source_id!r} has no selectors to fix", EXIT_CONFIG,
+             hint="Only a listing page read with selectors (kind: html) drifts.")
+    try:
+        with open_store(config.store, config.root) as store:
+            drift = store.source_yield(source_id)[1]
+    except FeedhubError as exc:
+        fail(str(exc), EXIT_FAILED)
+    if drift is None:
+        say(f"No drift recorded for {source_id!r}: its last read was as good as the one before."
+            " Nothing was written.")
+        return
+    say(f"{source_id}: drift since {drift.at:%Y-%m-%d %H:%M UTC}: {drift.reason}."
+        if drift.at else f"{source_id}: drift: {drift.reason}.")
+    if drift.proposed is None:
+        fail("automatic detection found no listing on the page to propose selectors from",
+             EXIT_SOURCE_FAILED, hint=f"Run `feedhub preview {source_id}` and write the "
+                                      "selectors by hand. Nothing was written.")
+    proposed = drift.proposed
+    preview = preview_source(replace(source, selectors=proposed), config.root,
+                             categories=CategoryMap.from_categories(config.categories))
+    say(render(preview, limit))
+    if preview.error or not preview.rows:
+        fail(f"the proposed selectors find no items at {source.location} now",
+             EXIT_SOURCE_FAILED, hint="Nothing was written. Run `feedhub build` to propose "
+                                      "again, or write the selectors by hand.")
+    rules = {name: rule for name, rule in asdict(proposed).items() if rule}
+    text = config_path.read_text(encoding="utf-8")
+    try:
+        new_text = replace_selectors(text, source_id, rules)
+        parse_config(new_text, config_path)
+    except ConfigError as exc:
+        fail(f"the new selectors would make {config_path} invalid: {exc}", EXIT_CONFIG,
+             hint="Nothing was written.")
+    say("\nThe proposed selectors:\n" + "\n".join(f"  {name}: {rule}"
+                                                    for name, rule in rules.items()))
+    if not yes and not click.confirm(f"Write them into {config_path}?", default=True):
+        say("Nothing was written.")
+        return
+    try:
+        write_atomically(config_path, new_text)
+    except OSError as exc:
+        fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
+    say(f"Wrote the selectors of {source_id!r} into {config_path}. Next: `feedhub build`.")
 
 
 def already(sources: Sequence[Source], *urls: str) -> None:

@@ -16,7 +16,8 @@ One concept per module, in the order a config is read::
     checks.py    single-value checks (URL, slug, time zone, host, locale, ...)
     units.py     durations (1h30m) and sizes (10MB)
     schema.py    the shipped JSON Schema, the one list of keys the walker allows
-    append.py    adding a source to the text for `feedhub add`
+    append.py    editing the text in place: a source added (`feedhub add`), a source's
+                 selectors replaced (`feedhub fix`)
 
 This face hands on the names the rest of feedhub and its tests use.
 
@@ -24,7 +25,7 @@ Must not: touch the network, the store or the output folder.
 """
 
 from ..errors import ConfigError, ConfigProblem
-from .append import append_source, yaml_scalar
+from .append import append_source, replace_selectors, yaml_scalar
 from .checks import SOURCE_ID_RE
 from .load import load_config, parse_config
 from .schema import json_schema
@@ -41,5 +42,6 @@ __all__ = [
     "parse_config",
     "parse_duration",
     "parse_size",
+    "replace_selectors",
     "yaml_scalar",
 ]

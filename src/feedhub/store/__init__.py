@@ -17,6 +17,7 @@ This face composes :class:`Store` from one module per concept, beside it:
 - trips.py: the few calls one source's trip makes (stored selves, its outcome whole);
 - published.py: publish marks, the publish lock, published files and generations;
 - builds.py: the history of builds and refresh passes;
+- yields.py: what listing sources' selectors yield, and the drift found when that fell;
 - base.py, sqlite.py, postgres.py: the database connection, per backend;
 - migrations.py: the schema, and bringing a store up to it.
 """
@@ -38,16 +39,17 @@ from .published import PublishedFiles
 from .sources import BACKOFF_CAP, DEFAULT_INTERVAL, SOURCE_COLUMNS, SourceState, interval_after
 from .sqlite import SQLiteConnection
 from .trips import Outcome, StoredSelves, TripQueries
+from .yields import Drift, Yield, YieldQueries
 
 __all__ = [
     "ALL_SLUG", "BACKOFF_CAP", "BUILD_HISTORY", "CRASHED", "DEFAULT_INTERVAL", "GROUP_SECONDS",
     "GROUP_SOURCES", "ITEM_COLUMNS", "MIGRATIONS", "SOURCE_COLUMNS", "BuildHistory",
-    "BuildRecord", "Outcome", "RefreshPass", "SourceState", "Store", "StoredSelves",
-    "content_hash", "format_date", "interval_after", "open_store", "parse_stored_date",
+    "BuildRecord", "Drift", "Outcome", "RefreshPass", "SourceState", "Store", "StoredSelves",
+    "Yield", "content_hash", "format_date", "interval_after", "open_store", "parse_stored_date",
 ]
 
 
-class Store(TripQueries, PublishedFiles, BuildQueries):
+class Store(TripQueries, PublishedFiles, BuildQueries, YieldQueries):
     """Items and per-source state in a database. Use :func:`open_store` to get one.
 
     The same code runs on every backend; ``db`` is the backend's :class:`Connection`.

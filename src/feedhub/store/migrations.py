@@ -164,6 +164,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "OR updated < published",
         "UPDATE items SET undated = 1 WHERE published = first_seen",
     ),
+    # 10: what a listing source's selectors found at its last good read (items, dated,
+    # entries), the norm its next reads are held to, and the drift found when one fell short
+    # of it (JSON: why, and the selectors automatic detection proposes instead; '' for none).
+    (
+        """CREATE TABLE source_yields (
+            source_id TEXT PRIMARY KEY,
+            items INTEGER NOT NULL DEFAULT 0,
+            dated INTEGER NOT NULL DEFAULT 0,
+            entries INTEGER NOT NULL DEFAULT 0,
+            drift TEXT NOT NULL DEFAULT '',
+            drift_at TEXT NOT NULL DEFAULT ''
+        )""",
+    ),
 )
 
 
