@@ -27,11 +27,12 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from .categories import CategoryMap
 from .errors import SourceError
+from .incidents import is_stale
 from .model import Config, FetchResult, FetchSettings, Source
 from .store import SourceState, Store, interval_after
 
@@ -355,6 +356,10 @@ class SourceStatus:
     """Labels of its last good fetch that no category matched (items went to the default)."""
     dated_when_seen: int = 0
     """Items in the store dated when feedhub first saw them (no date on the page parsed)."""
+    newest_item: datetime | None = None
+    """The date of its newest stored item (None: it has none)."""
+    stale: bool = False
+    """Its newest item is older than its stale_after (feedhub.incidents.is_stale)."""
 
 
 def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
@@ -362,6 +367,8 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
     out = []
     categories = CategoryMap.from_categories(config.categories)
     undated = store.dated_when_seen()
+    newest = store.newest_item_dates()
+    now = datetime.now(UTC)
     for source in config.sources:
         state = store.source_state(source.id)
         out.append(SourceStatus(
@@ -375,5 +382,7 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
             next_due=next_due(config, source, state, categories),
             unmatched_labels=state.unmatched_labels,
             dated_when_seen=undated.get(source.id, 0),
+            newest_item=newest.get(source.id),
+            stale=is_stale(config, source, newest.get(source.id), now),
         ))
     return out

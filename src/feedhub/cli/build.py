@@ -306,3 +306,7 @@ def status_command(config_path: Path, as_json: bool) -> None:
         if s.dated_when_seen:
             say(f"{'':<{width}}  {s.dated_when_seen} item(s) dated when first seen "
                 f"(`feedhub preview {s.id}` shows why)")
+        if s.stale:
+            say(click.style(f"{'':<{width}}  stale: newest item from {when(s.newest_item)}, "
+                            "older than its stale_after; is the site still publishing? "
+                            f"(`feedhub preview {s.id}`)", fg="yellow"))
