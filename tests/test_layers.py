@@ -35,7 +35,8 @@ FLOORS: list[tuple[str, frozenset[str]]] = [
     # orchestration: wires the stages into builds, workers, previews and health
     ("orchestration", frozenset({"parsing", "sync", "schedule", "pipeline", "worker",
                                  "refresh", "health", "preview", "add", "reports",
-                                 "sourcefetch", "sourcetrip", "merge", "published_with"})),
+                                 "sourcefetch", "sourcetrip", "merge", "published_with",
+                                 "incidents"})),
     # commands: what a person or a web server runs
     ("commands", frozenset({"cli", "web", "docs", "__main__"})),
 ]
