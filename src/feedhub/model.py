@@ -140,6 +140,10 @@ class Source:
     ignore_robots: bool = field(default=False, repr=False)
     """Fetch even where the host's robots.txt disallows it (a site that agreed otherwise). Not
     in the repr (the settings hash): it does not change how a body is read."""
+    stale_after: timedelta | None = field(default=None, repr=False)
+    """The source is stale when its newest stored item is older than this (None: the config's
+    ``fetch.stale_after``; zero: never). Not in the repr: it does not change how a body is
+    read."""
 
     @property
     def is_remote(self) -> bool:
@@ -196,6 +200,9 @@ class FetchSettings:
     max_items: int = 1000
     """Entries read from one source per build; the rest (a runaway or hostile document) is
     ignored and counted in the report."""
+    stale_after: timedelta = timedelta(days=30)
+    """Default age of a source's newest stored item past which the source is stale (flagged
+    in ``feedhub status``, /status.json and the operator feed); zero: never."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +222,10 @@ class Config:
     """Web app settings."""
     fetch: FetchSettings = field(default_factory=FetchSettings)
     """How sources are fetched."""
+
+    def stale_after_of(self, source: Source) -> timedelta:
+        """How old a source's newest item may get before it is stale (zero: never)."""
+        return source.stale_after if source.stale_after is not None else self.fetch.stale_after
 
     def refresh_of(self, source: Source) -> timedelta:
         """The least time between two fetches of ``source``."""

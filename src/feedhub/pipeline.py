@@ -227,7 +227,7 @@ def build(
         # changed, or a feed file is missing: a warm build renders nothing.
         fingerprint = publish_fingerprint(config)
         force = not published_with(config, store, fingerprint)
-        published = publish(config, store, force=force)
+        published = publish(config, store, force=force, now=now)
         report.published = published or PublishReport()
         if force and published is not None:
             remember_published_with(config, fingerprint)

@@ -27,11 +27,12 @@ import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from .categories import CategoryMap
 from .errors import SourceError
+from .incidents import is_stale
 from .model import Config, FetchResult, FetchSettings, Source
 from .store import Drift, SourceState, Store, interval_after
 
@@ -358,6 +359,10 @@ class SourceStatus:
     drift: Drift | None = None
     """The last read of a listing source fell short of its last good one (feedhub.drift),
     with the selectors automatic detection proposed; None when its reads are as they were."""
+    newest_item: datetime | None = None
+    """The date of its newest stored item (None: it has none)."""
+    stale: bool = False
+    """Its newest item is older than its stale_after (feedhub.incidents.is_stale)."""
 
 
 def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
@@ -366,6 +371,8 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
     categories = CategoryMap.from_categories(config.categories)
     undated = store.dated_when_seen()
     drifts = store.drifts()
+    newest = store.newest_item_dates()
+    now = datetime.now(UTC)
     for source in config.sources:
         state = store.source_state(source.id)
         out.append(SourceStatus(
@@ -380,5 +387,7 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
             unmatched_labels=state.unmatched_labels,
             dated_when_seen=undated.get(source.id, 0),
             drift=drifts.get(source.id),
+            newest_item=newest.get(source.id),
+            stale=is_stale(config, source, newest.get(source.id), now),
         ))
     return out

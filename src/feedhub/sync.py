@@ -12,7 +12,8 @@ nodes read the output folder: the store records each published file's name and m
 copy of the whole output for nothing (54 MB at 250 bench/build.py sources, 710 MB at 4,000,
 ~2% of a cold 250-source build). A build into an empty output folder renders it again.
 
-Must not: decide what a feed contains (publish does) or when to publish (worker and pipeline).
+Must not: decide what a feed contains (publish does) or when to publish (worker and pipeline),
+or what an incident is (feedhub.incidents).
 """
 
 from __future__ import annotations
@@ -20,18 +21,24 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import PublishError
+from .incidents import record_incidents
 from .model import Config
 from .publish import PublishReport, publish_all
 from .publish.files import ARCHIVE_GZIP_LEVEL, GZIP_LEVEL, gz_path
 from .store import Store
 
 
-def publish(config: Config, store: Store, *, force: bool = False) -> PublishReport | None:
+def publish(config: Config, store: Store, *, force: bool = False,
+            now: datetime | None = None) -> PublishReport | None:
     """Publish when items changed since the last publish (always with ``force``). Returns
-    None when there was nothing to do or another worker is publishing right now."""
+    None when there was nothing to do or another worker is publishing right now. First, in
+    any case, the operator feed's incidents are brought up to date (feedhub.incidents: a
+    failing source changes no item) as of ``now`` (default: the clock)."""
+    record_incidents(config, store, now or datetime.now(UTC))
     with store.publishing(force=force) as due:
         if not due:
             return None

@@ -326,3 +326,7 @@ def status_command(config_path: Path, as_json: bool) -> None:
         if s.drift is not None:
             say(f"{'':<{width}}  " + click.style(
                 f"since {when(s.drift.at)}: {drift_summary(s.id, s.drift)}", fg="yellow"))
+        if s.stale:
+            say(click.style(f"{'':<{width}}  stale: newest item from {when(s.newest_item)}, "
+                            "older than its stale_after; is the site still publishing? "
+                            f"(`feedhub preview {s.id}`)", fg="yellow"))

@@ -121,6 +121,7 @@ def parse_fetch(walker: Walker, top: Fields) -> FetchSettings:
     deadline = walker.duration(fields, "deadline", "fetch", minimum=1)
     connect = walker.duration(fields, "connect_timeout", "fetch", minimum=1)
     interval = walker.duration(fields, "per_host_interval", "fetch")
+    stale_after = walker.duration(fields, "stale_after", "fetch")
     max_bytes = limits.max_bytes
     if "max_bytes" in fields:
         size_node = fields["max_bytes"]
@@ -149,4 +150,5 @@ def parse_fetch(walker: Walker, top: Fields) -> FetchSettings:
         concurrency=walker.number(fields, "concurrency", "fetch", default.concurrency, 1, 64),
         per_host=walker.number(fields, "per_host", "fetch", default.per_host, 1, 16),
         max_items=walker.number(fields, "max_items", "fetch", default.max_items, 1, 100_000),
+        stale_after=default.stale_after if stale_after is None else stale_after,
     )

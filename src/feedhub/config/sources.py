@@ -1,6 +1,7 @@
 """The ``sources:`` list of sources.yaml -> :class:`~feedhub.model.Source` objects: each
 source's id, kind, location (url or path), category, selectors, time zone, locale, fetching
-permissions (allow_private, allow_hosts, ignore_robots) and request headers. Problems name a
+permissions (allow_private, allow_hosts, ignore_robots), request headers and the age
+at which it is stale (stale_after). Problems name a
 source by its id when it has one (``sources[ilo-press].kind``), see :func:`source_key`.
 
 Must not: raise for a bad value (record it on the walker), or read files or the network (a
@@ -103,6 +104,7 @@ def parse_sources(
                 locale=walker.text(fields, "locale", key, check=check_locale),
                 max_pages=walker.bounded_int(fields, "max_pages", key, 1, 1, 50),
                 refresh=refresh,
+                stale_after=walker.duration(fields, "stale_after", key),
                 allow_private=allow_private,
                 allow_hosts=allow_hosts,
                 keep_tracking=keep_tracking,

@@ -1,4 +1,5 @@
-"""FeedDoc -> RSS 2.0 and Atom 1.0 bytes, written with feedgen (the only feedgen importer).
+"""FeedDoc -> RSS 2.0 and Atom 1.0 bytes, written with feedgen (the only feedgen importer);
+and the operators' incidents feed (:func:`render_incidents`, from the store's incidents).
 
 Each render builds its own ``FeedGenerator`` (RSS and Atom differ in what one call means: a
 category's text, how many enclosures, where a source goes), fills it from the FeedDoc, and
@@ -64,7 +65,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import partial
@@ -77,6 +78,7 @@ from lxml import etree
 
 from .. import __version__
 from ..model import Item
+from ..store import Incident
 from ..titles import atom_text, rss_title
 from .document import (
     EPOCH,
@@ -525,3 +527,29 @@ def _atom_entry(entry: Any, doc: FeedDoc, item: Item, updated: datetime) -> None
     if source is not None:
         # For a merged item this names the first of its sources (Atom allows one).
         ext.source = (source, rfc3339(updated))
+
+
+# -- the operator feed ---------------------------------------------------------------------------
+
+def render_incidents(incidents: Sequence[Incident], site_title: str, feed_url: str) -> bytes:
+    """The operator feed (feedhub.incidents): Atom, one entry per incident, newest first.
+    Stable for the same incidents: its updated date is the newest incident's (EPOCH for
+    none), each entry's id and date are the incident's own."""
+    fg = FeedGenerator()
+    fg.id(clean(feed_url))
+    fg.title(clean(f"{site_title}: feedhub incidents"))
+    fg.subtitle("Sources failing, turning stale and recovering (operators only)")
+    fg.author({"name": "feedhub"})
+    fg.link(href=clean(feed_url), rel="self", type=ATOM_TYPE)
+    fg.generator(GENERATOR_NAME, uri=GENERATOR_URI, version=__version__)
+    fg.updated(_utc(max((incident.at for incident in incidents), default=EPOCH)))
+    for incident in incidents:
+        entry = fg.add_entry(order="append")
+        entry.id(f"{clean(feed_url)}#incident-{incident.id}")
+        what = ({"failing": "is failing", "stale": "is stale"}[incident.problem]
+                if incident.opened else f"recovered ({incident.problem})")
+        entry.title(clean(f"{incident.source_id} {what}"))
+        entry.updated(_utc(incident.at))
+        entry.published(_utc(incident.at))
+        entry.content(_text(incident.detail), type="text")
+    return _to_bytes(fg, "atom")

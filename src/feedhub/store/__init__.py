@@ -18,6 +18,7 @@ This face composes :class:`Store` from one module per concept, beside it:
 - published.py: publish marks, the publish lock, published files and generations;
 - builds.py: the history of builds and refresh passes;
 - yields.py: what listing sources' selectors yield, and the drift found when that fell;
+- incidents.py: the operator feed's incidents, and the newest item of each source;
 - base.py, sqlite.py, postgres.py: the database connection, per backend;
 - migrations.py: the schema, and bringing a store up to it.
 """
@@ -32,6 +33,7 @@ from .base import Connection
 from .builds import BUILD_HISTORY, CRASHED, BuildHistory, BuildQueries, BuildRecord, RefreshPass
 from .core import GROUP_SECONDS, GROUP_SOURCES
 from .dates import format_date, parse_stored_date
+from .incidents import Incident, IncidentQueries
 from .items import ITEM_COLUMNS, content_hash
 from .migrations import MIGRATIONS, migrate, schema_version
 from .postgres import PostgresConnection
@@ -44,12 +46,13 @@ from .yields import Drift, Yield, YieldQueries
 __all__ = [
     "ALL_SLUG", "BACKOFF_CAP", "BUILD_HISTORY", "CRASHED", "DEFAULT_INTERVAL", "GROUP_SECONDS",
     "GROUP_SOURCES", "ITEM_COLUMNS", "MIGRATIONS", "SOURCE_COLUMNS", "BuildHistory",
-    "BuildRecord", "Drift", "Outcome", "RefreshPass", "SourceState", "Store", "StoredSelves",
-    "Yield", "content_hash", "format_date", "interval_after", "open_store", "parse_stored_date",
+    "BuildRecord", "Drift", "Incident", "Outcome", "RefreshPass", "SourceState", "Store",
+    "StoredSelves", "Yield", "content_hash", "format_date", "interval_after", "open_store",
+    "parse_stored_date",
 ]
 
 
-class Store(TripQueries, PublishedFiles, BuildQueries, YieldQueries):
+class Store(TripQueries, PublishedFiles, BuildQueries, YieldQueries, IncidentQueries):
     """Items and per-source state in a database. Use :func:`open_store` to get one.
 
     The same code runs on every backend; ``db`` is the backend's :class:`Connection`.

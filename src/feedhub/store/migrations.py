@@ -177,6 +177,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             drift_at TEXT NOT NULL DEFAULT ''
         )""",
     ),
+    # 11: incidents for the operator feed: a source failing builds in a row or turning stale
+    # (opened = 1), and its recovery (opened = 0). ``since`` anchors one spell of a problem
+    # (the last success before the failures, the newest item's date), so each spell is
+    # recorded once, whoever notices it first.
+    (
+        """CREATE TABLE incidents (
+            id {serial_pk},
+            source_id TEXT NOT NULL,
+            problem TEXT NOT NULL,
+            since TEXT NOT NULL,
+            opened INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            UNIQUE (source_id, problem, since, opened)
+        )""",
+    ),
 )
 
 

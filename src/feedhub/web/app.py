@@ -9,7 +9,8 @@ Contract:
   no redirect is built from it either (no merge-slashes redirect, and a ``Location`` is made
   relative). Error responses are one plain-text line, never a stack trace.
 - ``/status.json`` and ``/healthz`` (web.status) never answer from a cache; an operator's
-  answer is not readable cross-origin. ``/metrics`` (web.metrics) answers operators only.
+  answer is not readable cross-origin. ``/metrics`` (web.metrics) and the incidents feed
+  (``/ops/incidents.atom``, web.status) answer operators only.
 
 Must not: render a feed or page per request (filters are web.filters), or build anything
 itself (the Refresher does, in its thread, when ``serve.refresh`` asks for it).
@@ -25,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, current_app, request
-from werkzeug.exceptions import HTTPException, NotFound, ServiceUnavailable
+from werkzeug.exceptions import Forbidden, HTTPException, NotFound, ServiceUnavailable
 from werkzeug.wrappers import Response
 
 from ..config import DURATION_EXAMPLES, load_config, parse_duration
@@ -38,7 +39,7 @@ from .filters import Filtered, parse_query
 from .headers import CSP_PAGE, EMBED_TYPES, HTML_TYPE, MEDIA_TYPES, NOSNIFF, PREFLIGHT, STATIC_TYPES
 from .metrics import install_metrics
 from .published import Published, Ready
-from .status import health_body, is_operator, status_body
+from .status import INCIDENTS_PATH, health_body, incidents_feed, is_operator, status_body
 from .storepublished import published_for
 
 log = logging.getLogger("feedhub.web")  # the name Flask gives the app's logger, and ours
@@ -220,6 +221,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def status() -> Response:
         operator = is_operator(status_token)
         return _json(status_body(config, operator), 200, cors=not operator)
+
+    @app.get(INCIDENTS_PATH)
+    def incidents() -> Response:
+        if not is_operator(status_token):
+            raise Forbidden(f"{INCIDENTS_PATH} is for operators: send Authorization: Bearer "
+                            "$FEEDHUB_STATUS_TOKEN, or ask from this machine")
+        response = Response(incidents_feed(config),
+                            content_type="application/atom+xml; charset=utf-8")
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Vary"] = "Authorization"
+        return response
 
     install_metrics(app, config, status_token)  # /metrics, for operators (web.metrics)
 

@@ -1,10 +1,13 @@
-"""``/healthz`` and ``/status.json``: who is an operator, and what each of them is told.
+"""``/healthz``, ``/status.json`` and the operators' ``/ops/incidents.atom``: who is an
+operator, and what each of them is told.
 
 Contract:
 - Anyone gets counts, times and health, never a URL, a local path or error text.
 - Operators (:func:`is_operator`: a request from loopback that no proxy forwarded, or
   ``Authorization: Bearer $FEEDHUB_STATUS_TOKEN``) also get the errors, redacted
   (feedhub.redact); the app makes those answers unreadable cross-origin.
+- ``/ops/incidents.atom`` (:func:`incidents_feed`, feedhub.incidents) is for operators only:
+  the app answers anyone else 403.
 - ``/healthz`` fails (``"status": "failing"`` with its reasons) when a feed file is missing,
   the store cannot be read, or feedhub.health finds a problem with the builds.
 
@@ -24,7 +27,9 @@ from flask import request
 
 from ..categories import CategoryMap
 from ..health import build_problems, iso
+from ..incidents import is_stale
 from ..model import Config
+from ..publish.feeds import render_incidents
 from ..redact import one_line, redact_text
 from ..schedule import next_due
 from ..store import open_store
@@ -107,6 +112,7 @@ def status_body(config: Config, operator: bool) -> dict[str, Any]:
     categories = CategoryMap.from_categories(config.categories)
     with open_store(config.store, config.root) as store:
         states = store.source_states()
+        newest = store.newest_item_dates()
         history = store.build_history()
         sources = []
         for source in config.sources:
@@ -122,6 +128,7 @@ def status_body(config: Config, operator: bool) -> dict[str, Any]:
                 "last_error_at": iso(state.last_error_at) if state else None,
                 "consecutive_failures": state.failures if state else 0,
                 "item_count": state.item_count if state else 0,
+                "stale": is_stale(config, source, newest.get(source.id), now),
                 "next_due": iso(max(due, now)) if due else iso(now),
             }
             if operator:
@@ -141,3 +148,18 @@ def status_body(config: Config, operator: bool) -> dict[str, Any]:
         body["last_build_summary"] = one_line(last.summary) if last else ""
     body["sources"] = sources
     return body
+
+
+INCIDENTS_PATH = "/ops/incidents.atom"
+"""Where operators read the incidents feed (feedhub.incidents); never a published file."""
+INCIDENTS_SHOWN = 50
+"""Incidents in the feed, newest first."""
+
+
+def incidents_feed(config: Config) -> bytes:
+    """The operators' Atom feed of incidents, from the store (rendered per request: it is
+    never written to the output folder, so no static server can hand it out)."""
+    with open_store(config.store, config.root) as store:
+        incidents = store.incidents(INCIDENTS_SHOWN)
+    return render_incidents(incidents, config.site.title,
+                            f"{config.site.base_url}{INCIDENTS_PATH}")
