@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from importlib import resources
@@ -223,22 +223,12 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
                   categories=[c.slug for c in config.categories], allow_private=allow_private,
                   now=datetime.now(UTC))
     text = config_path.read_text(encoding="utf-8")
-    try:
-        new_text = append_source(text, entry)
-        parse_config(new_text, config_path)
-    except ConfigError as exc:
-        fail(f"the new entry would make {config_path} invalid: {exc}", EXIT_CONFIG,
-             hint="Nothing was written.")
-    say("\nThe new source:\n" + "\n".join(f"  {line}" for line in entry))
-    if not yes and not click.confirm(f"Append it to {config_path}?", default=True):
-        say("Nothing was written.")
-        return
-    try:
-        write_atomically(config_path, new_text)
-    except OSError as exc:
-        fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
-    say(f"Added source {sid!r} to {config_path}. Next: `feedhub preview {sid}`, "
-        "then `feedhub build`.")
+    edit_config(config_path, lambda: append_source(text, entry), yes=yes,
+                change="the new entry",
+                shown="\nThe new source:\n" + "\n".join(f"  {line}" for line in entry),
+                question=f"Append it to {config_path}?",
+                done=f"Added source {sid!r} to {config_path}. Next: `feedhub preview {sid}`, "
+                     "then `feedhub build`.")
 
 
 @main.command("fix")
@@ -297,22 +287,35 @@ def fix_command(config_path: Path, source_id: str, yes: bool, limit: int) -> Non
                                       "again, or write the selectors by hand.")
     rules = {name: rule for name, rule in asdict(proposed).items() if rule}
     text = config_path.read_text(encoding="utf-8")
+    edit_config(config_path, lambda: replace_selectors(text, source_id, rules), yes=yes,
+                change="the new selectors",
+                shown="\nThe proposed selectors:\n" + "\n".join(
+                    f"  {name}: {rule}" for name, rule in rules.items()),
+                question=f"Write them into {config_path}?",
+                done=f"Wrote the selectors of {source_id!r} into {config_path}. "
+                     "Next: `feedhub build`.")
+
+
+def edit_config(config_path: Path, edited: Callable[[], str], *, yes: bool, change: str,
+                shown: str, question: str, done: str) -> None:
+    """Write an edit of sources.yaml (``add``, ``fix``): the edited text must be a valid
+    config, is shown, confirmed (unless ``yes``) and written atomically; otherwise nothing is
+    written, and the user is told so."""
     try:
-        new_text = replace_selectors(text, source_id, rules)
+        new_text = edited()
         parse_config(new_text, config_path)
     except ConfigError as exc:
-        fail(f"the new selectors would make {config_path} invalid: {exc}", EXIT_CONFIG,
+        fail(f"{change} would make {config_path} invalid: {exc}", EXIT_CONFIG,
              hint="Nothing was written.")
-    say("\nThe proposed selectors:\n" + "\n".join(f"  {name}: {rule}"
-                                                    for name, rule in rules.items()))
-    if not yes and not click.confirm(f"Write them into {config_path}?", default=True):
+    say(shown)
+    if not yes and not click.confirm(question, default=True):
         say("Nothing was written.")
         return
     try:
         write_atomically(config_path, new_text)
     except OSError as exc:
         fail(f"cannot write {config_path}: {exc}", EXIT_FAILED)
-    say(f"Wrote the selectors of {source_id!r} into {config_path}. Next: `feedhub build`.")
+    say(done)
 
 
 def already(sources: Sequence[Source], *urls: str) -> None:
