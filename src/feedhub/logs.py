@@ -46,27 +46,37 @@ def _fields(record: logging.LogRecord) -> dict[str, Any]:
     return dict(fields) if isinstance(fields, dict) else {}
 
 
+def _redact_message(record: logging.LogRecord) -> None:
+    """The record's message rendered and redacted (``args`` dropped), and its traceback
+    rendered into ``exc_text``, redacted, which every :class:`logging.Formatter` then prints
+    instead of rendering its own. Done once per record."""
+    if getattr(record, "_feedhub_message_redacted", False):
+        return
+    record.msg = redact_text(record.getMessage())
+    record.args = None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = redact_text(record.exc_text)
+    record._feedhub_message_redacted = True
+
+
 class Redact(logging.Filter):
     """Masks secrets in a record before any handler formats it (see the module docstring).
 
-    The record is changed in place, once: its message is rendered and redacted (``args``
-    dropped), string fields are redacted, and a traceback is rendered into ``exc_text``,
-    redacted, which every :class:`logging.Formatter` then prints instead of rendering its own.
+    The record is changed in place, once: its message and traceback
+    (:func:`_redact_message`, unless the record factory did it already) and its string
+    fields.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_feedhub_redacted", False):
             return True
-        record.msg = redact_text(record.getMessage())
-        record.args = None
+        _redact_message(record)
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             record.fields = {key: redact_text(value) if isinstance(value, str) else value
                              for key, value in fields.items()}
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact_text(record.exc_text)
         record._feedhub_redacted = True
         return True
 
@@ -92,11 +102,7 @@ def redact_feedhub_loggers() -> None:
         if record.name == "feedhub" or record.name.startswith("feedhub."):
             # The message and traceback now; ``extra`` fields are set on the record after
             # this factory returns, and the loggers' filter (above) redacts those.
-            record.msg = redact_text(record.getMessage())
-            record.args = None
-            if record.exc_info:
-                record.exc_text = redact_text(
-                    logging.Formatter().formatException(record.exc_info))
+            _redact_message(record)
         return record
 
     redacting_factory.feedhub_redacts = True  # type: ignore[attr-defined]
