@@ -72,22 +72,23 @@ class StorePublished(Published):
             self._versions = store.published_versions()
             self._generation = generation
 
+    def _refresh_or_keep(self) -> None:
+        """:meth:`_refresh`, or, when the store cannot be reached, keep what is held (with the
+        lock held)."""
+        try:
+            self._refresh()
+        except StoreError as exc:
+            log.warning("cannot reach the store, serving what is held: %s", exc)
+            self._drop()
+
     def has(self, relpath: str) -> bool:
         with self._lock:
-            try:
-                self._refresh()
-            except StoreError as exc:
-                log.warning("cannot reach the store: %s", exc)
-                self._drop()
+            self._refresh_or_keep()
             return relpath in self._versions
 
     def get(self, relpath: str, content_type: str) -> Ready | None:
         with self._lock:
-            try:
-                self._refresh()
-            except StoreError as exc:
-                log.warning("cannot reach the store, serving what is held: %s", exc)
-                self._drop()
+            self._refresh_or_keep()
             version = self._versions.get(relpath)
             if version is None:
                 return None
