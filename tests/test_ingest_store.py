@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from feedhub.config import load_config
 from feedhub.model import Config
 from feedhub.pipeline import build, find_stored
@@ -35,11 +37,13 @@ def test_one_call_saves_many_items_with_their_rows(store_url: str, tmp_path: Pat
             "title:story two x": [other.id]}
 
 
-def test_a_key_shared_by_stored_items_answers_with_the_first_seen(store_url: str,
-                                                                  tmp_path: Path) -> None:
+@pytest.mark.parametrize(("first", "second"), [(1, 2), (9, 1)])
+def test_a_key_shared_by_stored_items_answers_with_the_first_seen(
+        store_url: str, tmp_path: Path, first: int, second: int) -> None:
+    """Whichever story has the smaller id: ids are random UUIDs, first_seen decides."""
     key = "link:https://example.org/shared"
-    older = item(1, keys=(key,), first_seen=NOW - timedelta(days=1))
-    newer = item(2, keys=(key,), first_seen=NOW)
+    older = item(first, keys=(key,), first_seen=NOW - timedelta(days=1))
+    newer = item(second, keys=(key,), first_seen=NOW)
     fresh = [item(3, keys=(key,), first_seen=None), item(4, keys=(key,), first_seen=None)]
     with open_store(store_url, tmp_path) as store:
         with store.transaction() as db:

@@ -15,19 +15,6 @@ from feedhub.store import content_hash, open_store
 from .test_store import NOW, item
 
 
-def test_the_first_seen_story_answers_whatever_its_id(store_url: str, tmp_path: Path) -> None:
-    key = "link:https://example.org/shared"
-    # The story seen first has the larger id: ids are random UUIDs, first_seen decides.
-    older = item(9, keys=(key,), first_seen=NOW - timedelta(days=1))
-    newer = item(1, keys=(key,), first_seen=NOW)
-    fresh = [item(3, keys=(key,), first_seen=None), item(4, keys=(key,), first_seen=None)]
-    with open_store(store_url, tmp_path) as store:
-        with store.transaction() as db:
-            store.save_items(db, [newer, older], NOW)
-        found = find_stored(store, fresh, timedelta(days=2))
-    assert [f.id if f else None for f in found] == [older.id, newer.id]
-
-
 def test_title_merging_works_with_a_window_of_hours(store_url: str, tmp_path: Path) -> None:
     title = "title:city council approves the new harbour bridge"
     stored = item(1, sources=("src-a",), keys=("link:https://a.example/1", title))
