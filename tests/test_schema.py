@@ -75,8 +75,9 @@ def _definitions() -> dict[str, dict[str, Any]]:
     return {"": schema, **{k: v for k, v in schema["$defs"].items() if "properties" in v}}
 
 
-TIED = {("source", "url"), ("source", "path")}
-"""Optional keys whose absence is still an error in the full sample (url-or-path)."""
+TIED = {("source", "url"), ("source", "path"), ("source", "full_text")}
+"""Optional keys whose absence is still an error in the full sample (url-or-path, a
+content_selector without full_text)."""
 
 
 def _objects_at(data: dict[str, Any], definition: str) -> list[dict[str, Any]]:

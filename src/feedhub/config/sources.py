@@ -1,8 +1,8 @@
 """The ``sources:`` list of sources.yaml -> :class:`~feedhub.model.Source` objects: each
 source's id, kind, location (url or path), category, selectors, time zone, locale, fetching
-permissions (allow_private, allow_hosts, ignore_robots), request headers and the age
-at which it is stale (stale_after). Problems name a
-source by its id when it has one (``sources[ilo-press].kind``), see :func:`source_key`.
+permissions (allow_private, allow_hosts, ignore_robots), request headers, full text of its
+stories (full_text, content_selector) and the age at which it is stale (stale_after). Problems
+name a source by its id when it has one (``sources[ilo-press].kind``), see :func:`source_key`.
 
 Must not: raise for a bad value (record it on the walker), or read files or the network (a
 source's url is checked for its shape only).
@@ -91,6 +91,14 @@ def parse_sources(
             ignore_robots = bool(walker.scalar(fields["ignore_robots"], f"{key}.ignore_robots",
                                                "bool"))
         headers = _headers(walker, fields, key)
+        full_text = False
+        if "full_text" in fields:
+            full_text = bool(walker.scalar(fields["full_text"], f"{key}.full_text", "bool"))
+        content_selector = walker.text(fields, "content_selector", key)
+        if content_selector and not full_text:
+            walker.problem(fields["content_selector"], f"{key}.content_selector",
+                           "applies only with full_text: true (it finds the story on the "
+                           "article pages full_text fetches)")
         if "path" in fields and (headers or ignore_robots):
             name = "headers" if headers else "ignore_robots"
             walker.problem(fields[name], f"{key}.{name}",
@@ -110,6 +118,8 @@ def parse_sources(
                 keep_tracking=keep_tracking,
                 headers=headers,
                 ignore_robots=ignore_robots,
+                full_text=full_text,
+                content_selector=content_selector,
                 identity=walker.text(fields, "identity", key, default="auto",
                                      check=identity_check(kind_text)),
             ))

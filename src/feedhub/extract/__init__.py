@@ -25,12 +25,14 @@ The package, floor by floor (each module imports only those above it in this lis
                    found and scored; fields.py: the rules chosen inside the winning blocks
     auto.py        a listing with no selectors: the strategies in order, and their report
     html.py        a listing page: its selectors or auto, then its further pages
+    article.py     an article page: its story, for full_text sources (readability-lxml)
 This module is the face: :func:`extract` and the names other modules use.
 """
 
 from __future__ import annotations
 
 from ..model import FetchResult, RawEntry, Source, SourceKind
+from .article import main_content
 from .base import MAX_AUTHORS, MAX_ENCLOSURES, MAX_LABELS, ExtractReport, PageFetcher
 from .feed import extract_feed
 from .html import extract_listing
@@ -59,4 +61,4 @@ def extract(
 
 
 __all__ = ["MAX_AUTHORS", "MAX_ENCLOSURES", "MAX_LABELS", "ExtractReport", "PageFetcher",
-           "extract", "extract_feed", "extract_listing"]
+           "extract", "extract_feed", "extract_listing", "main_content"]
