@@ -36,7 +36,7 @@ FLOORS: list[tuple[str, frozenset[str]]] = [
     ("orchestration", frozenset({"parsing", "sync", "schedule", "pipeline", "worker",
                                  "refresh", "health", "preview", "add", "reports",
                                  "sourcefetch", "sourcetrip", "merge", "published_with",
-                                 "drift", "incidents"})),
+                                 "drift", "incidents", "fulltext"})),
     # commands: what a person or a web server runs
     ("commands", frozenset({"cli", "web", "docs", "__main__"})),
 ]

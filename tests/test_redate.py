@@ -305,6 +305,7 @@ def test_stored_undated_rows_are_inferred_on_upgrade(store_url: str, tmp_path: P
         db.execute("ALTER TABLE sources DROP COLUMN retry_after")  # 8
         db.execute("DROP TABLE source_yields")  # 10
         db.execute("DROP TABLE incidents")  # 11
+        db.execute("DROP TABLE articles")  # 12 (its index goes with it)
         db.execute("DELETE FROM schema_version WHERE version >= 6")
     with open_store(store_url, tmp_path) as store:
         found = store.get_items(["same", "dated"])

@@ -39,6 +39,9 @@ class _SourceOutcome(Protocol):
     next_due: datetime | None
     failures: int
     warnings: list[str]
+    articles: int
+    articles_kept: list[str]
+    articles_left: int
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:
@@ -176,6 +179,16 @@ def configure(log_format: str = "text", level: int = logging.WARNING,
 _BUILD_LOGGER = LOGGER.getChild("build")
 
 
+def full_text_summary(stories: int, kept: int, left: int) -> str:
+    """One phrase for what a build's article fetches of a full_text source did."""
+    parts = [f"{stories} stories from their pages"]
+    if kept:
+        parts.append(f"{kept} kept their own text")
+    if left:
+        parts.append(f"{left} left for the next build")
+    return "full text: " + ", ".join(parts)
+
+
 def log_source(outcome: _SourceOutcome) -> None:
     """The one line per source per build: its outcome and timing. A failure is a warning, and
     so is a success that ignored part of its body (``warnings``). Nothing is built for a line
@@ -198,6 +211,12 @@ def log_source(outcome: _SourceOutcome) -> None:
         fields["next_due"] = outcome.next_due.isoformat()
         if outcome.failures:
             fields["failures"] = outcome.failures
-    message = outcome.error or "; ".join([status, *outcome.warnings])
+    said = [status, *outcome.warnings]
+    if outcome.articles or outcome.articles_kept or outcome.articles_left:
+        fields["full_text"] = {"stories": outcome.articles, "kept": outcome.articles_kept,
+                               "left": outcome.articles_left}
+        said.append(full_text_summary(outcome.articles, len(outcome.articles_kept),
+                                      outcome.articles_left))
+    message = outcome.error or "; ".join(said)
     _BUILD_LOGGER.log(level, "source %s: %s", outcome.source_id, message,
                       extra={"fields": fields})

@@ -221,6 +221,8 @@ def build(
         if config.site.max_age_days:
             with store.transaction() as db:
                 report.pruned = store.prune(db, now - timedelta(days=config.site.max_age_days))
+                # Article pages of stories pruned, or no longer linked, are forgotten too.
+                store.prune_articles(db, now - timedelta(days=config.site.max_age_days))
         publishing = time.monotonic()
         # Through the store, so web nodes serving from it answer what the files say. Feeds are
         # rendered again only when items changed (the store knows), or the settings or feedhub

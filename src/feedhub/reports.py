@@ -57,6 +57,14 @@ class SourceReport:
     drift: Drift | None = None
     """Set when this read of a listing source fell short of its last good one (feedhub.drift),
     with the selectors automatic detection proposes instead."""
+    articles: int = 0
+    """Items whose story was taken from their article page in this build (``full_text``)."""
+    articles_kept: list[str] = field(default_factory=list)
+    """``URL: reason`` of the items whose article page was fetched in this build but that kept
+    their own text (the page failed, held no story, or gave no more text)."""
+    articles_left: int = 0
+    """Items whose article page waits for a later build (the per-build bound, or a failed
+    fetch to try again)."""
 
     @property
     def ok(self) -> bool:

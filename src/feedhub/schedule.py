@@ -34,7 +34,7 @@ from .categories import CategoryMap
 from .errors import SourceError
 from .incidents import is_stale
 from .model import Config, FetchResult, FetchSettings, Source
-from .store import Drift, SourceState, Store, interval_after
+from .store import ArticleCounts, Drift, SourceState, Store, interval_after
 
 
 def settings_hash(source: Source, categories: CategoryMap) -> str:
@@ -363,6 +363,9 @@ class SourceStatus:
     """The date of its newest stored item (None: it has none)."""
     stale: bool = False
     """Its newest item is older than its stale_after (feedhub.incidents.is_stale)."""
+    full_text: ArticleCounts | None = None
+    """A ``full_text`` source's cached article pages: stories extracted, items that kept their
+    own text and the latest reasons why (None: not a full_text source)."""
 
 
 def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
@@ -372,6 +375,7 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
     undated = store.dated_when_seen()
     drifts = store.drifts()
     newest = store.newest_item_dates()
+    articles = store.article_counts()
     now = datetime.now(UTC)
     for source in config.sources:
         state = store.source_state(source.id)
@@ -389,5 +393,6 @@ def source_statuses(config: Config, store: Store) -> list[SourceStatus]:
             drift=drifts.get(source.id),
             newest_item=newest.get(source.id),
             stale=is_stale(config, source, newest.get(source.id), now),
+            full_text=articles.get(source.id, ArticleCounts()) if source.full_text else None,
         ))
     return out

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -29,7 +29,8 @@ from pathlib import Path
 from .categories import CategoryMap
 from .drift import check_read, read_yield, watched
 from .errors import FetchError, SourceError
-from .fetch import Fetcher, fetch
+from .fetch import Fetcher, Validators, fetch, page_source
+from .fulltext import FullText, fill
 from .merge import find_stored, remember
 from .model import FetchResult, FetchSettings, Item, Site, Source
 from .normalise import MAX_SUMMARY, plain_text
@@ -113,6 +114,10 @@ class Begun:
     categories: CategoryMap
     parsing: Future[Parsed] | None = None
     """The worker process parsing its body (None: it is parsed in this process)."""
+    fetcher: Fetcher = fetch
+    """How its further pages and (``full_text``) its items' article pages are fetched."""
+    root: Path = Path()
+    """The config's folder."""
 
 
 def begin_source(
@@ -150,7 +155,8 @@ def begin_source(
         if not (fetched.not_modified or (body_hash and body_hash == state.body_hash
                                          and state.last_success is not None)):
             watch.lap("store")
-            return Begun(source, result, state, fetched, body_hash, clock, categories)
+            return Begun(source, result, state, fetched, body_hash, clock, categories,
+                         fetcher=fetcher, root=root)
         result.unchanged_body = True
         result.warnings = list(fetched.warnings)
         result.found = state.item_count
@@ -206,6 +212,18 @@ def finish_source(
         result.future_dates = notes.future_dates
         result.undated = parsed.undated
         result.ancient_dates = notes.ancient_dates
+        hashes_of = list(parsed.hashes or [""] * len(items))
+        full: FullText | None = None
+        if source.full_text:
+            full = full_text(begun, items, store, now)
+            # A story's content came from its page: its parse-time hash is no longer its own.
+            hashes_of = [h if new is old else "" for h, new, old
+                         in zip(hashes_of, full.items, items, strict=True)]
+            items = tuple(full.items)
+            result.articles = full.extracted
+            result.articles_kept = full.kept
+            result.articles_left = full.left
+            watch.lap("full_text")
         site = site or Site(title="", base_url="")
         window = timedelta(days=site.merge_window_days)
         oldest = now - timedelta(days=site.max_age_days) if site.max_age_days else None
@@ -217,8 +235,8 @@ def finish_source(
         reread = bool(state.body_hash) and not stored_body(state, begun.body_hash.split(":")[0])
         redate = dates_changed(state.body_hash, begun.body_hash)
         listed: set[str] = set()
-        for item, fresh_hash, old in zip(items, parsed.hashes or [""] * len(items),
-                                         find_stored(store, items, window), strict=True):
+        for item, fresh_hash, old in zip(items, hashes_of, find_stored(store, items, window),
+                                         strict=True):
             if old is None and oldest is not None and item.published < oldest:
                 result.too_old += 1
                 continue
@@ -241,11 +259,16 @@ def finish_source(
             hashes[merged.id] = remembered.content_hash
         # Its items no longer listed were read with the old settings too: re-sort them.
         resorted = recategorised(store, source, begun.categories, listed) if reread else []
+        body_hash = begun.body_hash
+        if full is not None and full.left:
+            # Article pages wait for a later build: the body is read again then (no validators,
+            # its hash unknown), and those stories filled in are no news of them (``reread``).
+            body_hash = body_hash.rpartition(":")[0] + ":"
         store.save_outcome(Outcome(
             source.id, etag=fetched.etag, last_modified=fetched.last_modified,
-            body_hash=begun.body_hash, unmatched_labels=tuple(notes.unmatched_labels),
+            body_hash=body_hash, unmatched_labels=tuple(notes.unmatched_labels),
             saved=tuple(to_save), hashes=hashes, recategorised=tuple(resorted),
-            seen=tuple(seen)), now)
+            seen=tuple(seen), articles=tuple(full.articles) if full is not None else ()), now)
     except SourceError as exc:
         result.error = redact_text(exc.message)  # errors quote the URL: no secret stored
         store.record_failure(source.id, now, result.error,
@@ -260,6 +283,18 @@ def finish_source(
     watch.lap("store")
     result.seconds = time.monotonic() - begun.started
     return result
+
+
+def full_text(begun: Begun, items: Sequence[Item], store: Store, now: datetime) -> FullText:
+    """The items of a ``full_text`` source with their stories (feedhub.fulltext), their article
+    pages fetched as the source's further pages are (same limits, robots.txt, pacing and
+    address rules)."""
+    source, root, fetcher = begun.source, begun.root, begun.fetcher
+
+    def fetch_article(url: str, validators: Validators) -> FetchResult:
+        return fetcher(page_source(source, url), root, validators)
+
+    return fill(source, items, store.articles(item.link for item in items), fetch_article, now)
 
 
 def recategorised(store: Store, source: Source, categories: CategoryMap,

@@ -23,7 +23,7 @@ import click
 from ..drift import summary as drift_summary
 from ..errors import FeedhubError
 from ..health import iso, record_crash
-from ..logs import LOGGER
+from ..logs import LOGGER, full_text_summary
 from ..model import Config
 from ..pipeline import BuildReport, SourceReport, build
 from ..redact import redact_text
@@ -112,6 +112,9 @@ def report_json(report: BuildReport) -> dict[str, Any]:
         "seconds": round(s.seconds, 3), "error": redact_text(s.error),
         "not_due_until": s.next_due.isoformat() if s.next_due else None,
         "drift": drift_json(s.drift),
+        "full_text": {"stories": s.articles, "left": s.articles_left,
+                      "kept": [redact_text(k) for k in s.articles_kept]}
+        if s.articles or s.articles_kept or s.articles_left else None,
     } for s in report.sources}
     pub = report.published
     return {
@@ -253,6 +256,13 @@ def print_report(report: BuildReport, config: Config) -> None:
         if s.too_old:
             echo(f"{'':<{width}}  {s.too_old} new item(s) older than site.max_age_days "
                  "not stored")
+        if s.articles or s.articles_kept or s.articles_left:
+            echo(f"{'':<{width}}  " + full_text_summary(s.articles, len(s.articles_kept),
+                                                        s.articles_left))
+            for kept in s.articles_kept[:10]:
+                echo(f"{'':<{width}}    kept its own text: {redact_text(kept)}")
+            if len(s.articles_kept) > 10:
+                echo(f"{'':<{width}}    and {len(s.articles_kept) - 10} more (--json lists all)")
         if s.drift is not None:
             echo(f"{'':<{width}}  " + click.style(drift_summary(s.source_id, s.drift),
                                                   fg="yellow"))
@@ -326,6 +336,12 @@ def status_command(config_path: Path, as_json: bool) -> None:
         if s.drift is not None:
             say(f"{'':<{width}}  " + click.style(
                 f"since {when(s.drift.at)}: {drift_summary(s.id, s.drift)}", fg="yellow"))
+        if s.full_text is not None:
+            say(f"{'':<{width}}  full text: {s.full_text.extracted} stories from their pages"
+                + (f", {s.full_text.kept} items kept their own text" if s.full_text.kept
+                   else ""))
+            for reason in s.full_text.reasons:
+                say(f"{'':<{width}}    kept its own text: {redact_text(reason)}")
         if s.stale:
             say(click.style(f"{'':<{width}}  stale: newest item from {when(s.newest_item)}, "
                             "older than its stale_after; is the site still publishing? "

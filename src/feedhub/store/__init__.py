@@ -17,6 +17,7 @@ This face composes :class:`Store` from one module per concept, beside it:
 - trips.py: the few calls one source's trip makes (stored selves, its outcome whole);
 - published.py: publish marks, the publish lock, published files and generations;
 - builds.py: the history of builds and refresh passes;
+- articles.py: the article pages of full_text sources: the story each gave, or why not;
 - yields.py: what listing sources' selectors yield, and the drift found when that fell;
 - incidents.py: the operator feed's incidents, and the newest item of each source;
 - base.py, sqlite.py, postgres.py: the database connection, per backend;
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from ..errors import StoreError
 from ..model import ALL_SLUG
+from .articles import Article, ArticleCounts
 from .base import Connection
 from .builds import BUILD_HISTORY, CRASHED, BuildHistory, BuildQueries, BuildRecord, RefreshPass
 from .core import GROUP_SECONDS, GROUP_SOURCES
@@ -45,10 +47,10 @@ from .yields import Drift, Yield, YieldQueries
 
 __all__ = [
     "ALL_SLUG", "BACKOFF_CAP", "BUILD_HISTORY", "CRASHED", "DEFAULT_INTERVAL", "GROUP_SECONDS",
-    "GROUP_SOURCES", "ITEM_COLUMNS", "MIGRATIONS", "SOURCE_COLUMNS", "BuildHistory",
-    "BuildRecord", "Drift", "Incident", "Outcome", "RefreshPass", "SourceState", "Store",
-    "StoredSelves", "Yield", "content_hash", "format_date", "interval_after", "open_store",
-    "parse_stored_date",
+    "GROUP_SOURCES", "ITEM_COLUMNS", "MIGRATIONS", "SOURCE_COLUMNS", "Article", "ArticleCounts",
+    "BuildHistory", "BuildRecord", "Drift", "Incident", "Outcome", "RefreshPass", "SourceState",
+    "Store", "StoredSelves", "Yield", "content_hash", "format_date", "interval_after",
+    "open_store", "parse_stored_date",
 ]
 
 

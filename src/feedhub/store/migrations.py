@@ -193,6 +193,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             UNIQUE (source_id, problem, since, opened)
         )""",
     ),
+    # 12: full text of stories (a source's ``full_text``), per article URL: what its page gave
+    # (the story, sanitised, or '' and why not), the validators and hash of the page, the
+    # hash of the item's own text it was fetched for, and failed fetches in a row.
+    (
+        """CREATE TABLE articles (
+            url TEXT PRIMARY KEY,
+            source_id TEXT NOT NULL,
+            content TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            etag TEXT NOT NULL,
+            last_modified TEXT NOT NULL,
+            page_hash TEXT NOT NULL,
+            item_hash TEXT NOT NULL,
+            failures INTEGER NOT NULL,
+            checked TEXT NOT NULL
+        )""",
+        "CREATE INDEX articles_source ON articles (source_id)",
+    ),
 )
 
 

@@ -3,8 +3,9 @@ the items it found (:meth:`TripQueries.stored_selves`), then store its outcome w
 (:meth:`TripQueries.save_outcome`), or record its failure (``record_failure``).
 
 A trip so touches the store a handful of times, and everything a good read changes (its new
-and changed items, items re-sorted, items seen again, the source's state, the end of its
-refresh) commits in one transaction: a crash never leaves half a source.
+and changed items, items re-sorted, items seen again, the article pages fetched for them,
+the source's state, the end of its refresh) commits in one transaction: a crash never leaves
+half a source.
 
 Must not: decide which stored item is a fresh item's self, nor how the two merge (the
 pipeline's feedhub.merge does): it answers by key and stores what it is handed.
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..model import Item
+from .articles import Article, ArticleQueries
 from .items import ItemQueries
 from .sources import SourceQueries
 
@@ -54,9 +56,11 @@ class Outcome:
     listed_since: datetime | None = None
     """A body unchanged since its success at this time: the items it listed then are still
     listed, so seen ``now`` (None: no such touch)."""
+    articles: tuple[Article, ...] = ()
+    """Article pages fetched for its items (``full_text``), cached by URL."""
 
 
-class TripQueries(ItemQueries, SourceQueries):
+class TripQueries(ItemQueries, SourceQueries, ArticleQueries):
     """The few calls one source's trip makes."""
 
     def stored_selves(self, keys: Iterable[str], legacy_id: Callable[[str], str]
@@ -77,6 +81,7 @@ class TripQueries(ItemQueries, SourceQueries):
         (a savepoint inside :meth:`grouped`)."""
         with self.transaction() as db:
             self.save_items(db, outcome.saved, now, outcome.hashes)
+            self.save_articles(db, outcome.articles, now)
             self.save_categories(db, outcome.recategorised, now)
             if outcome.seen:
                 self.touch_items(db, outcome.seen, now)
