@@ -363,6 +363,22 @@ def test_an_article_on_another_private_host_is_refused_like_a_source_url(
         assert CASES[0].story[0] in published(config)[other.url("/a/story")].rss_content
 
 
+def test_a_path_source_trusts_no_private_host_for_its_articles(
+        httpd: LocalServer, tmp_path: Path) -> None:
+    """allow_private trusts the host of a source's own URL; a local file has none."""
+    site = Site(httpd)
+    site.page("p", CASES[0].html)
+    site.item("p")
+    (tmp_path / "feed.rss").write_bytes(httpd.routes["/feed.rss"](
+        Request("GET", "/feed.rss", {}, None)).body)  # type: ignore[arg-type, union-attr]
+    (tmp_path / "sources.yaml").write_text(
+        "site: {title: Hub, base_url: 'https://hub.example.org'}\n"
+        "sources:\n  - {id: local, kind: feed, path: feed.rss, allow_private: true, "
+        "full_text: true}\n", encoding="utf-8")
+    report = build(load_config(tmp_path / "sources.yaml"))
+    assert "refused" in kept_reason(report, site.url("p")) and site.hits("p") == 0
+
+
 HOSTILE = b"""<!DOCTYPE html><html><head><title>t</title>
 <script>document.cookie</script><style>p{color:red}</style></head><body>
 <nav><a href="/">Home page link</a></nav>

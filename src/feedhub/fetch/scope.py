@@ -52,8 +52,12 @@ def page_source(source: Source, url: str) -> Source:
     page = replace(source, location=url)
     if source.headers and source.is_remote and not _same_site(source, url):
         page = replace(page, headers=())
-    if not (source.allow_private and source.is_remote):
+    if not source.allow_private:
         return page
+    if not source.is_remote:
+        # A path has no host to trust: an http(s) page it links to (an article of a
+        # full_text source) is public unless allow_hosts names its host.
+        return replace(page, allow_private=False)
     own = parse_url(source.id, source.location).host.decode("ascii")
     return replace(page, allow_private=False, allow_hosts=(*source.allow_hosts, own))
 
