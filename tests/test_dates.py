@@ -46,6 +46,11 @@ CASES = [
     ("27. okt. 2021", "", "da", datetime(2021, 10, 27)),
     ("27 maj 2021", "", "sv", datetime(2021, 5, 27)),
     ("27 mai 2021", "", "fr-CA", datetime(2021, 5, 27)),
+    # A machine date (<time datetime>, JSON-LD) is ISO 8601 whatever date_format says.
+    ("2021-05-26", "%d %B %Y", "fr", datetime(2021, 5, 26)),
+    ("2021-05-26T10:00:00Z", "le %d %B %Y", "fr", datetime(2021, 5, 26, 10, tzinfo=UTC)),
+    ("2021-05-06", "%Y-%d-%m", "", datetime(2021, 6, 5)),  # a format that parses still wins
+    ("26 May 2021", "%Y-%m-%d", "", None),
     ("soon", "", "", None),
     ("31 février 2021", "", "fr", None),
 ]

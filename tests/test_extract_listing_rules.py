@@ -118,6 +118,19 @@ def test_time_datetime_needs_no_rule_and_images_past_lazy_loading() -> None:
     assert entries[0].link == "https://cdn.example/site/a"
 
 
+def test_a_date_format_still_reads_time_datetime_beside_it() -> None:
+    # date_format describes the written dates; the machine date of a <time> is ISO 8601.
+    page = """
+    <div class="n"><a href="/a">Premier</a><time datetime="2021-05-26T09:30:00Z">26 mai</time></div>
+    <div class="n"><a href="/b">Second</a><span class="d">le 3 juin 2021</span></div>"""
+    source = Source(id="fr", kind=SourceKind.HTML, location="https://fr.example/", locale="fr",
+                    date_format="le %d %B %Y",
+                    selectors=Selectors(item="div.n", date="time, .d"))
+    entries = extract(source, FetchResult(url="https://fr.example/", body=page.encode()))
+    assert entries[0].published == datetime(2021, 5, 26, 9, 30, tzinfo=UTC)
+    assert entries[1].published == datetime(2021, 6, 3)
+
+
 def test_pages_without_selectors_are_followed_too(httpd: LocalServer, tmp_path: Path) -> None:
     serve_pages(httpd)
     source = Source(id="auto-paged", kind=SourceKind.HTML, location=httpd.url("/news"),

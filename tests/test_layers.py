@@ -27,7 +27,7 @@ FLOORS: list[tuple[str, frozenset[str]]] = [
     # stages, in the pipeline's order: a stage may use the types and constants of the stages
     # before it (normalise reads extract's caps, publish reads the store), never one after it
     ("stage: config", frozenset({"config"})),
-    ("stage: fetch", frozenset({"fetch"})),
+    ("stage: fetch", frozenset({"fetch", "render"})),
     ("stage: extract", frozenset({"extract"})),
     ("stage: normalise", frozenset({"normalise"})),
     ("stage: store", frozenset({"store"})),

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -23,8 +24,9 @@ from .config import SOURCE_ID_RE, yaml_scalar
 from .extract.feed import feed_title
 from .extract.page import base_href, parse_page
 from .fetch import Fetcher, Validators, fetch
-from .model import Category, FetchResult, Source, SourceKind
+from .model import Category, FetchLimits, FetchResult, Source, SourceKind
 from .preview import Preview, looks_like_feed, preview_source
+from .render import INSTALL, Renderer
 
 FEED_TYPES = {
     "application/rss+xml": "RSS",
@@ -128,18 +130,40 @@ def matching_category(preview: Preview, categories: Sequence[Category]) -> str:
 
 def preview_target(url: str, kind: SourceKind, root: Path, *, source_id: str = "add",
                    allow_private: bool = False, fetcher: Fetcher = fetch,
-                   categories: Iterable[Category] = (), category: str = "") -> Preview:
+                   categories: Iterable[Category] = (), category: str = "",
+                   render: str = "static") -> Preview:
     """Preview the chosen feed, or the page read by automatic detection; with the config's
-    ``categories`` each row says where its item would land (``category``: the default)."""
+    ``categories`` each row says where its item would land (``category``: the default).
+    With ``render="browser"`` the page is read as ``fetcher`` renders it."""
     source = Source(id=source_id, kind=kind, location=url, allow_private=allow_private,
-                    default_category=category)
+                    default_category=category,
+                    render=render if kind is SourceKind.HTML else "static")
     return preview_source(source, root, fetcher,
                           categories=CategoryMap.from_categories(list(categories)))
 
 
+def rendered_advice(url: str, root: Path, limits: FetchLimits, *, source_id: str,
+                    allow_private: bool = False) -> str:
+    """For a page whose HTML as served lists no items: what rendering it in a browser gives,
+    as a hint ("" when it finds nothing either). Only tried when the browser is there; when
+    it is not, the hint says so, and how to install it."""
+    with Renderer(limits) as renderer:
+        rendered = preview_target(url, SourceKind.HTML, root, source_id=source_id,
+                                  allow_private=allow_private, render="browser",
+                                  fetcher=renderer.fetcher(partial(fetch, limits=limits)))
+    if rendered.rows:
+        return (f"Its HTML as served lists no items, but rendered in a browser it lists "
+                f"{len(rendered.rows)}: run `feedhub add {url} --render browser` (each build "
+                "then renders it in headless Chromium).")
+    if INSTALL in rendered.error:
+        return (f"If a script builds its list, `--render browser` may find the items; the "
+                f"browser could not be tried here: {rendered.error}")
+    return ""
+
+
 def draft(source_id: str, url: str, kind: SourceKind, preview: Preview, *, page_url: str,
           title: str = "", category: str = "", categories: Iterable[str] = (),
-          allow_private: bool = False, now: datetime) -> list[str]:
+          allow_private: bool = False, now: datetime, render: str = "static") -> list[str]:
     """The lines of a commented source entry (indent 0, starting with a comment then "- ")."""
     how = "a feed" if kind is SourceKind.FEED else f"read by {preview.strategy}"
     lines = [f"# Added by `feedhub add {page_url}` on {now:%Y-%m-%d}: "
@@ -157,6 +181,8 @@ def draft(source_id: str, url: str, kind: SourceKind, preview: Preview, *, page_
         lines.append(f"  # category: ...       # for items whose label maps to none: {slugs}")
     if allow_private:
         lines.append("  allow_private: true   # the address is private (an intranet, or local)")
+    if kind is SourceKind.HTML and render != "static":
+        lines.append(f"  render: {render}        # its list is built by a script")
     if kind is SourceKind.HTML:
         lines += _date_lines(preview)
     if kind is SourceKind.HTML and preview.selectors:
@@ -188,4 +214,4 @@ def _comment(text: str) -> str:
 
 
 __all__ = ["FeedLink", "Inspection", "advertised_feeds", "draft", "existing_source",
-           "inspect_url", "matching_category", "preview_target", "suggest_id"]
+           "inspect_url", "matching_category", "preview_target", "rendered_advice", "suggest_id"]

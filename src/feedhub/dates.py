@@ -297,12 +297,20 @@ def parse_date(text: str, fmt: str = "", locale: str = "") -> datetime | None:
     if not text:
         return None
     formats = (fmt,) if fmt else LISTING_FORMATS
-    if not fmt and text[:4].isdigit() and text[4:5] == "-":
+    machine = text[:4].isdigit() and text[4:5] == "-"
+    if machine and not fmt:
         try:  # ISO 8601, the commonest machine date (<time datetime>, JSON-LD): one C call
             return datetime.fromisoformat(text)
         except ValueError:
             pass
     found = _strptime(text, formats)
+    if found is None and machine and fmt:
+        # ``date_format`` describes the dates people read; a <time datetime> or JSON-LD date
+        # beside them is ISO 8601 whatever the page's language, and means one thing only.
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return None
     if found is None and any(c.isalpha() for c in text):
         # Translated names are full English names: let %b match them too.
         both = tuple(dict.fromkeys((*formats, *(f.replace("%b", "%B") for f in formats))))

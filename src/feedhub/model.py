@@ -22,6 +22,10 @@ ALL_SLUG = "all"
 ID_POLICIES = ("auto", "guid", "link")
 """Values of a source's ``identity``; anything else is a field rule (html sources)."""
 
+RENDER_MODES = ("static", "browser")
+"""Values of a source's ``render``: the page as its server sends it, or as headless Chromium
+shows it once its scripts ran (html sources at a url)."""
+
 
 class SourceKind(StrEnum):
     FEED = "feed"
@@ -149,6 +153,10 @@ class Source:
     """The source is stale when its newest stored item is older than this (None: the config's
     ``fetch.stale_after``; zero: never). Not in the repr: it does not change how a body is
     read."""
+    render: str = field(default="static", repr=False)
+    """How the page is read (:data:`RENDER_MODES`): ``static``, as served, or ``browser``, the
+    DOM headless Chromium built once the page's scripts ran. Not in the repr: settings_hash
+    adds it when it is not ``static``, so the sources that do not use it keep their hash."""
 
     @property
     def is_remote(self) -> bool:

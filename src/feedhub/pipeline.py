@@ -46,6 +46,7 @@ from .published_with import (
     published_with,
     remember_published_with,
 )
+from .render import Renderer
 from .reports import BuildReport, SourceReport
 from .schedule import due_at, fetch_all, is_due, put_off_by_server, settings_hash, stored_body
 from .sourcefetch import guarded, page_fetcher, prefetched, validators_for
@@ -109,9 +110,12 @@ def build(
     categories = CategoryMap.from_categories(config.categories)
     processes = default_processes() if processes is None else processes
     with (build_lock(config, wait=wait_for_lock),
-          open_store(config.store, config.root, bulk_writes=True) as store):
+          open_store(config.store, config.root, bulk_writes=True) as store,
+          Renderer(config.fetch.limits) as renderer):
         _remove_stale_temp_files(config.output_dir)
-        real_fetcher = guarded(fetcher or partial(fetch, limits=config.fetch.limits))
+        # One browser for the build's render: browser sources, started by the first of them.
+        real_fetcher = guarded(renderer.fetcher(
+            fetcher or partial(fetch, limits=config.fetch.limits)))
         due: list[Source] = []
         validators: dict[str, Validators] = {}
         states: dict[str, SourceState] = {}

@@ -138,14 +138,16 @@ def adhoc_source(probe: Source, fetched: FetchResult) -> Source:
 
 
 def preview_source(target: Source | str, root: Path, fetcher: Fetcher = fetch,
-                   allow_private: bool = False, categories: CategoryMap | None = None
-                   ) -> Preview:
+                   allow_private: bool = False, categories: CategoryMap | None = None,
+                   render: str = "static") -> Preview:
     """Preview a configured source, or a bare URL (its kind is sniffed from the bytes; it may
-    reach private addresses only with ``allow_private``, like a source that says so). With
-    ``categories`` each row says which categories its item lands in."""
+    reach private addresses only with ``allow_private``, like a source that says so, and is
+    read as ``render`` says, with a ``fetcher`` that renders). With ``categories`` each row
+    says which categories its item lands in."""
     url = target if isinstance(target, str) else target.location
     source = target if isinstance(target, Source) else Source(
-        id="preview", kind=SourceKind.HTML, location=url, allow_private=allow_private)
+        id="preview", kind=SourceKind.HTML, location=url, allow_private=allow_private,
+        render=render)
     report: AutoReport | None = None
     choice: LocaleChoice | None = None
     notes: list[str] = []

@@ -41,6 +41,8 @@ def settings_hash(source: Source, categories: CategoryMap) -> str:
     """Hash of the settings that read a source. Stored with the body hash, so that editing the
     source's selectors or timezone, or the category labels, re-reads an unchanged body."""
     text = repr((source, sorted(categories.by_label.items())))
+    if source.render != "static":  # the settings of sources from before it are unchanged
+        text += f" render={source.render}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

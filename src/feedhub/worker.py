@@ -38,6 +38,7 @@ from .model import Config
 from .publish import PublishReport
 from .published_with import publish_fingerprint, published_with, remember_published_with
 from .redact import redact_text
+from .render import Renderer
 from .reports import SourceReport
 from .sourcetrip import build_source
 from .store import Store, open_store
@@ -150,7 +151,10 @@ def _work(
     done = 0
     refreshed: set[str] = set()
     tally = PassTally()
-    with open_store(config.store, config.root, bulk_writes=True) as store:
+    # One browser for the worker's render: browser sources, started by the first of them.
+    with (open_store(config.store, config.root, bulk_writes=True) as store,
+          Renderer(config.fetch.limits) as renderer):
+        fetcher = renderer.fetcher(fetcher)
         store.schedule_sources({
             source.id: int((settings.interval or config.refresh_of(source)).total_seconds())
             for source in config.sources})

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -24,14 +25,17 @@ from ..add import (
     inspect_url,
     matching_category,
     preview_target,
+    rendered_advice,
     suggest_id,
 )
 from ..categories import CategoryMap
 from ..config import append_source, json_schema, parse_config, replace_selectors
 from ..drift import watched
 from ..errors import ConfigError, FeedhubError, SourceError
-from ..model import Source, SourceKind
+from ..fetch import fetch
+from ..model import RENDER_MODES, FetchLimits, Source, SourceKind
 from ..preview import preview_source, render, to_json
+from ..render import Renderer
 from ..store import open_store
 from .base import (
     EXIT_CONFIG,
@@ -45,6 +49,13 @@ from .base import (
     main,
     say,
 )
+
+RENDER_OPTION = click.option(
+    "--render", "render_mode", type=click.Choice(RENDER_MODES), default=None,
+    help="How to read a listing page: static (as served) or browser (headless Chromium runs "
+         "its scripts first, for lists that JavaScript builds; needs "
+         "pip install 'feedhub[browser]' and Chromium). Default: the source's render:, "
+         "else static.")
 
 
 @main.command("check")
@@ -154,8 +165,10 @@ def current_umask() -> int:
                    "into the entry.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1),
               help="Preview rows to print.")
+@RENDER_OPTION
 def add_command(config_path: Path, url: str, source_id: str, category: str,
-                feed_choice: int | None, yes: bool, allow_private: bool, limit: int) -> None:
+                feed_choice: int | None, yes: bool, allow_private: bool, limit: int,
+                render_mode: str | None) -> None:
     """Add a source from a URL: use the feeds it advertises, or draft selectors for the page.
 
     Fetches the page. If it advertises feeds (<link rel="alternate">), offers them; otherwise
@@ -169,12 +182,14 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
     Example:
       feedhub add https://www.example.org/news
       feedhub add https://www.example.org/news --yes --category news
+      feedhub add https://www.example.org/news --render browser
     """
     if not url.startswith(("http://", "https://")):
         fail(f"{url!r} is not an http(s) URL", EXIT_CONFIG)
     if not config_path.exists():
         fail(f"{config_path} does not exist", EXIT_CONFIG,
              hint="Run `feedhub init` first, then `feedhub add` again.")
+    render_mode = render_mode or "static"
     config = load(config_path)
     root = config.root
     if not source_id:
@@ -210,18 +225,27 @@ def add_command(config_path: Path, url: str, source_id: str, category: str,
     if source_id and source_id in taken:
         fail(f"a source {source_id!r} exists already; choose another --id", EXIT_CONFIG)
     sid = source_id or suggest_id(target if kind is SourceKind.FEED else found.url, taken)
-    preview = preview_target(target, kind, root, source_id=sid, allow_private=allow_private,
-                             categories=config.categories, category=category)
+    with Renderer(config.fetch.limits) as renderer:
+        preview = preview_target(target, kind, root, source_id=sid, allow_private=allow_private,
+                                 categories=config.categories, category=category,
+                                 render=render_mode,
+                                 fetcher=renderer.fetcher(partial(
+                                     fetch, limits=config.fetch.limits)))
     say(render(preview, limit))
     if preview.error or not preview.rows:
+        advice = ""
+        if kind is SourceKind.HTML and render_mode == "static":
+            advice = rendered_advice(target, root, config.fetch.limits, source_id=sid,
+                                     allow_private=allow_private)
         fail(f"no items found at {target}", EXIT_SOURCE_FAILED,
-             hint="Nothing was added. Try another page (the news listing itself), or write "
-                  "the source's selectors by hand.")
+             hint="Nothing was added. " + (advice or "Try another page (the news listing "
+                                                     "itself), or write the source's "
+                                                     "selectors by hand."))
     if yes and not category:
         category = matching_category(preview, config.categories)
     entry = draft(sid, target, kind, preview, page_url=url, title=title, category=category,
                   categories=[c.slug for c in config.categories], allow_private=allow_private,
-                  now=datetime.now(UTC))
+                  now=datetime.now(UTC), render=render_mode)
     text = config_path.read_text(encoding="utf-8")
     edit_config(config_path, lambda: append_source(text, entry), yes=yes,
                 change="the new entry",
@@ -349,8 +373,9 @@ def schema_command() -> None:
               help="Rows to print (--json prints all).")
 @click.option("--allow-private", is_flag=True,
               help="Let a URL preview reach private addresses (an intranet page).")
+@RENDER_OPTION
 def preview_command(config_path: Path, as_json: bool, target: str, limit: int,
-                    allow_private: bool) -> None:
+                    allow_private: bool, render_mode: str | None) -> None:
     """Fetch one source (a source id, or any URL) and show what would be extracted.
 
     Prints each item's date, label, title and link with warnings (no date, unparsed date,
@@ -361,18 +386,27 @@ def preview_command(config_path: Path, as_json: bool, target: str, limit: int,
     Example:
       feedhub preview ilo-newsroom
       feedhub preview https://www.example.org/news --json
+      feedhub preview https://www.example.org/news --render browser
     """
     if target.startswith(("http://", "https://")):
         root = config_path.resolve().parent if config_path.exists() else Path.cwd()
-        result = preview_source(target, root, allow_private=allow_private)
+        with Renderer(FetchLimits()) as renderer:
+            result = preview_source(target, root, renderer.fetcher(fetch),
+                                    allow_private=allow_private,
+                                    render=render_mode or "static")
     else:
         config = load(config_path, as_json=as_json)
         source = config.source(target)
         if source is None:
             fail(f"no source {target!r} in {config_path}", EXIT_CONFIG,
                  hint="Sources: " + ", ".join(s.id for s in config.sources))
-        result = preview_source(source, config.root,
-                                categories=CategoryMap.from_categories(config.categories))
+        if render_mode is not None and source.kind is SourceKind.HTML:
+            source = replace(source, render=render_mode)
+        limits = config.fetch.limits
+        with Renderer(limits) as renderer:
+            result = preview_source(source, config.root,
+                                    renderer.fetcher(partial(fetch, limits=limits)),
+                                    categories=CategoryMap.from_categories(config.categories))
     if as_json:
         emit(to_json(result))
     else:

@@ -1,8 +1,9 @@
 """The ``sources:`` list of sources.yaml -> :class:`~feedhub.model.Source` objects: each
 source's id, kind, location (url or path), category, selectors, time zone, locale, fetching
-permissions (allow_private, allow_hosts, ignore_robots), request headers, full text of its
-stories (full_text, content_selector) and the age at which it is stale (stale_after). Problems
-name a source by its id when it has one (``sources[ilo-press].kind``), see :func:`source_key`.
+permissions (allow_private, allow_hosts, ignore_robots), request headers, the age at
+which it is stale (stale_after), how a page is read (render) and the full text of its stories
+(full_text, content_selector). Problems name a source by its id when it has one
+(``sources[ilo-press].kind``), see :func:`source_key`.
 
 Must not: raise for a bad value (record it on the walker), or read files or the network (a
 source's url is checked for its shape only).
@@ -13,7 +14,7 @@ from __future__ import annotations
 import yaml
 
 from ..addresses import normal_host
-from ..model import Selectors, Source, SourceKind
+from ..model import RENDER_MODES, Selectors, Source, SourceKind
 from .checks import (
     check_header_name,
     check_header_value,
@@ -103,6 +104,13 @@ def parse_sources(
             name = "headers" if headers else "ignore_robots"
             walker.problem(fields[name], f"{key}.{name}",
                            "applies only to url: sources (a path is read from disk)")
+        render = walker.text(fields, "render", key, default="static", check=_check_render)
+        if render == "browser" and kind_text == SourceKind.FEED:
+            walker.problem(fields["render"], f"{key}.render",
+                           "applies only to kind: html (a feed is read as served)")
+        elif render == "browser" and "path" in fields:
+            walker.problem(fields["render"], f"{key}.render",
+                           "applies only to url: sources (a browser never opens local files)")
         if kind_text and sid and location:
             sources.append(Source(
                 id=sid, kind=SourceKind(kind_text), location=location,
@@ -120,6 +128,7 @@ def parse_sources(
                 ignore_robots=ignore_robots,
                 full_text=full_text,
                 content_selector=content_selector,
+                render=render,
                 identity=walker.text(fields, "identity", key, default="auto",
                                      check=identity_check(kind_text)),
             ))
@@ -141,6 +150,13 @@ def source_key(index: int, node: yaml.Node) -> str:
                 return f"sources[{sid}]"
             break  # the first id is the one read; a second is reported as a duplicate key
     return f"sources[{index}]"
+
+
+def _check_render(value: str) -> str | None:
+    if value not in RENDER_MODES:
+        return (f"must be one of {', '.join(RENDER_MODES)}, got {value!r} (browser: run the "
+                "page's scripts in headless Chromium before reading it)")
+    return None
 
 
 def _allow_hosts(walker: Walker, fields: Fields, key: str) -> tuple[str, ...]:

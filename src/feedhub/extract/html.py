@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 
+from selectolax.lexbor import LexborHTMLParser
+
 from ..errors import ExtractError, SourceError
 from ..model import ID_POLICIES, FetchResult, RawEntry, Source
 from .auto import extract_auto
@@ -41,7 +43,10 @@ def extract_listing(
     guid_rule = "" if source.identity in ID_POLICIES else source.identity
     selectors = source.selectors
     if selectors is None:
-        entries, selectors, locale = extract_auto(source, page, page_url, result.headers)
+        try:
+            entries, selectors, locale = extract_auto(source, page, page_url, result.headers)
+        except ExtractError as exc:
+            raise ExtractError(source.id, exc.message + _script_hint(source, page)) from exc
     else:
         locale = source.locale or declared_language(page, result.headers)[0]
         entries = extract_items(page, selectors, source.date_format, page_url, locale,
@@ -51,8 +56,9 @@ def extract_listing(
     if not entries:
         raise ExtractError(
             source.id,
-            f"no item matched the selector {selectors.item!r}; run `feedhub preview "
-            f"{source.id}` to see what the page holds" if selectors else "no items found",
+            (f"no item matched the selector {selectors.item!r}; run `feedhub preview "
+             f"{source.id}` to see what the page holds" if selectors else "no items found")
+            + _script_hint(source, page),
         )
     if selectors is None or fetch_page is None:
         return entries
@@ -78,3 +84,16 @@ def extract_listing(
             break
         entries.extend(more)
     return entries
+
+
+def _script_hint(source: Source, page: LexborHTMLParser) -> str:
+    """For a page read as served that found no items: when it runs scripts (its list may be
+    built by them), the advice to read it in a browser."""
+    if source.render != "static" or not source.is_remote:
+        return ""
+    for script in page.css("script"):
+        kind = (script.attributes.get("type") or "").strip().lower()
+        if kind in ("", "module", "text/javascript", "application/javascript"):
+            return ("; the page runs scripts: if they build its list, try `render: browser` "
+                    "(headless Chromium)")
+    return ""
