@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,12 +15,13 @@ import pytest
 from click.testing import CliRunner
 
 from feedhub import schedule
+from feedhub.categories import CategoryMap
 from feedhub.cli import main
 from feedhub.config import load_config
 from feedhub.fetch import Validators, fetch
-from feedhub.model import FetchResult, FetchSettings, Source, SourceKind
+from feedhub.model import FetchResult, FetchSettings, Selectors, Source, SourceKind
 from feedhub.pipeline import build
-from feedhub.schedule import due_at, fetch_all, is_due
+from feedhub.schedule import due_at, fetch_all, is_due, settings_hash
 from feedhub.store import SourceState, interval_after, open_store
 
 from .support.httpd import LocalServer, Reply, Request
@@ -448,3 +450,17 @@ def test_a_fetcher_bug_reaches_the_build() -> None:
     assert [next(outcomes)[0].id for _ in range(3)] == ["s0", "s1", "s2"]
     with pytest.raises(KeyError, match="a bug"):
         next(outcomes)
+
+
+def test_keys_added_later_leave_other_sources_settings_hash_unchanged() -> None:
+    # An upgrade must not re-read every source: a source that sets none of render, full_text
+    # and content_selector keeps the hash that feedhub before them stored (value from then).
+    source = Source(id="news", kind=SourceKind.HTML, location="https://example.org/news",
+                    selectors=Selectors(item="li.story", date="time"))
+    labels = CategoryMap.from_categories(())
+    assert settings_hash(source, labels) == "b13db47c51030bc0"
+    # Setting any of them re-reads the source's next body with the new settings.
+    changed = {settings_hash(replace(source, **edit), labels) for edit in (
+        {"render": "browser"}, {"full_text": True},
+        {"full_text": True, "content_selector": "article"})}
+    assert len(changed) == 3 and "b13db47c51030bc0" not in changed

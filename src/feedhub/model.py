@@ -144,11 +144,13 @@ class Source:
     ignore_robots: bool = field(default=False, repr=False)
     """Fetch even where the host's robots.txt disallows it (a site that agreed otherwise). Not
     in the repr (the settings hash): it does not change how a body is read."""
-    full_text: bool = False
+    full_text: bool = field(default=False, repr=False)
     """Fetch the article page of each new or changed item and publish its story as the item's
-    content (feedhub.fulltext); the summary stays the summary."""
-    content_selector: str = ""
-    """CSS selector of the story on the article pages (full_text); "" = found automatically."""
+    content (feedhub.fulltext); the summary stays the summary. Not in the repr: settings_hash
+    adds it when set, so the sources that do not use it keep their hash."""
+    content_selector: str = field(default="", repr=False)
+    """CSS selector of the story on the article pages (full_text); "" = found automatically.
+    Not in the repr, like ``full_text``."""
     stale_after: timedelta | None = field(default=None, repr=False)
     """The source is stale when its newest stored item is older than this (None: the config's
     ``fetch.stale_after``; zero: never). Not in the repr: it does not change how a body is

@@ -36,13 +36,19 @@ from .incidents import is_stale
 from .model import Config, FetchResult, FetchSettings, Source
 from .store import ArticleCounts, Drift, SourceState, Store, interval_after
 
+_LATER_KEYS = (("render", "static"), ("full_text", False), ("content_selector", ""))
+"""Settings that change how a body is read, added after sources' hashes were first stored."""
+
 
 def settings_hash(source: Source, categories: CategoryMap) -> str:
     """Hash of the settings that read a source. Stored with the body hash, so that editing the
     source's selectors or timezone, or the category labels, re-reads an unchanged body."""
     text = repr((source, sorted(categories.by_label.items())))
-    if source.render != "static":  # the settings of sources from before it are unchanged
-        text += f" render={source.render}"
+    # Keys added later join the hash only when set, so upgrading re-reads no other source.
+    for name, default in _LATER_KEYS:
+        value = getattr(source, name)
+        if value != default:
+            text += f" {name}={value!r}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
