@@ -131,6 +131,7 @@ def test_starter_commented_sections_are_valid_when_uncommented(tmp_path: Path) -
     assert "\n    url: https://www.example.org/press/feed.xml" in text
     assert "\n  - id: our-news\n    kind: feed\n    url: https://" in text  # the web source
     text = text.replace("    path: examples/press-releases.rss", "")
+    text = text.replace("    path: examples/newsroom.html", "")
     path.write_text(text)
     config = load_config(path)
     assert config.serve.refresh == 900
