@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 from feedhub.config import load_config
 from feedhub.model import Config
 from feedhub.pipeline import build
-from feedhub.publish.embeds import EMBED_ITEMS, FRAME_LIMIT, SCRIPT_LIMIT
+from feedhub.publish.embeds import EMBED_ITEMS, FRAME_LIMIT, SCRIPT_LIMIT, frame_height
 from feedhub.publish.humandate import human_date, language_tag
 from feedhub.store import open_store
 from feedhub.web import create_app
@@ -402,3 +402,12 @@ def test_hostile_titles_are_data_in_the_script(hostile_client: tuple[FlaskClient
     assert b"</script" not in body.split(b"(function", 1)[1].lower()
     items = script_data(body)["items"]
     assert isinstance(items, list) and items[0]["title"] == title
+
+
+def test_the_docs_give_the_real_heights_and_message(client: FlaskClient) -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "embedding.md").read_text()
+    for limit in (1, 3, 5, 10):
+        assert f"| {frame_height(limit)} | {frame_height(limit, summary=True)} |" in text
+    assert frame_height(FRAME_LIMIT) == 790
+    message = client.get("/embed/news.html?limit=50").get_data(as_text=True).strip()
+    assert f"```text\n{message}\n```" in text

@@ -70,6 +70,21 @@ class EmbedOptions:
     """BCP 47 tag of the date language, as humandate.language_tag wrote it."""
 
 
+FRAME_PADDING = 50
+"""Pixels of the iframe page around its items: the body's padding and the "more" line."""
+FRAME_ITEM = 74
+"""Most pixels one item takes in the iframe: a title of at most two lines (longer ones end in
+an ellipsis), its date and the gap to the next (embed.css); a thumbnail is no taller."""
+FRAME_SUMMARY = 42
+"""What a summary (at most two lines) adds to an item."""
+
+
+def frame_height(limit: int, summary: bool = False) -> int:
+    """The iframe height (CSS pixels) that shows ``limit`` items at any width without a
+    scroll bar (docs/embedding.md, "Sizing")."""
+    return FRAME_PADDING + limit * (FRAME_ITEM + (FRAME_SUMMARY if summary else 0))
+
+
 def carried(config: Config, slug: str) -> int:
     """How many items the embeds of ``slug`` carry: the most ``limit`` may ask for."""
     return min(EMBED_ITEMS, config.feed_size(slug))

@@ -52,8 +52,8 @@ _DIGITS = re.compile("[0-9]{1,9}")
 
 def supported(ext: str, most: int) -> str:
     """What an embed URL accepts, for the end of every 400 about its query."""
-    themes = (f"{', '.join(THEMES)} (default light)" if ext == "html"
-              else f"{', '.join(THEMES)} or {INHERIT} (default {SCRIPT_THEME})")
+    themes = ("light, dark or auto; default light" if ext == "html"
+              else f"light, dark, auto or {INHERIT}; default {SCRIPT_THEME}")
     return (f"an embed URL takes limit (a whole number from 1 to {most}), theme ({themes}), "
             f"images and summary (1 or 0) and lang (a language tag such as en, en-GB or fr); "
             f"tracking parameters (utm_*, fbclid, ...) and cache busters "
