@@ -33,7 +33,7 @@ SAME = ["Content-Type", "Cache-Control", "Vary", "X-Content-Type-Options",
 
 URLS = ["/feeds/all.rss", "/feeds/news.atom", "/feeds/press-releases.json", "/feeds.opml",
         "/", "/c/news", "/embed/news.js", "/embed/news.html", "/static/feed.xsl",
-        "/static/feedhub.css"]
+        "/static/feedhub.css", "/static/embed.css"]
 
 
 @dataclass
@@ -121,6 +121,11 @@ PASSED_ON = [
     ("/healthz", {}),
     ("/feeds/all.rss.gz", {}),
     ("/feeds/../sources.yaml", {}),
+    # Embed options: the app renders the iframe asked for, or refuses a value (400).
+    ("/embed/news.html?limit=2&theme=dark", {}),
+    ("/embed/news.html?limit=0", {}),
+    ("/embed/news.js?theme=blue", {}),
+    ("/embed/news.js?limit=3", {}),
 ]
 
 

@@ -25,8 +25,10 @@ def test_forged_host_changes_no_link(client: FlaskClient, built: Config, url: st
         assert forged.headers["ETag"] == honest.headers["ETag"]
         assert b"evil.example" not in forged.data
     # Feeds carry base_url; pages link this site by path (the same on every host).
-    if url in ("/", "/c/news") or url.startswith("/embed/"):
-        assert b'href="/static/feedhub.css"' in honest.data or url.endswith(".js")
+    if url in ("/", "/c/news"):
+        assert b'href="/static/feedhub.css"' in honest.data
+    elif url.startswith("/embed/"):
+        assert b'href="/static/embed.css"' in honest.data or url.endswith(".js")
     else:
         assert built.site.base_url.encode() in honest.data
 

@@ -3,36 +3,34 @@
     index.html          every feed, with autodiscovery links (RSS, Atom, JSON Feed)
     c/<slug>.html       one category's newest items (served at /c/<slug>)
     embed/<slug>.js     one <script> tag renders the newest items into a partner's page
-    embed/<slug>.html   the same for an <iframe>
+    embed/<slug>.html   the same for an <iframe> (both rendered by publish.embeds)
     static/feed.xsl     makes a browser show an RSS/Atom file as a page
-    static/feedhub.css  the only stylesheet; nothing is loaded from another site
+    static/feedhub.css  the pages' stylesheet; static/embed.css the embeds' (nothing is
+                        loaded from another site)
+
+Dates read as publish.humandate writes them, in the site's language, as the embeds do.
 
 Jinja2 autoescaping escapes every text; item text reaches pages as plain text only (summaries
 are stripped of markup), and links must be http(s). The pages are XML-well-formed HTML5, so the
-publisher can parse each one back before replacing the old file. The embed script gets its items
-as JSON and sets them with textContent, never innerHTML.
+publisher can parse each one back before replacing the old file.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
-from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
 
 from ..model import ALL_SLUG, Config, Item
 from .document import EPOCH, FeedDoc, clean, plain, safe_url, title_of
+from .embeds import embed_stylesheet, frame_defaults, render_frame, render_script
 from .feeds import rfc3339
+from .humandate import human_date
 
-EMBED_ITEMS = 20
-"""Items carried by an embed file; ``data-limit`` picks how many of them show."""
-FRAME_ITEMS = 10
-"""Items in the iframe page."""
 SUMMARY_CHARS = 300
 
 _env = jinja2.Environment(
@@ -45,9 +43,8 @@ _env = jinja2.Environment(
 )
 
 
-def _date(when: datetime) -> str:
-    when = when.astimezone(UTC)
-    return f"{when.day} {when:%B %Y}"
+def _date(when: datetime, language: str) -> str:
+    return human_date(when, language)
 
 
 def _view(doc: FeedDoc, item: Item) -> dict[str, str]:
@@ -57,27 +54,10 @@ def _view(doc: FeedDoc, item: Item) -> dict[str, str]:
         "title": title_of(item),
         "link": safe_url(item.link),
         "iso": rfc3339(item.published),
-        "date": _date(item.published),
+        "date": _date(item.published, doc.site.language),
         "summary": plain(item.summary, SUMMARY_CHARS),
         "tags": ", ".join(tags),
     }
-
-
-def _embed_js(doc: FeedDoc) -> bytes:
-    data: dict[str, Any] = {
-        "slug": doc.slug,
-        "title": doc.title,
-        "page": doc.page_url,
-        "script": f"/embed/{doc.slug}.js",
-        "items": [
-            {"title": title_of(item), "url": safe_url(item.link),
-             "date": rfc3339(item.published), "summary": plain(item.summary, SUMMARY_CHARS)}
-            for item in doc.items[:EMBED_ITEMS]
-        ],
-    }
-    # ASCII-only JSON: no byte of it can end the script or confuse a partner page's charset.
-    source = resources.files("feedhub").joinpath("templates/embed.js").read_text("utf-8")
-    return source.replace("FEEDHUB_DATA", json.dumps(data, ensure_ascii=True)).encode("utf-8")
 
 
 def render_pages(config: Config, docs: Sequence[FeedDoc]) -> Iterator[tuple[str, bytes, datetime]]:
@@ -101,16 +81,16 @@ def render_pages(config: Config, docs: Sequence[FeedDoc]) -> Iterator[tuple[str,
     index = _env.get_template("index.html").render(**pages, docs=docs, names=names)
     yield "index.html", index.encode("utf-8"), newest
     category = _env.get_template("category.html")
-    frame = _env.get_template("embed.html")
     for doc in docs:
         items = [_view(doc, item) for item in doc.items]
         page = category.render(**pages, doc=doc, items=items)
         yield f"c/{doc.slug}.html", page.encode("utf-8"), doc.updated
-        iframe = frame.render(**pages, doc=doc, items=items[:FRAME_ITEMS])
-        yield f"embed/{doc.slug}.html", iframe.encode("utf-8"), doc.updated
-        yield f"embed/{doc.slug}.js", _embed_js(doc), doc.updated
+        iframe = render_frame(doc, frame_defaults(config, doc.slug))
+        yield f"embed/{doc.slug}.html", iframe, doc.updated
+        yield f"embed/{doc.slug}.js", render_script(config, doc), doc.updated
     static = resources.files("feedhub").joinpath("static")
     xsl = jinja2.Template(static.joinpath("feed.xsl").read_text("utf-8"), autoescape=True)
     stylesheet = xsl.render(base_url=site.base_url, icon=site.icon)
     yield "static/feed.xsl", stylesheet.encode("utf-8"), newest
     yield "static/feedhub.css", static.joinpath("feedhub.css").read_bytes(), newest
+    yield "static/embed.css", embed_stylesheet(), newest

@@ -1,8 +1,13 @@
 /* feedhub embed: renders the newest items of one feed into the page that loads it.
- * Usage: <script src="BASE/embed/SLUG.js" data-limit="5" async></script>
- * Options (data- attributes on the script tag): limit, target, summary, date, heading, lang,
- * new-tab. No dependencies, no globals, no eval, no inline styles: safe under a strict CSP.
- * Untrusted text is set with textContent only; links are http(s) only. */
+ * Usage: <script src="BASE/embed/SLUG.js?limit=5&theme=light" async></script>
+ * Options (docs/embedding.md) in the script URL's query or as data- attributes on the script
+ * tag; when both give one, the data- attribute wins: limit, theme (inherit, light, dark, auto),
+ * images, summary, lang; as data- attributes only: target, date, heading, new-tab.
+ * A value it cannot use is reported with console.warn and the default is used instead.
+ * No dependencies, no globals, no eval, no inline styles: safe under a strict CSP. Untrusted
+ * text is set with textContent only; links and images are http(s) only. Layout and themes come
+ * from BASE/static/embed.css, linked once per page, whose layout rules weigh nothing against
+ * the partner's own CSS. */
 (function () {
   "use strict";
   var feed = FEEDHUB_DATA;
@@ -23,13 +28,103 @@
   }
   script.setAttribute("data-feedhub-done", "");
   var opts = script.dataset || {};
+  var query = Object.create(null);
+  try {
+    new URL(script.src).searchParams.forEach(function (value, name) {
+      if (!(name in query)) {
+        query[name] = value;
+      }
+    });
+  } catch (e) {
+    query = Object.create(null);
+  }
 
-  function flag(name, fallback) {
-    var value = opts[name];
-    if (value === undefined) {
+  function warn(message) {
+    if (window.console && console.warn) {
+      console.warn("feedhub embed " + feed.slug + ": " + message);
+    }
+  }
+
+  /* [value, where it came from] of an option, or null: the data- attribute wins over the
+   * script URL's query; an empty query value is as if it were not there. */
+  function given(name, attribute, queryToo) {
+    if (opts[name] !== undefined) {
+      return [opts[name], "data-" + attribute];
+    }
+    if (queryToo && query[name] !== undefined && query[name] !== "") {
+      return [query[name], attribute + "= in the script URL"];
+    }
+    return null;
+  }
+
+  function flag(name, attribute, fallback, queryToo) {
+    var got = given(name, attribute, queryToo);
+    if (!got) {
       return fallback;
     }
-    return value !== "false" && value !== "0" && value !== "no";
+    var value = String(got[0]).toLowerCase();
+    if (value === "1" || value === "true" || value === "yes" || value === "") {
+      return true;
+    }
+    if (value === "0" || value === "false" || value === "no") {
+      return false;
+    }
+    warn(got[1] + " must be 1 or 0 (true or false); using " + (fallback ? "1" : "0"));
+    return fallback;
+  }
+
+  function pickLimit() {
+    var got = given("limit", "limit", true);
+    if (!got) {
+      return feed.limit;
+    }
+    var text = String(got[0]);
+    var value = /^[0-9]{1,9}$/.test(text) ? parseInt(text, 10) : 0;
+    if (value >= 1 && value <= feed.max) {
+      return value;
+    }
+    if (value > feed.max) {
+      warn(got[1] + " is more than the " + feed.max + " items this embed carries; showing " +
+           feed.max);
+      return feed.max;
+    }
+    warn(got[1] + " must be a whole number from 1 to " + feed.max + "; showing " + feed.limit);
+    return feed.limit;
+  }
+
+  function pickTheme() {
+    var got = given("theme", "theme", true);
+    if (!got) {
+      return feed.theme;
+    }
+    if (feed.themes.indexOf(got[0]) !== -1) {
+      return got[0];
+    }
+    warn(got[1] + " must be one of " + feed.themes.join(", ") + "; using " + feed.theme);
+    return feed.theme;
+  }
+
+  function dateFormat() {
+    var got = given("lang", "lang", true);
+    var lang = feed.lang;
+    if (got) {
+      var known = [];
+      try {
+        known = Intl.DateTimeFormat.supportedLocalesOf([got[0]]);
+      } catch (e) {
+        known = [];
+      }
+      if (known.length) {
+        lang = got[0];
+      } else {
+        warn(got[1] + " must be a language tag such as en, en-GB or fr; using " + feed.lang);
+      }
+    }
+    try {
+      return new Intl.DateTimeFormat(lang, {dateStyle: feed.dateStyle, timeZone: "UTC"});
+    } catch (e) {
+      return null;
+    }
   }
 
   function el(tag, className, text) {
@@ -56,27 +151,58 @@
     return node;
   }
 
-  function dateText(iso, lang) {
-    try {
-      return new Date(iso).toLocaleDateString(lang || undefined, {
-        year: "numeric", month: "short", day: "numeric", timeZone: "UTC"
-      });
-    } catch (e) {
-      return iso.slice(0, 10);
+  function dateText(format, iso) {
+    if (format) {
+      try {
+        return format.format(new Date(iso));
+      } catch (e) {
+        return iso.slice(0, 10);
+      }
     }
+    return iso.slice(0, 10);
   }
 
-  var limit = parseInt(opts.limit || "5", 10);
-  if (!(limit >= 1)) {
-    limit = 5;
+  function thumbnail(url) {
+    var img = el("img", "feedhub-image");
+    img.alt = "";  /* the title beside it says what it shows */
+    img.width = feed.imageSize[0];
+    img.height = feed.imageSize[1];
+    img.loading = "lazy";
+    img.decoding = "async";
+    img.referrerPolicy = "no-referrer";
+    img.src = url;
+    return img;
   }
-  limit = Math.min(limit, feed.items.length);
-  var newTab = flag("newTab", false);
-  var lang = opts.lang || document.documentElement.lang || "";
+
+  function linkStylesheet() {
+    if (document.querySelector("link[data-feedhub-css]")) {
+      return;
+    }
+    var head = document.head || document.getElementsByTagName("head")[0];
+    if (!head) {
+      return;
+    }
+    var css = el("link");
+    css.rel = "stylesheet";
+    css.href = new URL("../static/embed.css", script.src).href;
+    css.setAttribute("data-feedhub-css", "");
+    head.insertBefore(css, head.firstChild);  /* first: the partner's own rules come later */
+  }
+
+  var limit = Math.min(pickLimit(), feed.items.length);
+  var theme = pickTheme();
+  var images = flag("images", "images", false, true);
+  var summary = flag("summary", "summary", false, true);
+  var showDate = flag("date", "date", true, false);
+  var newTab = flag("newTab", "new-tab", false, false);
+  var format = dateFormat();
 
   var root = el("div", "feedhub-embed");
   root.setAttribute("data-feedhub-feed", feed.slug);
-  if (flag("heading", false)) {
+  if (theme !== "inherit") {
+    root.setAttribute("data-theme", theme);
+  }
+  if (flag("heading", "heading", false, false)) {
     var heading = el("p", "feedhub-heading");
     heading.appendChild(link(el("a", "", feed.title), httpUrl(feed.page), newTab));
     root.appendChild(heading);
@@ -85,24 +211,33 @@
   for (var n = 0; n < limit; n++) {
     var item = feed.items[n];
     var li = el("li", "feedhub-item");
+    var image = images ? httpUrl(item.image) : "";
+    if (image) {
+      li.className += " feedhub-has-image";
+      li.appendChild(thumbnail(image));
+    }
+    var text = el("div", "feedhub-text");
     var url = httpUrl(item.url);
-    li.appendChild(url ? link(el("a", "feedhub-link", item.title), url, newTab)
-                       : el("span", "feedhub-link", item.title));
-    if (flag("date", true)) {
-      var time = el("time", "feedhub-date", dateText(item.date, lang));
+    text.appendChild(url ? link(el("a", "feedhub-link", item.title), url, newTab)
+                         : el("span", "feedhub-link", item.title));
+    if (showDate) {
+      var time = el("time", "feedhub-date", dateText(format, item.date));
       time.setAttribute("datetime", item.date);
-      li.appendChild(document.createTextNode(" "));
-      li.appendChild(time);
+      text.appendChild(document.createTextNode(" "));
+      text.appendChild(time);
     }
-    if (flag("summary", false) && item.summary) {
-      li.appendChild(el("p", "feedhub-summary", item.summary));
+    if (summary && item.summary) {
+      text.appendChild(el("p", "feedhub-summary", item.summary));
     }
+    li.appendChild(text);
     list.appendChild(li);
   }
   root.appendChild(list);
   var more = httpUrl(feed.page);
   if (more) {
-    root.appendChild(link(el("a", "feedhub-more", "More: " + feed.title), more, newTab));
+    var line = el("p", "feedhub-more-line");
+    line.appendChild(link(el("a", "feedhub-more", feed.more), more, newTab));
+    root.appendChild(line);
   }
 
   function place() {
@@ -124,6 +259,7 @@
     }
   }
 
+  linkStylesheet();
   if (opts.target && document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", place);
   } else {

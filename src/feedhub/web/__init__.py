@@ -7,6 +7,7 @@ The modules, from the bottom floor up (each imports only the ones above it in th
 - conditional: which answer a request gets (ETag, If-Modified-Since, gzip, CORS origin).
 - storepublished: the same files from the store, on web nodes without a build of their own.
 - filters: ``?limit=&q=&since=`` feeds rendered from the store.
+- embeds: embed URL options; iframes with options rendered from the store.
 - status: who is an operator; the /healthz and /status.json bodies.
 - fastpath: feed URLs answered before Flask's routing.
 - app: create_app() and its routes.

@@ -12,7 +12,8 @@ Contract:
   answer is not readable cross-origin. ``/metrics`` (web.metrics) and the incidents feed
   (``/ops/incidents.atom``, web.status) answer operators only.
 
-Must not: render a feed or page per request (filters are web.filters), or build anything
+Must not: render a feed or page per request (filtered feeds are web.filters, iframe embeds
+with options web.embeds), or build anything
 itself (the Refresher does, in its thread, when ``serve.refresh`` asks for it).
 """
 
@@ -32,8 +33,10 @@ from werkzeug.wrappers import Response
 from ..config import DURATION_EXAMPLES, load_config, parse_duration
 from ..logs import redact_feedhub_loggers
 from ..publish import FORMATS
+from ..publish.embeds import frame_defaults
 from ..refresh import Refresher
 from .conditional import answer
+from .embeds import Frames, parse_embed_query
 from .fastpath import FastPublished, feed_routes
 from .filters import Filtered, parse_query
 from .headers import CSP_PAGE, EMBED_TYPES, HTML_TYPE, MEDIA_TYPES, NOSNIFF, PREFLIGHT, STATIC_TYPES
@@ -135,6 +138,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     published = published_for(config)  # the store or the output folder (issue 10)
     filtered = Filtered(config)
+    frames = Frames(config, filtered.last_build)
     app.extensions["feedhub"] = config
     app.extensions["feedhub.published"] = published
     refresh = config.serve.refresh
@@ -184,9 +188,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/embed/<slug>.<any(js, html):ext>")
     def embed(slug: str, ext: str) -> Response:
-        return serve_published(f"embed/{known(slug)}.{ext}", EMBED_TYPES[ext])
+        # Options are checked for both; the iframe honours them here (web.embeds), the script
+        # in the partner's browser.
+        options = parse_embed_query(request.query_string.decode("latin-1"), ext, config,
+                                    known(slug))
+        if ext == "html" and options != frame_defaults(config, slug):
+            return _ready_response(frames.get(slug, options))
+        return serve_published(f"embed/{slug}.{ext}", EMBED_TYPES[ext])
 
-    @app.get("/static/<any('feed.xsl', 'feedhub.css'):name>")
+    @app.get("/static/<any('feed.xsl', 'feedhub.css', 'embed.css'):name>")
     def static_file(name: str) -> Response:
         return serve_published(f"static/{name}", STATIC_TYPES[name])
 

@@ -22,7 +22,8 @@ MEDIA_TYPES = {
 """File extension -> Content-Type. deploy/nginx.conf maps the same ones."""
 HTML_TYPE = MEDIA_TYPES["html"]
 EMBED_TYPES = {"js": MEDIA_TYPES["js"], "html": HTML_TYPE}
-STATIC_TYPES = {"feed.xsl": MEDIA_TYPES["xsl"], "feedhub.css": MEDIA_TYPES["css"]}
+STATIC_TYPES = {"feed.xsl": MEDIA_TYPES["xsl"], "feedhub.css": MEDIA_TYPES["css"],
+                "embed.css": MEDIA_TYPES["css"]}
 
 CSP_PAGE = ("default-src 'none'; img-src * data:; style-src 'self' 'unsafe-inline'; "
             "script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
