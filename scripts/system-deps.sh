@@ -6,9 +6,14 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 mapfile -t wanted < <(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$here/apt-packages.txt")
 [ ${#wanted[@]} -eq 0 ] && exit 0
+# A package counts as there when it is installed or an installed package provides it (e.g.
+# NodeSource's nodejs provides, and conflicts with, Debian's npm).
+provided="$(dpkg-query -W -f='${Status}\t${Provides}\n' 2>/dev/null \
+  | sed -n 's/^install ok installed\t//p' | tr ',' '\n' | sed -e 's/(.*)//' -e 's/[[:space:]]//g')"
 missing=()
 for pkg in "${wanted[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" && continue
+  grep -qx -- "$pkg" <<<"$provided" || missing+=("$pkg")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then

@@ -32,8 +32,8 @@ SAME = ["Content-Type", "Cache-Control", "Vary", "X-Content-Type-Options",
 """Headers whose values must be identical from nginx and from Flask."""
 
 URLS = ["/feeds/all.rss", "/feeds/news.atom", "/feeds/press-releases.json", "/feeds.opml",
-        "/", "/c/news", "/embed/news.js", "/embed/news.html", "/static/feed.xsl",
-        "/static/feedhub.css", "/static/embed.css"]
+        "/", "/c/news", "/embed/news.js", "/embed/news.html", "/static/feedhub.css",
+        "/static/feedhub.js", "/static/embed.css"]
 
 
 @dataclass

@@ -20,7 +20,7 @@ from feedhub import __version__
 ROOT = Path(__file__).resolve().parent.parent
 DATA_FILES = ["feedhub/data/sources.schema.json", "feedhub/data/starter.yaml",
               "feedhub/data/examples/newsroom.html", "feedhub/data/examples/press-releases.rss",
-              "feedhub/py.typed", "feedhub/templates/index.html", "feedhub/static/feed.xsl"]
+              "feedhub/py.typed", "feedhub/templates/index.html", "feedhub/static/feedhub.js"]
 
 pytestmark = pytest.mark.packaging
 
@@ -65,7 +65,7 @@ def check_installed(venv: Path, work: Path) -> None:
     run(feedhub, "-q", "build", "-c", project / "sources.yaml")
     assert (project / "feeds" / "all.rss").is_file()
     assert (project / "feeds" / "index.html").is_file()
-    assert (project / "feeds" / "static" / "feed.xsl").is_file()
+    assert (project / "feeds" / "static" / "feedhub.js").is_file()
     # Imported from the virtualenv, not from this work tree.
     where = run(venv / "bin" / "python", "-c", "import feedhub; print(feedhub.__file__)")
     assert str(venv) in where

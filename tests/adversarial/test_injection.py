@@ -215,7 +215,7 @@ def test_every_published_file_is_inert(hostile: Config) -> None:
     counts: dict[str, int] = {}
     for path in published_files(hostile):
         suffix = path.suffix
-        if suffix in {".rss", ".atom", ".opml"}:  # static/feed.xsl is feedhub's own
+        if suffix in {".rss", ".atom", ".opml"}:
             counts[suffix] = counts.get(suffix, 0) + check_xml(path)
         elif suffix == ".json":
             counts[suffix] = counts.get(suffix, 0) + check_json(path)

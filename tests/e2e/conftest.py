@@ -14,16 +14,18 @@ WIRE_TITLES = [
     "Care work: the “invisible” economy & its workers",
     "Heat stress <on the rise> for outdoor workers",
 ]
+WIRE_PICTURES: list[tuple[int, int] | None] = [(480, 270), (300, 400), None]
+"""Each story's picture (width, height): wide, tall (pages must crop it, never stretch it), none."""
 
 
 @pytest.fixture
 def wire() -> Iterator[Wire]:
-    """The local HTTP source, with three stories dated in the last days."""
+    """The local HTTP source, with three stories dated in the last days (two with pictures)."""
     with LocalServer() as server:
         wire = Wire(server)
         start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
-        for n, title in enumerate(WIRE_TITLES):
-            wire.add(title, published=start + timedelta(hours=n))
+        for n, (title, picture) in enumerate(zip(WIRE_TITLES, WIRE_PICTURES, strict=True)):
+            wire.add(title, published=start + timedelta(hours=n), image=picture)
         yield wire
 
 

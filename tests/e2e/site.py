@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -43,6 +44,24 @@ PIXEL = bytes.fromhex(
     "1f15c4890000000d49444154789c6360f8cf00000301010018dd8db40000000049454e44ae426082"
 )
 """A 1x1 PNG, so that images in test stories load (a 404 would be a console error)."""
+
+
+def picture(width: int, height: int, seed: int) -> bytes:
+    """A ``width`` x ``height`` PNG with a gradient made from ``seed``: a story's photo that
+    looks like one in screenshots, in any aspect ratio, served from 127.0.0.1."""
+    rows = []
+    for y in range(height):
+        red, green = 60 + y * 150 // height, 70 + seed * 50 % 150
+        rows.append(b"\0" + b"".join(bytes((red, green, 230 - x * 120 // width))
+                                      for x in range(width)))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (len(data).to_bytes(4, "big") + kind + data
+                + zlib.crc32(kind + data).to_bytes(4, "big"))
+
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes((8, 2, 0, 0, 0))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
 
 
 def require_tool(name: str) -> str:
@@ -74,6 +93,8 @@ class Story:
     summary: str
     published: datetime
     label: str = "News"
+    image: str = ""
+    """Absolute URL of the story's picture (media:thumbnail), "" for none."""
 
 
 @dataclass
@@ -95,10 +116,18 @@ class Wire:
     def story_url(self, n: int) -> str:
         return self.server.url(f"/stories/{n}.html")
 
-    def add(self, title: str, summary: str = "", *, published: datetime | None = None) -> Story:
+    def add(self, title: str, summary: str = "", *, published: datetime | None = None,
+            image: tuple[int, int] | None = None) -> Story:
+        """A new story; ``image``: (width, height) of a picture to serve and announce."""
         n = len(self.stories) + 1
         when = published or datetime.now(UTC).replace(microsecond=0)
-        story = Story(title, self.story_url(n), summary or f"<p>Story {n} in brief.</p>", when)
+        picture_url = ""
+        if image is not None:
+            picture_url = self.server.url(f"/pictures/{n}.png")
+            self.server.route(f"/pictures/{n}.png", picture(*image, seed=n),
+                              headers={"Content-Type": "image/png"})
+        story = Story(title, self.story_url(n), summary or f"<p>Story {n} in brief.</p>", when,
+                      image=picture_url)
         self.stories.append(story)
         page = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>story</title>"
                 f"<link rel=icon href=data:,></head><body><h1>{escape(title)}</h1></body></html>")
@@ -112,9 +141,11 @@ class Wire:
             f"<item><title>{escape(s.title)}</title><link>{escape(s.link)}</link>"
             f"<guid>{escape(s.link)}</guid><category>{escape(s.label)}</category>"
             f"<pubDate>{format_datetime(s.published)}</pubDate>"
-            f"<description>{escape(s.summary)}</description></item>"
+            + (f"<media:thumbnail url=\"{escape(s.image)}\"/>" if s.image else "")
+            + f"<description>{escape(s.summary)}</description></item>"
             for s in reversed(self.stories))
-        return ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+        return ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0' "
+                "xmlns:media='http://search.yahoo.com/mrss/'><channel>"
                 f"<title>Wire</title><link>{self.server.url('/')}</link>"
                 f"<description>Test wire</description>{items}</channel></rss>").encode()
 
@@ -164,6 +195,10 @@ class Site:
         shutil.copytree(ROOT / "examples", folder / "examples")
         config = yaml.safe_load((ROOT / "sources.yaml").read_text(encoding="utf-8"))
         config["site"]["base_url"] = self.base_url
+        for source in config["sources"]:
+            # The bundled newsroom page's pictures are on www.ilo.org: a browser test must not
+            # reach the internet (the wire's stories bring pictures served on 127.0.0.1).
+            source.get("selectors", {}).pop("image", None)
         self.config = config
         self.config_path = folder / "sources.yaml"
         self.add_source({"id": "wire", "kind": "feed", "url": wire.url, "category": "news",

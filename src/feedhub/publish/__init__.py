@@ -10,7 +10,7 @@ What is written (the URL contract with web.py, see PROTOCOL/README):
     archive/<slug>/<n>.rss|.atom|.json RFC 5005 archive n (1 = oldest), ``feed_size`` items each
     index.html, c/<slug>.html         pages for people; feeds.opml: every feed in one list
     embed/<slug>.js|.html             the partner embed (script and iframe)
-    static/feed.xsl, static/feedhub.css
+    static/feedhub.css, static/feedhub.js
 After writing, a configured WebSub hub is told which subscription feeds changed; a hub
 failure is reported in :class:`PublishReport`, it never fails the build.
 """

@@ -182,10 +182,6 @@ class FeedDoc:
         return self.archive_url(self.archive, ext) if self.archive else self.url(ext)
 
     @property
-    def stylesheet_url(self) -> str:
-        return f"{self.base}/static/feed.xsl"
-
-    @property
     def feed_id(self) -> str:
         """The Atom id of the feed: the same for the subscription doc and its archives."""
         return self.url("atom")

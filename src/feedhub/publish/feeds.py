@@ -12,9 +12,8 @@ media:thumbnail the same way, but registering them on every entry and walking ev
 Core field of each was about a fifth of a render; a cold build renders archives of every
 item twice in three formats.)
 
-The xml-stylesheet instruction is spliced into the serialised bytes right after the XML
-declaration (:func:`_with_stylesheet`): feedgen has no hook for a node before the root, and
-its ``_create_rss`` / ``_create_atom`` tree builders are private API that may change.
+Feeds carry no ``<?xml-stylesheet?>``: a browser that opens a feed URL is given the category
+page by content negotiation (docs/formats.md, "Feeds in a browser", says why XSLT was dropped).
 
 Entries are serialised once per publish and spliced (:func:`_render`): a cold build puts every
 item in two archive documents, and building and serialising each entry's elements for each
@@ -270,14 +269,6 @@ def _first_source(doc: FeedDoc, item: Item) -> SourceRef | None:
     return None
 
 
-def _with_stylesheet(data: bytes, doc: FeedDoc) -> bytes:
-    """``data`` with an xml-stylesheet instruction after its XML declaration."""
-    declaration, _, body = data.partition(b"\n")
-    href = clean(doc.stylesheet_url).replace('"', "%22")
-    pi = f'<?xml-stylesheet type="text/xsl" href="{href}"?>'.encode()
-    return b"\n".join((declaration, pi, body))
-
-
 # -- entries serialised once, spliced into each document -----------------------------------------
 
 Make = Callable[[], FeedEntry]
@@ -383,8 +374,8 @@ def _spliced_wrong(kind: str) -> None:
 def render_rss(doc: FeedDoc, *, splice: bool = True) -> bytes:
     entries: list[tuple[Item, Hashable, Make]] = [
         (item, None, partial(_new_entry, _rss_item, doc, item)) for item in doc.items]
-    return _with_stylesheet(_hex_references(_render(doc, "rss", partial(_rss_head, doc),
-                                                    entries, splice=splice)), doc)
+    return _hex_references(_render(doc, "rss", partial(_rss_head, doc), entries,
+                                   splice=splice))
 
 
 _RSS_TITLE = re.compile(rb"<title>[^<]*&[^<]*</title>")
@@ -457,8 +448,7 @@ def render_atom(doc: FeedDoc, *, splice: bool = True) -> bytes:
     entries: list[tuple[Item, Hashable, Make]] = [
         (item, updated[item.id], partial(_new_entry, _atom_entry, doc, item, updated[item.id]))
         for item in doc.items]
-    return _with_stylesheet(_render(doc, "atom", partial(_atom_head, doc, updated), entries,
-                                    splice=splice), doc)
+    return _render(doc, "atom", partial(_atom_head, doc, updated), entries, splice=splice)
 
 
 def _atom_head(doc: FeedDoc, updated: dict[str, datetime]) -> Any:

@@ -202,7 +202,7 @@ def check_well_formed(name: str, data: bytes) -> None:
     try:
         if name.endswith(".json"):
             json.loads(data.decode("utf-8"))
-        elif name.endswith((".rss", ".atom", ".opml", ".xsl", ".html")):
+        elif name.endswith((".rss", ".atom", ".opml", ".html")):
             parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
             etree.fromstring(data, parser)
     except (ValueError, etree.XMLSyntaxError) as exc:

@@ -1,18 +1,18 @@
 """Pages for people and partner embeds, rendered once per build as static files.
 
-    index.html          every feed, with autodiscovery links (RSS, Atom, JSON Feed)
-    c/<slug>.html       one category's newest items (served at /c/<slug>)
+    index.html          every feed: item count, last update, its address to copy, autodiscovery
+    c/<slug>.html       one category's newest items, with their images (served at /c/<slug>)
     embed/<slug>.js     one <script> tag renders the newest items into a partner's page
     embed/<slug>.html   the same for an <iframe> (both rendered by publish.embeds)
-    static/feed.xsl     makes a browser show an RSS/Atom file as a page
-    static/feedhub.css  the pages' stylesheet; static/embed.css the embeds' (nothing is
+    static/feedhub.css  the pages' only stylesheet; static/embed.css the embeds' (nothing is
                         loaded from another site)
+    static/feedhub.js   the pages' only script: copy buttons (pages work without it)
 
 Dates read as publish.humandate writes them, in the site's language, as the embeds do.
 
 Jinja2 autoescaping escapes every text; item text reaches pages as plain text only (summaries
-are stripped of markup), and links must be http(s). The pages are XML-well-formed HTML5, so the
-publisher can parse each one back before replacing the old file.
+are stripped of markup), and links and image addresses must be http(s). The pages are
+XML-well-formed HTML5, so the publisher can parse each one back before replacing the old file.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from importlib import resources
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -32,10 +33,13 @@ from .feeds import rfc3339
 from .humandate import human_date
 
 SUMMARY_CHARS = 300
+THUMB_SIZE = (160, 90)
+"""width, height of an item's image on a category page (CSS crops any image to this 16:9 box,
+so the page never moves when images arrive, whatever their real size)."""
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("feedhub", "templates"),
-    autoescape=jinja2.select_autoescape(["html", "xsl"]),
+    autoescape=jinja2.select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
@@ -45,6 +49,15 @@ _env = jinja2.Environment(
 
 def _date(when: datetime, language: str) -> str:
     return human_date(when, language)
+
+
+def image_of(item: Item) -> str:
+    """The item's picture: its own image (media:thumbnail, JSON Feed ``image``, a page's image
+    rule), else its first image enclosure; http(s) only, else ""."""
+    for url in (item.image, *(e.url for e in item.enclosures if e.type.startswith("image/"))):
+        if safe_url(url):
+            return safe_url(url)
+    return ""
 
 
 def _view(doc: FeedDoc, item: Item) -> dict[str, str]:
@@ -57,6 +70,17 @@ def _view(doc: FeedDoc, item: Item) -> dict[str, str]:
         "date": _date(item.published, doc.site.language),
         "summary": plain(item.summary, SUMMARY_CHARS),
         "tags": ", ".join(tags),
+        "image": image_of(item),
+    }
+
+
+def _feed_view(doc: FeedDoc) -> dict[str, Any]:
+    """What the index shows of one feed: its size, its last change and its addresses."""
+    return {
+        "count": len(doc.items),
+        "iso": rfc3339(doc.updated) if doc.items else "",
+        "date": _date(doc.updated, doc.site.language) if doc.items else "",
+        "address": doc.url("rss"),
     }
 
 
@@ -77,8 +101,9 @@ def render_pages(config: Config, docs: Sequence[FeedDoc]) -> Iterator[tuple[str,
     def local(url: str) -> str:
         return root + url[len(base):] if url.startswith(base + "/") else url
 
-    pages = {"site": site, "root": root, "local": local}
-    index = _env.get_template("index.html").render(**pages, docs=docs, names=names)
+    pages = {"site": site, "root": root, "local": local, "thumb": THUMB_SIZE}
+    index = _env.get_template("index.html").render(
+        **pages, docs=docs, names=names, feeds={doc.slug: _feed_view(doc) for doc in docs})
     yield "index.html", index.encode("utf-8"), newest
     category = _env.get_template("category.html")
     for doc in docs:
@@ -89,8 +114,6 @@ def render_pages(config: Config, docs: Sequence[FeedDoc]) -> Iterator[tuple[str,
         yield f"embed/{doc.slug}.html", iframe, doc.updated
         yield f"embed/{doc.slug}.js", render_script(config, doc), doc.updated
     static = resources.files("feedhub").joinpath("static")
-    xsl = jinja2.Template(static.joinpath("feed.xsl").read_text("utf-8"), autoescape=True)
-    stylesheet = xsl.render(base_url=site.base_url, icon=site.icon)
-    yield "static/feed.xsl", stylesheet.encode("utf-8"), newest
-    yield "static/feedhub.css", static.joinpath("feedhub.css").read_bytes(), newest
+    for name in ("feedhub.css", "feedhub.js"):
+        yield f"static/{name}", static.joinpath(name).read_bytes(), newest
     yield "static/embed.css", embed_stylesheet(), newest

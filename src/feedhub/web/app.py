@@ -89,9 +89,9 @@ def wants_page() -> bool:
 def feed_response(relpath: str, ext: str, page: str = "") -> Response:
     """A feed file, or for a browser the feed's page (``page``, a published HTML file).
 
-    Browsers get readable HTML: Chromium shows application/rss+xml as plain text and is dropping
-    XSLT, so the feed's xml-stylesheet (static/feed.xsl) serves the other browsers and saved
-    files. Vary: Accept keeps the two answers apart in caches.
+    Browsers get readable HTML: Chromium shows application/rss+xml as plain text, and feeds
+    carry no XSL stylesheet (browsers are removing XSLT). Vary: Accept keeps the two answers
+    apart in caches.
     """
     if page and ext != "json" and wants_page():
         return serve_published(page, HTML_TYPE, vary_accept=True)
@@ -123,7 +123,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``FEEDHUB_CONFIG`` (env or ``test_config``) names the sources.yaml."""
     # The name gunicorn's and Flask's logs know the app by; the root_path of the module
     # feedhub/web.py it was, which keeps Flask's own /static/ route on src/feedhub/static
-    # (the publisher's copies, routed below, answer feed.xsl and feedhub.css).
+    # (the publisher's copies, routed below, answer feedhub.css and feedhub.js).
     app = Flask("feedhub.web", root_path=str(PACKAGE_ROOT))
     # "/static//feedhub.css" must not answer 308 to a URL built from the Host header.
     app.url_map.merge_slashes = False
@@ -196,7 +196,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             return _ready_response(frames.get(slug, options))
         return serve_published(f"embed/{slug}.{ext}", EMBED_TYPES[ext])
 
-    @app.get("/static/<any('feed.xsl', 'feedhub.css', 'embed.css'):name>")
+    @app.get("/static/<any('feedhub.css', 'feedhub.js', 'embed.css'):name>")
     def static_file(name: str) -> Response:
         return serve_published(f"static/{name}", STATIC_TYPES[name])
 

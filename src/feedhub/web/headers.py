@@ -16,13 +16,12 @@ MEDIA_TYPES = {
     "opml": "text/x-opml; charset=utf-8",
     "html": "text/html; charset=utf-8",
     "js": "text/javascript; charset=utf-8",
-    "xsl": "text/xsl; charset=utf-8",
     "css": "text/css; charset=utf-8",
 }
 """File extension -> Content-Type. deploy/nginx.conf maps the same ones."""
 HTML_TYPE = MEDIA_TYPES["html"]
 EMBED_TYPES = {"js": MEDIA_TYPES["js"], "html": HTML_TYPE}
-STATIC_TYPES = {"feed.xsl": MEDIA_TYPES["xsl"], "feedhub.css": MEDIA_TYPES["css"],
+STATIC_TYPES = {"feedhub.css": MEDIA_TYPES["css"], "feedhub.js": MEDIA_TYPES["js"],
                 "embed.css": MEDIA_TYPES["css"]}
 
 CSP_PAGE = ("default-src 'none'; img-src * data:; style-src 'self' 'unsafe-inline'; "
