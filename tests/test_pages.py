@@ -90,8 +90,9 @@ def test_the_index_shows_each_feeds_size_last_update_and_address(site: Config) -
     assert list(cards) == ["All news", "News", "Features and stories"]
     meta = {name: "".join(card.find("p[@class='fh-meta']").itertext())
             for name, card in cards.items()}
-    assert meta == {"All news": "3 items · updated 23 November 2025",
-                    "News": "1 item · updated 23 November 2025",
+    # Dates are Babel's long date in the site's language ("en": CLDR's en_US), as in the embeds.
+    assert meta == {"All news": "3 items · updated November 23, 2025",
+                    "News": "1 item · updated November 23, 2025",
                     "Features and stories": "No items yet"}
     assert cards["News"].find(".//time").get("datetime") == "2025-11-23T09:30:00Z"
     assert cards["Features and stories"].find(".//time") is None
