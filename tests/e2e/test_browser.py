@@ -61,11 +61,11 @@ def assert_items_linked(visit: Visit, entries: list[Entry], at_least: int = SHOW
 def partner_page(site: Site, slug: str) -> bytes:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8><title>Partner</title>"
-        "<link rel=icon href=data:,></head><body><h1>A partner site</h1>"
+        "<link rel=icon href=data:,></head><body><main><h1>A partner site</h1>"
         "<p>Latest from our friends:</p>"
         f'<script src="{escape(site.url(f"/embed/{slug}.js"))}" data-limit="{SHOWN}" '
         'data-summary="true" async></script>'
-        "<p>Footer of the partner page.</p></body></html>"
+        "</main><footer><p>Footer of the partner page.</p></footer></body></html>"
     ).encode()
 
 

@@ -3,8 +3,8 @@ axe-core, layout on a 390 px phone and a 1280 px desktop in light and dark mode,
 buttons with JavaScript and the plain feed addresses without it.
 
 Screenshots go to test-output/ (git-ignored): pages-<page>-<scheme>-<width>.png. axe's findings
-of moderate and minor impact are written to test-output/axe.json (and printed); serious and
-critical ones fail the test.
+are written to test-output/axe.json (and printed); any of moderate, serious or critical impact
+fails the test (the pages, both embeds and the test's partner page have none).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def scroll_through(visit: Visit) -> None:
     visit.page.evaluate("window.scrollTo(0, 0)")
 
 
-def test_pages_and_embeds_have_no_serious_accessibility_violation(
+def test_pages_and_embeds_have_no_accessibility_violation(
     site: Site, partner: LocalServer, browser: Browser
 ) -> None:
     partner.route("/news.html", partner_page(site, "news"),
@@ -59,7 +59,7 @@ def test_pages_and_embeds_have_no_serious_accessibility_violation(
             violations = visit.axe()
             findings[f"{name} {scheme}"] = [str(v) for v in violations]
             failures += [f"{name} {scheme}: {v}" for v in violations
-                         if v.impact in ("serious", "critical")]
+                         if v.impact != "minor"]
             visit.page.close()
     SCREENSHOTS.mkdir(exist_ok=True)
     (SCREENSHOTS / "axe.json").write_text(json.dumps(findings, indent=1), encoding="utf-8")
