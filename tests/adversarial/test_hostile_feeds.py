@@ -6,7 +6,8 @@ good source:
 | body                                         | outcome                                    |
 | -------------------------------------------- | ------------------------------------------ |
 | the path of a local feed file                | that file is never read; the source's error |
-| any source (RSS, Atom, JSON, listing, file)  | feedparser is only ever handed a stream    |
+| any source (RSS, Atom, JSON, listing, file)  | feedparser is only ever handed a stream,   |
+|                                              | both readers only guarded, cut bytes       |
 | ``&#xD800;`` in one title                    | every item published, as U+FFFD            |
 | normalising raises RuntimeError              | that source's one-line error; build goes on |
 | the fetcher raises ValueError                | that source's one-line error; build goes on |
@@ -15,7 +16,7 @@ good source:
 | 20 000 categories on the channel             | 32 kept; a warning                         |
 | 20 000 terms in ``itunes:keywords``          | 32 labels; a warning                       |
 | 200 authors an entry (Atom, JSON Feed)       | 16 names kept                              |
-| 5 000 items, ``max_items`` 100               | feedparser sees 100; 4 900 over the cap    |
+| 5 000 items, ``max_items`` 100               | the reader sees 100; 4 900 over the cap    |
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from feedhub.extract import (
     ExtractReport,
     extract,
 )
+from feedhub.extract import feed as feed_module
 from feedhub.extract.xmltrim import trim_xml
 from feedhub.model import Enclosure, FetchResult, RawEntry, Source, SourceKind
 from feedhub.normalise import normalise_entries
@@ -102,9 +104,12 @@ def run(body: bytes | str, max_items: int | None = None,
 
 @pytest.fixture
 def streams(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
-    """feedparser.parse wrapped: fails on anything but a stream, and records what it read."""
+    """What each feed document was read from: feedparser.parse wrapped (it fails on anything
+    but a stream) and the fast path for clean feeds wrapped (it records the documents it
+    read; those it hands on to feedparser are recorded there)."""
     seen: list[bytes] = []
     real = feedparser.parse
+    real_fast = feed_module.read_clean_feed
 
     def parse(source: Any, *args: Any, **kwargs: Any) -> Any:
         assert hasattr(source, "read"), f"feedparser.parse was handed {type(source).__name__}"
@@ -112,7 +117,13 @@ def streams(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
         seen.append(data)
         return real(io.BytesIO(data), *args, **kwargs)
 
+    def read_fast(data: bytes, *args: Any) -> Any:
+        clean = real_fast(data, *args)  # raises Unclean for what feedparser must read
+        seen.append(data)
+        return clean
+
     monkeypatch.setattr(feedparser, "parse", parse)
+    monkeypatch.setattr(feed_module, "read_clean_feed", read_fast)
     yield seen
 
 
@@ -155,7 +166,9 @@ def test_feedparser_is_handed_only_streams_by_every_kind_of_source(
         "rss": "feed", "atom": "feed", "json": "feed", "page": "html", "local": "file"}))
     report = build(config, now=NOW, processes=1)
     assert report.ok, [(s.source_id, s.error) for s in report.sources]
-    assert len(streams) == 3  # rss, atom, local; JSON and the listing never reach feedparser
+    # rss, atom, local (each read once, by one of the two readers); JSON and the listing
+    # never reach either
+    assert len(streams) == 3
 
 
 def _first_argument_is_a_stream(call: ast.Call) -> bool:
