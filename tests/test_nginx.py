@@ -12,12 +12,15 @@ import http.client
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from feedhub.model import Config
+from feedhub.publish import gz_path, publish_file
+from feedhub.publish.files import gzip_level_for
 from feedhub.web import create_app
 
 from .support.nginx import NGINX, ROOT, SERVER_BLOCK, Nginx, free_port, server_block
@@ -110,6 +113,31 @@ def check_same(servers: Servers, url: str, encoding: str) -> None:
         name = name if not name.startswith("c/") else name + ".html"
         assert theirs.body == (servers.config.output_dir / f"{name}.gz").read_bytes()
         assert gzip.decompress(theirs.body)
+
+
+def test_an_archive_without_gz_is_compressed_as_it_is_sent(servers: Servers) -> None:
+    """Archive documents have no .gz (it does not pay): both servers compress them as they
+    send them, and revalidate the compressed answer."""
+    out = servers.config.output_dir
+    name = "archive/news/1.rss"
+    publish_file(out / name, (out / "news.rss").read_bytes(), datetime(2026, 1, 1, tzinfo=UTC),
+                 gzip_level=gzip_level_for(name))
+    assert (out / name).exists() and not gz_path(out / name).exists()
+    replies = []
+    for port in (servers.flask, servers.nginx):
+        plain = fetch(port, "/feeds/" + name)
+        zipped = fetch(port, "/feeds/" + name, Accept_Encoding="gzip")
+        assert plain.status == zipped.status == 200
+        assert "Content-Encoding" not in plain.headers
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(zipped.body) == plain.body == (out / name).read_bytes()
+        again = fetch(port, "/feeds/" + name, If_None_Match=zipped.headers["Etag"],
+                      Accept_Encoding="gzip")
+        assert again.status == 304 and again.body == b""
+        replies.append(zipped)
+    ours, theirs = replies
+    for header in SAME:
+        assert theirs.headers.get(header) == ours.headers.get(header), header
 
 
 PASSED_ON = [

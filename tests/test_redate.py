@@ -306,6 +306,15 @@ def test_stored_undated_rows_are_inferred_on_upgrade(store_url: str, tmp_path: P
         db.execute("DROP TABLE source_yields")  # 10
         db.execute("DROP TABLE incidents")  # 11
         db.execute("DROP TABLE articles")  # 12 (its index goes with it)
+        for table, column, key in (("item_categories", "slug", "item_id, slug"),  # 13
+                                   ("item_sources", "source_id", "item_id, source_id"),
+                                   ("item_keys", "key", "key, item_id")):
+            db.execute(f"CREATE TABLE {table}_12 (item_id TEXT NOT NULL, {column} TEXT NOT NULL, "
+                       f"PRIMARY KEY ({key}))")
+            db.execute(f"INSERT INTO {table}_12 SELECT i.id, t.{column} FROM {table} t "
+                       "JOIN items i ON i.n = t.item")
+            db.execute(f"DROP TABLE {table}")
+            db.execute(f"ALTER TABLE {table}_12 RENAME TO {table}")
         db.execute("DELETE FROM schema_version WHERE version >= 6")
     with open_store(store_url, tmp_path) as store:
         found = store.get_items(["same", "dated"])

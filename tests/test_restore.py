@@ -96,3 +96,29 @@ def test_a_file_lost_from_the_folder_is_restored_even_when_the_mark_is_current(
         assert (other / "all.rss").read_bytes() == (shared.output_dir / "all.rss").read_bytes()
         assert (other / "news.atom.gz").read_bytes() == \
             (shared.output_dir / "news.atom.gz").read_bytes()
+
+
+def test_archives_are_restored_without_a_gz_and_an_old_one_goes(
+        project: Path, postgres: PostgresCluster, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the publisher writes them: no .gz beside an archive document (one left by an older
+    feedhub is removed, nginx would serve it however old), and a folder brought up to date
+    is not read again for want of one."""
+    config = load_config(project)
+    config = replace(config, site=replace(config.site, feed_size=3),
+                     store=postgres.create_database(), output=str(tmp_path / "worker-a"))
+    assert build(config).ok
+    other = tmp_path / "worker-b"
+    stale = other / "archive" / "all" / "1.rss.gz"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(gzip.compress(b"<rss>old</rss>"))
+    with open_store(config.store, config.root) as store:
+        names = sorted(store.published_paths())
+        archives = [name for name in names if name.startswith("archive/")]
+        assert "archive/all/1.rss" in archives
+        assert restore_output(store, other) == len(names)
+        for name in names:
+            assert (other / (name + ".gz")).exists() == (name not in archives), name
+        read = counting_reads(store, monkeypatch)
+        assert restore_output(store, other) == 0
+        assert read == []

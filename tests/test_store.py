@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from feedhub.errors import StoreError
 from feedhub.model import Enclosure, Item
-from feedhub.store import Store, format_date, open_store, parse_stored_date
+from feedhub.store import ITEM_COLUMNS, Store, format_date, open_store, parse_stored_date
 from feedhub.store.migrations import MIGRATIONS
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -337,3 +337,51 @@ def test_only_a_bulk_writer_gets_the_large_sqlite_page_cache(tmp_path: Path) -> 
         assert writer.db.execute("PRAGMA cache_size").scalar() == -BULK_CACHE_KIB
         default = reader.db.execute("PRAGMA cache_size").scalar()
         assert default != -BULK_CACHE_KIB and abs(int(default)) < BULK_CACHE_KIB
+
+
+def test_items_stored_before_they_had_numbers_keep_their_links(
+        store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migration 13 names an item by its number in the category, source and key tables: what
+    a store held before is found, read and pruned as it was."""
+    import feedhub.store
+
+    monkeypatch.setattr(feedhub.store, "MIGRATIONS", MIGRATIONS[:11])
+    old = [item(1, keys=("guid:one", "link:https://example.org/1"), sources=("src-a", "src-b"),
+                categories=("news", "press-releases")),
+           item(2, keys=("guid:two",), published=NOW - timedelta(days=400),
+                first_seen=NOW - timedelta(days=400))]
+    with open_store(store_url, tmp_path) as store, store.transaction() as db:
+        for it in old:
+            db.execute(f"INSERT INTO items ({ITEM_COLUMNS}) VALUES "
+                       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                it.id, it.title, it.link, it.summary, it.content, format_date(it.published),
+                format_date(it.updated), format_date(it.first_seen or NOW),
+                format_date(it.first_seen or NOW),  # last seen: then
+                "", "", '["Press release"]',
+                '[["https://example.org/a.mp3", "audio/mpeg", 1234]]', "x", "", 0))
+            for slug in it.categories:
+                db.execute("INSERT INTO item_categories VALUES (?, ?)", (it.id, slug))
+            for source in it.sources:
+                db.execute("INSERT INTO item_sources VALUES (?, ?)", (it.id, source))
+            for key in it.keys:
+                db.execute("INSERT INTO item_keys VALUES (?, ?)", (key, it.id))
+    monkeypatch.undo()
+    with open_store(store_url, tmp_path) as store:
+        assert store.schema_version() == len(MIGRATIONS)
+        found = store.get_items([it.id for it in old])
+        for it in old:
+            assert (found[it.id].categories, found[it.id].sources, found[it.id].keys) == \
+                (it.categories, it.sources, tuple(sorted(it.keys))), it.id
+        assert {k: sorted(v) for k, v in store.find_keys(["guid:one", "guid:two"]).items()} \
+            == {"guid:one": [old[0].id], "guid:two": [old[1].id]}
+        assert [i.id for i in store.items_for("press-releases", 10)] == [old[0].id]
+        assert [i.id for i in store.source_items("src-b")] == [old[0].id]
+        with store.transaction() as db:  # a new item comes after them, and links alike
+            store.save_items(db, [item(3, keys=("guid:three",))], NOW)
+        assert store.find_keys(["guid:three"]) == {"guid:three": [item(3).id]}
+        with store.transaction() as db:  # the old story goes, and its links with it
+            assert store.prune(db, NOW - timedelta(days=30)) == 1
+        assert store.find_keys(["guid:two"]) == {}
+        for table in ("item_categories", "item_sources", "item_keys"):
+            assert store.db.execute(f"SELECT COUNT(*) FROM {table} t WHERE NOT EXISTS "
+                                    "(SELECT 1 FROM items i WHERE i.n = t.item)").scalar() == 0

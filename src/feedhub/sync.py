@@ -28,7 +28,7 @@ from .errors import PublishError
 from .incidents import record_incidents
 from .model import Config
 from .publish import PublishReport, publish_all
-from .publish.files import ARCHIVE_GZIP_LEVEL, GZIP_LEVEL, gz_path
+from .publish.files import gz_path, gzip_level_for
 from .store import Store
 
 
@@ -69,7 +69,7 @@ to (by a restore or by this worker's own publish)."""
 
 def restore_output(store: Store, out: Path, *, remember: bool = True) -> int:
     """Make the files under ``out`` what the store holds (bytes and mtime, and a ``.gz``
-    beside each, as the publisher writes them); returns how many were written. Files the
+    beside each where the publisher writes one); returns how many were written. Files the
     store does not know are left alone.
 
     Only what changed since the folder was last brought up to date is read from the store
@@ -83,7 +83,9 @@ def restore_output(store: Store, out: Path, *, remember: bool = True) -> int:
     written = 0
     for name, generation in sorted(store.published_versions().items()):
         path = out / name
-        if generation <= known and os.path.exists(path) and os.path.exists(gz_path(path)):
+        level = gzip_level_for(name)
+        if generation <= known and os.path.exists(path) and (
+                level is None or os.path.exists(gz_path(path))):
             continue
         found = store.published_file(name)
         if found is None:
@@ -94,8 +96,9 @@ def restore_output(store: Store, out: Path, *, remember: bool = True) -> int:
         except OSError:
             same = False
         try:
-            level = ARCHIVE_GZIP_LEVEL if name.startswith("archive/") else GZIP_LEVEL
-            if not same or not _gz_matches(path, modified):
+            if level is None:
+                gz_path(path).unlink(missing_ok=True)  # none where it does not pay
+            elif not same or not _gz_matches(path, modified):
                 _write(gz_path(path), gzip.compress(body, level, mtime=0), modified)
             if not same:
                 _write(path, body, modified)

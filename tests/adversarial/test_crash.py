@@ -123,7 +123,7 @@ def store_check(db: Path) -> tuple[int, int]:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         orphans = conn.execute(
-            "SELECT COUNT(*) FROM item_sources WHERE item_id NOT IN (SELECT id FROM items)"
+            "SELECT COUNT(*) FROM item_sources WHERE item NOT IN (SELECT n FROM items)"
         ).fetchone()[0]
         assert orphans == 0
         items = conn.execute("SELECT COUNT(*) FROM items").fetchone()[0]

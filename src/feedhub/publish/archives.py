@@ -30,7 +30,7 @@ from ..model import Config, Item
 from ..processes import process_pool
 from ..store import Store, open_store
 from .document import EPOCH, Catalogue, FeedDoc, catalogue, make_doc
-from .files import ARCHIVE_GZIP_LEVEL, Batch, PublishReport, Staged, Writer
+from .files import Batch, PublishReport, Staged, Writer
 from .formats import FORMATS, render
 
 if TYPE_CHECKING:  # at run time they come with the first pool (processes.process_pool)
@@ -161,8 +161,8 @@ def render_one(config: Config, store: Store, shared: Catalogue, job: Job,
                    prev_archive=job.number - 1,
                    next_archive=job.number + 1 if job.number < job.archives else 0)
     for name in names(job.slug, job.number):
-        # Not parsed back, and gzipped faster: see Writer.
-        write(name, render(name, doc), doc.updated, check=False, gzip_level=ARCHIVE_GZIP_LEVEL)
+        # Not parsed back (see Writer), and no .gz beside it (see files.gzip_level).
+        write(name, render(name, doc), doc.updated, check=False)
 
 
 Task = Callable[[Sequence[Job]], Staged]

@@ -1,4 +1,4 @@
-"""Writing published files: atomically, durably, with a ``.gz`` beside each, only when changed.
+"""Writing published files: atomically, durably, with a ``.gz`` where one pays, only when changed.
 
 Contract: every file is checked well-formed (XML and HTML parsed back with lxml, JSON with
 json; archive documents excepted, see :class:`Writer`), then atomically replaces the old one
@@ -18,8 +18,9 @@ only temp files (``.<name>.<random>.tmp``), which the next publish removes; a cr
 leaves each file old or new, whole. Called on its own (no batch), :func:`publish_file` still
 fsyncs and renames each file at once. Worker processes stage files with a batch of their own
 and hand them over (:class:`Staged`): the publishing process flushes and renames them all.
-Every published file goes through :func:`publish_file` (a ``.gz`` beside it, its mtime the
-newest item change): web.py and deploy/nginx.conf read both.
+Every published file goes through :func:`publish_file` (its mtime the newest item change, and
+a ``.gz`` beside it unless it is an archive document, see :func:`gzip_level_for`): web.py and
+deploy/nginx.conf read both, and compress as they send a file that has none.
 """
 
 from __future__ import annotations
@@ -52,12 +53,22 @@ class PublishReport:
 
 
 GZIP_LEVEL = 6
-"""zlib's default. On the benchmark's archives: 2% larger than level 9, a quarter less time
-(a cold build gzips thousands of files)."""
-ARCHIVE_GZIP_LEVEL = 3
-"""For archive documents, most of a cold build's files and rarely fetched: on the benchmark's
-archives 10% larger than level 6 and well under half its time (0.17 against 0.40 ms for a
-48 kB file), which made gzip the largest single cost of rendering them."""
+"""zlib's default: 2% larger than level 9 on the benchmark's documents, a quarter less time."""
+ARCHIVE_PREFIX = "archive/"
+"""Where archive documents (and their fingerprint index) go: files without a ``.gz``."""
+
+
+def gzip_level_for(name: str) -> int | None:
+    """The level of the ``.gz`` written beside published file ``name`` (relative to the
+    output folder), or None where a ``.gz`` does not pay: archive documents and their index.
+
+    A ``.gz`` pays for a file that is fetched again and again (the subscription documents,
+    pages, OPML, embeds, stylesheets: every reader's poll). Archive documents are most of a
+    cold build's files (at 1000 sources, 3,870 of 3,900) and each is fetched about once, by a
+    reader catching up on a feed's history: compressing and writing a second file for each
+    was about a tenth of the publish, for bytes seldom sent. The servers compress those as
+    they send them (web.py's cache, nginx's ``gzip``)."""
+    return None if name.startswith(ARCHIVE_PREFIX) else GZIP_LEVEL
 
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp"
@@ -161,20 +172,21 @@ def gz_path(path: Path) -> Path:
 
 
 def publish_file(path: Path, data: bytes, modified: datetime,
-                 batch: Batch | None = None, gzip_level: int = GZIP_LEVEL) -> bool:
+                 batch: Batch | None = None, gzip_level: int | None = GZIP_LEVEL) -> bool:
     """Write one published file so that every server answers it cheaply and the same way.
 
     The contract with web.py and deploy/nginx.conf:
     - written atomically and not rewritten when unchanged, so its validators stay put;
     - a precompressed ``<name>.gz`` beside it (deterministic: no name, gzip mtime 0), written
-      first, for Flask and for nginx's gzip_static;
+      first, for Flask and for nginx's gzip_static; with ``gzip_level`` None, none, and one
+      left by an earlier publish is removed (nginx would serve it however old);
     - the mtime of both is ``modified`` (the newest item change, whole seconds): the servers
       send it as Last-Modified. When the bytes changed but ``modified`` is not newer than the
       old mtime (an item dropped out, a title edited), the mtime moves one second past the old
       one, so Last-Modified never goes back and If-Modified-Since never hides a change.
 
     With a ``batch``, both are only staged: ``batch.commit()`` puts them in place. Returns
-    True when the file's bytes changed. ``gzip_level``: see :data:`ARCHIVE_GZIP_LEVEL`.
+    True when the file's bytes changed. ``gzip_level``: see :func:`gzip_level_for`.
     """
     zipped = gz_path(path)
     try:
@@ -182,15 +194,21 @@ def publish_file(path: Path, data: bytes, modified: datetime,
         unchanged = path.read_bytes() == data
     except FileNotFoundError:
         old_mtime, unchanged = None, False
+    if gzip_level is None:
+        # Before the file changes: a reader meanwhile gets the old file, whole, uncompressed.
+        zipped.unlink(missing_ok=True)
     if unchanged and old_mtime is not None:
         # Same bytes: keep the mtime; only (re)write a missing or stale .gz to match it.
-        write_atomic(zipped, gzip.compress(data, gzip_level, mtime=0), mtime=old_mtime,
-                     batch=batch)
+        if gzip_level is not None:
+            write_atomic(zipped, gzip.compress(data, gzip_level, mtime=0), mtime=old_mtime,
+                         batch=batch)
         return False
     stamp = int(modified.timestamp())
     if old_mtime is not None:
         stamp = max(stamp, old_mtime + 1)
-    write_atomic(zipped, gzip.compress(data, gzip_level, mtime=0), mtime=stamp, batch=batch)
+    if gzip_level is not None:
+        write_atomic(zipped, gzip.compress(data, gzip_level, mtime=0), mtime=stamp,
+                     batch=batch)
     write_atomic(path, data, mtime=stamp, batch=batch)
     return True
 
@@ -222,8 +240,8 @@ class Writer:
     ``check=False`` skips the parse-back, for archive documents only: they are rendered by the
     same code as the subscription documents, which are always checked (so a renderer that
     went wrong fails the publish at its first document), and parsing back thousands of
-    archive files was a tenth of a cold build's publish time. ``gzip_level``: see
-    :data:`ARCHIVE_GZIP_LEVEL`."""
+    archive files was a tenth of a cold build's publish time. Each file gets the ``.gz`` that
+    :func:`gzip_level_for` gives its name."""
 
     def __init__(self, out: Path, report: PublishReport, batch: Batch,
                  on_staged: OnStaged | None = None) -> None:
@@ -232,12 +250,13 @@ class Writer:
         self.batch = batch
         self.on_staged = on_staged
 
-    def __call__(self, name: str, data: bytes, modified: datetime, *, check: bool = True,
-                 gzip_level: int = GZIP_LEVEL) -> bool:
+    def __call__(self, name: str, data: bytes, modified: datetime, *, check: bool = True
+                 ) -> bool:
         if check:
             check_well_formed(name, data)
         try:
-            changed = publish_file(self.out / name, data, modified, self.batch, gzip_level)
+            changed = publish_file(self.out / name, data, modified, self.batch,
+                                   gzip_level_for(name))
         except OSError as exc:
             raise PublishError(f"cannot write {self.out / name}: {exc}; check that the "
                                "output folder exists and is writable") from exc

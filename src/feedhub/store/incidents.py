@@ -42,7 +42,7 @@ class IncidentQueries(StoreCore):
         """Per source, the date of its newest stored item (sources with none are absent)."""
         rows = self.db.execute(
             "SELECT s.source_id, MAX(i.published) FROM items i "
-            "JOIN item_sources s ON s.item_id = i.id GROUP BY s.source_id").fetchall()
+            "JOIN item_sources s ON s.item = i.n GROUP BY s.source_id").fetchall()
         return {str(source): parse_stored_date(str(newest)) for source, newest in rows
                 if newest}
 

@@ -2,7 +2,9 @@
 what an archive of them depends on, and pruning the old ones.
 
 An item is written whole (one row, its categories, sources and keys), in one statement per
-table over all the items a source stored (executemany). Its dates are read through
+table over all the items a source stored (executemany). Categories, sources and keys name an
+item by its number ``n`` (given as it is first stored), not by its id: new rows so go at the
+end of their indexes, where random ids sent each to a random page. Its dates are read through
 dates.item_dates, so one bad row never stops a build or a feed.
 
 Must not: decide identity, merging or dates (normalise and pipeline do): it keeps what it is
@@ -53,7 +55,8 @@ class ItemQueries(StoreCore):
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT {ITEM_COLUMNS} FROM items WHERE id IN ({marks})", chunk)
+            rows = self.db.execute(f"SELECT n, {ITEM_COLUMNS} FROM items WHERE id IN ({marks})",
+                                   chunk)
             found.update((item.id, item) for item in self._items(rows.fetchall()))
         return found
 
@@ -61,12 +64,13 @@ class ItemQueries(StoreCore):
         """The newest ``limit`` items of a category (``all`` for every item), newest first."""
         if slug == ALL_SLUG:
             rows = self.db.execute(
-                f"SELECT {ITEM_COLUMNS} FROM items ORDER BY published DESC, id LIMIT ? OFFSET ?",
+                f"SELECT n, {ITEM_COLUMNS} FROM items ORDER BY published DESC, id "
+                "LIMIT ? OFFSET ?",
                 (limit, offset),
             )
         else:
             rows = self.db.execute(
-                f"SELECT {ITEM_COLUMNS} FROM items JOIN item_categories c ON c.item_id = items.id "
+                f"SELECT n, {ITEM_COLUMNS} FROM items JOIN item_categories c ON c.item = items.n "
                 "WHERE c.slug = ? ORDER BY published DESC, id LIMIT ? OFFSET ?",
                 (slug, limit, offset),
             )
@@ -83,27 +87,27 @@ class ItemQueries(StoreCore):
         history, without loading every item."""
         if slug == ALL_SLUG:
             rows = self.db.execute(
-                "SELECT id, published, updated, labels, content_hash, comments FROM items "
+                "SELECT n, id, published, updated, labels, content_hash, comments FROM items "
                 "ORDER BY published, id DESC")
-            sources = self.db.execute("SELECT item_id, source_id FROM item_sources")
+            sources = self.db.execute("SELECT item, source_id FROM item_sources")
         else:
             rows = self.db.execute(
-                "SELECT id, published, updated, labels, content_hash, comments FROM items "
-                "JOIN item_categories c ON c.item_id = items.id WHERE c.slug = ? "
+                "SELECT n, id, published, updated, labels, content_hash, comments FROM items "
+                "JOIN item_categories c ON c.item = items.n WHERE c.slug = ? "
                 "ORDER BY published, id DESC", (slug,))
             sources = self.db.execute(
-                "SELECT s.item_id, s.source_id FROM item_sources s JOIN item_categories c "
-                "ON c.item_id = s.item_id WHERE c.slug = ?", (slug,))
-        by_item: dict[str, list[str]] = {}
-        for item_id, source_id in sources:
-            by_item.setdefault(str(item_id), []).append(str(source_id))
+                "SELECT s.item, s.source_id FROM item_sources s JOIN item_categories c "
+                "ON c.item = s.item WHERE c.slug = ?", (slug,))
+        by_item: dict[int, list[str]] = {}
+        for number, source_id in sources:
+            by_item.setdefault(int(number), []).append(str(source_id))
         # An item without a comments link keeps the text it had before links were stored, so
         # an upgrade does not make every archive look changed. ``labels`` is JSON (it starts
         # with "["), a link starts with "http": the two cannot be mistaken for each other.
         return [(str(item_id), f"{published} {updated} {content} "
                  f"{f'{comments} ' if comments else ''}{labels} "
-                 f"{' '.join(sorted(by_item.get(str(item_id), ())))}")
-                for item_id, published, updated, labels, content, comments in rows]
+                 f"{' '.join(sorted(by_item.get(int(number), ())))}")
+                for number, item_id, published, updated, labels, content, comments in rows]
 
     def count_items(self, slug: str = ALL_SLUG) -> int:
         if slug == ALL_SLUG:
@@ -115,34 +119,35 @@ class ItemQueries(StoreCore):
         """Per source, its stored items dated by the time feedhub first saw them (their page
         gave no date that parsed): the items marked ``undated``."""
         rows = self.db.execute(
-            "SELECT s.source_id, COUNT(*) FROM items i JOIN item_sources s ON s.item_id = i.id "
+            "SELECT s.source_id, COUNT(*) FROM items i JOIN item_sources s ON s.item = i.n "
             "WHERE i.undated = 1 GROUP BY s.source_id").fetchall()
         return {str(source): int(count) for source, count in rows}
 
     def _items(self, rows: Sequence[Row]) -> list[Item]:
+        """Items from rows of ``n, {ITEM_COLUMNS}``, with their categories, sources, keys."""
         if not rows:
             return []
-        ids = [str(row[0]) for row in rows]
-        marks = ",".join("?" * len(ids))
-        cats: dict[str, list[str]] = {}
-        for item_id, slug in self.db.execute(
-            f"SELECT item_id, slug FROM item_categories WHERE item_id IN ({marks})", ids
+        numbers = [int(row[0]) for row in rows]
+        marks = ",".join("?" * len(numbers))
+        cats: dict[int, list[str]] = {}
+        for number, slug in self.db.execute(
+            f"SELECT item, slug FROM item_categories WHERE item IN ({marks})", numbers
         ):
-            cats.setdefault(item_id, []).append(slug)
-        srcs: dict[str, list[str]] = {}
-        for item_id, source_id in self.db.execute(
-            f"SELECT item_id, source_id FROM item_sources WHERE item_id IN ({marks})", ids
+            cats.setdefault(int(number), []).append(str(slug))
+        srcs: dict[int, list[str]] = {}
+        for number, source_id in self.db.execute(
+            f"SELECT item, source_id FROM item_sources WHERE item IN ({marks})", numbers
         ):
-            srcs.setdefault(item_id, []).append(source_id)
-        keys: dict[str, list[str]] = {}
-        for item_id, key in self.db.execute(
-            f"SELECT item_id, key FROM item_keys WHERE item_id IN ({marks})", ids
+            srcs.setdefault(int(number), []).append(str(source_id))
+        keys: dict[int, list[str]] = {}
+        for number, key in self.db.execute(
+            f"SELECT item, key FROM item_keys WHERE item IN ({marks})", numbers
         ):
-            keys.setdefault(item_id, []).append(key)
+            keys.setdefault(int(number), []).append(str(key))
         items = []
         for row in rows:
-            (item_id, title, link, summary, content, published, updated, first_seen, last_seen,
-             image, author, labels, enclosures, _hash, comments, undated) = row
+            (number, item_id, title, link, summary, content, published, updated, first_seen,
+             last_seen, image, author, labels, enclosures, _hash, comments, undated) = row
             when, changed, seen = item_dates(str(item_id), published, updated, first_seen,
                                             last_seen)
             items.append(Item(
@@ -155,9 +160,9 @@ class ItemQueries(StoreCore):
                 # A date repaired on reading is first sight's too: a parsed one may replace it.
                 undated=bool(undated) or when == seen,
                 # Sorted here, not in SQL: text collation differs between databases.
-                categories=tuple(sorted(cats.get(str(item_id), ()))),
-                sources=tuple(sorted(srcs.get(str(item_id), ()))),
-                keys=tuple(sorted(keys.get(str(item_id), ()))),
+                categories=tuple(sorted(cats.get(int(number), ()))),
+                sources=tuple(sorted(srcs.get(int(number), ()))),
+                keys=tuple(sorted(keys.get(int(number), ()))),
             ))
         return items
 
@@ -196,14 +201,27 @@ class ItemQueries(StoreCore):
             "labels=excluded.labels, enclosures=excluded.enclosures, "
             "content_hash=excluded.content_hash, comments=excluded.comments, "
             "undated=excluded.undated", rows)
-        db.executemany("DELETE FROM item_categories WHERE item_id = ?",
-                       [(item.id,) for item in batch])
-        db.executemany("INSERT INTO item_categories VALUES (?, ?)",
-                       [(item.id, slug) for item in batch for slug in item.categories])
-        db.executemany("INSERT INTO item_sources VALUES (?, ?) ON CONFLICT DO NOTHING",
-                       [(item.id, sid) for item in batch for sid in item.sources])
-        db.executemany("INSERT INTO item_keys VALUES (?, ?) ON CONFLICT DO NOTHING",
-                       [(key, item.id) for item in batch for key in item.keys])
+        number = self._numbers(db, [item.id for item in batch])
+        db.executemany("DELETE FROM item_categories WHERE item = ?",
+                       [(number[item.id],) for item in batch])
+        db.executemany("INSERT INTO item_categories (item, slug) VALUES (?, ?)",
+                       [(number[item.id], slug) for item in batch for slug in item.categories])
+        db.executemany("INSERT INTO item_sources (item, source_id) VALUES (?, ?) "
+                       "ON CONFLICT DO NOTHING",
+                       [(number[item.id], sid) for item in batch for sid in item.sources])
+        db.executemany("INSERT INTO item_keys (key, item) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                       [(key, number[item.id]) for item in batch for key in item.keys])
+
+    @staticmethod
+    def _numbers(db: Connection, ids: Sequence[str]) -> dict[str, int]:
+        """Item id -> its number ``n``, for stored items."""
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update((str(item_id), int(number)) for item_id, number in db.execute(
+                f"SELECT id, n FROM items WHERE id IN ({marks})", chunk))
+        return found
 
     def save_categories(self, db: Connection, items: Sequence[Item], now: datetime) -> None:
         """Replace the categories of stored items (inside :meth:`transaction`), and the
@@ -214,16 +232,19 @@ class ItemQueries(StoreCore):
         mark_dirty(db, now)
         db.executemany("UPDATE items SET content_hash = ? WHERE id = ?",
                        [(content_hash(item), item.id) for item in items])
-        db.executemany("DELETE FROM item_categories WHERE item_id = ?",
-                       [(item.id,) for item in items])
-        db.executemany("INSERT INTO item_categories VALUES (?, ?)",
-                       [(item.id, slug) for item in items for slug in item.categories])
+        number = self._numbers(db, [item.id for item in items])
+        known = [item for item in items if item.id in number]  # not deleted meanwhile
+        db.executemany("DELETE FROM item_categories WHERE item = ?",
+                       [(number[item.id],) for item in known])
+        db.executemany("INSERT INTO item_categories (item, slug) VALUES (?, ?)",
+                       [(number[item.id], slug) for item in known for slug in item.categories])
 
     def source_items(self, source_id: str, excluding: Collection[str] = ()) -> list[Item]:
         """The stored items that came from a source (among others, maybe), but for the ids in
         ``excluding``."""
         ids = [str(item_id) for (item_id,) in self.db.execute(
-            "SELECT item_id FROM item_sources WHERE source_id = ?", (source_id,))
+            "SELECT i.id FROM item_sources s JOIN items i ON i.n = s.item "
+            "WHERE s.source_id = ?", (source_id,))
             if str(item_id) not in excluding]
         return list(self.get_items(ids).values())
 
@@ -241,8 +262,8 @@ class ItemQueries(StoreCore):
         ``last_seen`` of the items it lists to the time it records as its success, so the
         items it still lists are those its own or a later read touched."""
         db.execute(
-            "UPDATE items SET last_seen = ? WHERE last_seen >= ? AND id IN "
-            "(SELECT item_id FROM item_sources WHERE source_id = ?)",
+            "UPDATE items SET last_seen = ? WHERE last_seen >= ? AND n IN "
+            "(SELECT item FROM item_sources WHERE source_id = ?)",
             (format_date(now), format_date(since), source_id),
         )
 
@@ -255,7 +276,8 @@ class ItemQueries(StoreCore):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for key, item_id in self.db.execute(
-                f"SELECT key, item_id FROM item_keys WHERE key IN ({marks})", chunk
+                f"SELECT k.key, i.id FROM item_keys k JOIN items i ON i.n = k.item "
+                f"WHERE k.key IN ({marks})", chunk
             ):
                 found.setdefault(str(key), []).append(str(item_id))
         return found
@@ -267,7 +289,7 @@ class ItemQueries(StoreCore):
         if self._unkeyed is None:
             self._unkeyed = self.db.execute(
                 "SELECT id FROM items WHERE NOT EXISTS "
-                "(SELECT 1 FROM item_keys k WHERE k.item_id = items.id) LIMIT 1"
+                "(SELECT 1 FROM item_keys k WHERE k.item = items.n) LIMIT 1"
             ).fetchone() is not None
         return self._unkeyed
 
