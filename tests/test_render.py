@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -184,6 +186,31 @@ def test_missing_playwright_says_how_to_install_it(monkeypatch: pytest.MonkeyPat
         import asyncio
         asyncio.run(chromium.launch(1))
     assert "pip install 'feedhub[browser]'" in str(caught.value)
+
+
+def test_without_playwright_installed_feedhub_builds_and_a_render_source_says_why(
+    httpd: LocalServer, tmp_path: Path,
+) -> None:
+    # Playwright is an optional extra: a Python that cannot import it (None in sys.modules
+    # makes every import of it fail) must still run every command, and fail only the
+    # render: browser source, with how to install what it needs.
+    runner = Path(tmp_path / "run.py")
+    runner.write_text(
+        "import sys\nsys.modules['playwright'] = None\n"
+        "from feedhub.cli import run\nrun()\n", encoding="utf-8")
+    httpd.route("/news", body=b"<html><body><ul id='news'></ul></body></html>",
+                headers={"Content-Type": "text/html; charset=utf-8"})
+    config = tmp_path / "sources.yaml"
+    feedhub = [sys.executable, str(runner)]
+    assert subprocess.run([*feedhub, "init", "-c", str(config)], check=False).returncode == 0
+    config.write_text(config.read_text(encoding="utf-8").replace("\nsources:\n", (
+        f"\nsources:\n  - id: scripted\n    kind: html\n    url: {httpd.url('/news')}\n"
+        "    render: browser\n    allow_private: true\n"), 1), encoding="utf-8")
+    built = subprocess.run([*feedhub, "build", "-c", str(config)], capture_output=True,
+                           text=True, check=False)
+    assert built.returncode == 1, built.stderr  # one source failed, the others published
+    assert "pip install 'feedhub[browser]'" in built.stdout + built.stderr
+    assert (tmp_path / "feeds" / "news.rss").is_file()
 
 
 def test_one_browser_serves_every_page_of_a_build(

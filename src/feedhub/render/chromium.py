@@ -28,6 +28,9 @@ try:
 except ImportError as exc:  # the optional extra is not installed
     PLAYWRIGHT_MISSING = f"Playwright is not installed ({exc})"
 
+    class PlaywrightError(Exception):  # type: ignore[no-redef]
+        """Stands in for Playwright's error, which nothing raises without Playwright."""
+
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright
 
