@@ -180,6 +180,13 @@ def plain_text(text: str, limit: int = MAX_TITLE, *, markup: bool = True) -> str
     return text[:limit].rstrip() if len(text) > limit else text
 
 
+@functools.lru_cache(maxsize=4096)
+def _name_text(raw: str, limit: int) -> str:
+    """:func:`plain_text` of a short field that repeats from entry to entry (a label, an
+    author, an enclosure's type): cached, since a source names the same few again and again."""
+    return plain_text(raw, limit)
+
+
 def entry_title(entry: RawEntry) -> str:
     """The plain-text title of an entry, read as its source says (see :mod:`.titles`): the
     one reading of a title, shared by the build and ``feedhub preview``."""
@@ -263,6 +270,8 @@ def safe_url(url: str, base: str = "") -> str:
     browsers ignore removed, so ``java&#x09;script:`` is seen for what it is. The URL returned
     is the one given (junk characters removed), never decoded twice.
     """
+    if not url:
+        return ""  # most entries have no image or comments link: what _checked_url says
     if len(url) <= MAX_URL and _PLAIN_HTTP_URL.match(url):
         # Already absolute and clean: the checks below would hand it back unchanged (the
         # base only matters to a relative URL). Skipping them saved a third of normalise's
@@ -373,9 +382,10 @@ def to_utc(value: datetime | None, timezone: str) -> datetime | None:
         return None
 
 
-def _guid_key(guid: str, source_id: str) -> str:
+def _guid_key(guid: str, source_id: str, canonical: str) -> str:
+    """The key of a real guid; ``canonical`` is its :func:`canonical_url`."""
     if guid.lower().startswith(("http://", "https://")):
-        return "link:" + canonical_url(guid)
+        return "link:" + canonical
     if _URI_SCHEME.match(guid):
         return "guid:" + guid
     return f"guid:{source_id}:{guid}"
@@ -397,8 +407,8 @@ def identity_keys(
         if guid:
             counts[guid] = counts.get(guid, 0) + 1
 
-    def real(guid: str) -> bool:
-        return bool(guid) and len(guid) <= MAX_GUID and canonical_url(guid) != page
+    # Each guid's canonical form, computed once: whether it is real, then its key, use it.
+    guid_canon = [canonical_url(g) if g and len(g) <= MAX_GUID else None for g in guids]
 
     canon = [canonical_url(link) if link else "" for link in links]
     guid_keys = [""] * len(entries)
@@ -406,14 +416,14 @@ def identity_keys(
     # Reused guids without a link are numbered from the oldest (last) entry, so new entries
     # on top of the document do not shift the ids of older ones.
     for index in range(len(entries) - 1, -1, -1):
-        guid = guids[index]
-        if policy == "link" or not real(guid):
-            continue
+        guid, canonical = guids[index], guid_canon[index]
+        if policy == "link" or canonical is None or canonical == page:
+            continue  # no real guid: none, too long, or the page's own URL
         if counts[guid] == 1:
-            guid_keys[index] = _guid_key(guid, source.id)
+            guid_keys[index] = _guid_key(guid, source.id, canonical)
         elif not canon[index]:
             n = repeats[guid] = repeats.get(guid, 0) + 1
-            guid_keys[index] = _guid_key(guid, source.id) + (f"#{n}" if n > 1 else "")
+            guid_keys[index] = _guid_key(guid, source.id, canonical) + (f"#{n}" if n > 1 else "")
         # else: a reused guid with a link is told apart by its link
     link_guids: dict[str, set[str]] = {}
     for gkey, link in zip(guid_keys, canon, strict=True):
@@ -494,7 +504,7 @@ def normalise_entry(
     published = published or now
     updated = max(updated or published, published)
     labels = tuple(dict.fromkeys(
-        lbl for raw in entry.labels[:MAX_LABELS] if (lbl := plain_text(raw, MAX_NAME))))
+        lbl for raw in entry.labels[:MAX_LABELS] if (lbl := _name_text(raw, MAX_NAME))))
     summary = sanitise_html(entry.summary, base)
     content = sanitise_html(entry.content, base, MAX_CONTENT)
     if not summary and content:
@@ -517,9 +527,9 @@ def normalise_entry(
         labels=labels,
         sources=(source.id,),
         image=safe_url(entry.image, base),
-        author=plain_text(entry.author, MAX_NAME),
+        author=_name_text(entry.author, MAX_NAME),
         enclosures=tuple(dict.fromkeys(
-            Enclosure(url=u, type=plain_text(e.type, 100), length=max(e.length, 0))
+            Enclosure(url=u, type=_name_text(e.type, 100), length=max(e.length, 0))
             for e in entry.enclosures[:MAX_ENCLOSURES] if (u := safe_url(e.url, base))
         )),
         comments=(safe_url(entry.comments, base) if source.keep_tracking
