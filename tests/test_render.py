@@ -4,8 +4,11 @@ the page must not reach). Skipped only where Chromium is not installed (CI insta
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -179,11 +182,32 @@ def test_missing_chromium_fails_the_source_with_how_to_install_it(
 def test_missing_playwright_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from feedhub.render import chromium
 
-    monkeypatch.setattr(chromium, "PLAYWRIGHT_MISSING", "Playwright is not installed (test)")
+    monkeypatch.setitem(sys.modules, "playwright.async_api", None)  # import fails: not installed
     with pytest.raises(chromium.Unavailable) as caught:
-        import asyncio
         asyncio.run(chromium.launch(1))
+    assert "Playwright is not installed" in str(caught.value)
     assert "pip install 'feedhub[browser]'" in str(caught.value)
+
+
+def test_without_playwright_feedhub_builds_and_a_browser_source_says_what_to_install(
+        httpd: LocalServer, tmp_path: Path) -> None:
+    """Playwright is the optional ``browser`` extra: a process where it cannot be imported
+    imports feedhub, builds the other sources, and fails only the ``render: browser`` one."""
+    serve_scripted(httpd)
+    config = write(tmp_path, httpd, listing(httpd))
+    code = ("import json, sys\n"
+            "sys.modules['playwright'] = sys.modules['playwright.async_api'] = None\n"
+            "from feedhub.config import load_config\n"
+            "from feedhub.pipeline import build\n"
+            f"report = build(load_config({str(config.root / 'sources.yaml')!r}))\n"
+            "print(json.dumps({r.source_id: r.error for r in report.sources}))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    errors = json.loads(done.stdout.splitlines()[-1])
+    assert errors["wire"] == ""
+    assert "Playwright is not installed" in errors["newsroom"], errors
+    assert "pip install 'feedhub[browser]'" in errors["newsroom"], errors
 
 
 def test_one_browser_serves_every_page_of_a_build(
