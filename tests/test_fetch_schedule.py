@@ -4,6 +4,7 @@ conditional GET through the pipeline, failure isolation, `feedhub status` and pr
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections import Counter
@@ -399,6 +400,31 @@ def test_fetch_threads_are_added_only_while_the_build_waits() -> None:
 
     assert len(list(fetch_all(_sources(4, hosts=2), slow_on, FetchSettings(concurrency=1)))) == 4
     assert peak["all"] == 1 and threads == {threading.current_thread().name: 4}, (peak, threads)
+
+
+def test_a_stall_of_the_whole_process_starts_no_fetch_thread() -> None:
+    """A pause of the whole process (a garbage collection of a large heap holds the GIL) while
+    the build's thread fetches a source itself is no wait on the network: the sources that
+    answer at once are still fetched by the build's own thread."""
+    threads: Counter[str] = Counter()
+
+    def stalls_first(source: Source) -> FetchResult:
+        threads[threading.current_thread().name] += 1
+        if source.id == "s0":
+            switching = sys.getswitchinterval()
+            sys.setswitchinterval(10.0)  # no other thread runs until this one blocks
+            try:
+                end = time.monotonic() + 0.2
+                while time.monotonic() < end:
+                    pass
+            finally:
+                sys.setswitchinterval(switching)
+            time.sleep(0.005)  # then the answer arrives, as a fetch that stalled mid-way
+        return FetchResult(url=source.location, body=source.id.encode())
+
+    out = list(fetch_all(_sources(20, hosts=1), stalls_first, FetchSettings(concurrency=8)))
+    assert [s.id for s, _ in out] == [f"s{n}" for n in range(20)]
+    assert threads == {threading.current_thread().name: 20}, threads
 
 
 def test_servers_a_few_ms_away_get_threads_too() -> None:

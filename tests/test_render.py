@@ -4,6 +4,7 @@ the page must not reach). Skipped only where Chromium is not installed (CI insta
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -181,10 +182,10 @@ def test_missing_chromium_fails_the_source_with_how_to_install_it(
 def test_missing_playwright_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from feedhub.render import chromium
 
-    monkeypatch.setattr(chromium, "PLAYWRIGHT_MISSING", "Playwright is not installed (test)")
+    monkeypatch.setitem(sys.modules, "playwright.async_api", None)  # import fails: not installed
     with pytest.raises(chromium.Unavailable) as caught:
-        import asyncio
         asyncio.run(chromium.launch(1))
+    assert "Playwright is not installed" in str(caught.value)
     assert "pip install 'feedhub[browser]'" in str(caught.value)
 
 

@@ -13,7 +13,6 @@ import click
 
 from ..config import DURATION_EXAMPLES, parse_duration
 from ..errors import FeedhubError
-from ..web import create_app
 from ..worker import WorkerSettings, run_worker
 from .base import EXIT_FAILED, config_option, fail, load, main, say
 
@@ -41,6 +40,11 @@ def serve_command(config_path: Path, host: str, port: int, refresh: str | None) 
             raise click.BadParameter(f"{refresh!r} is not a duration; use {DURATION_EXAMPLES}",
                                      param_hint="--refresh")
         settings["FEEDHUB_REFRESH"] = refresh
+    # Here, not at the top: the web app (Flask, Werkzeug, prometheus_client, ~0.1 s) is this
+    # command's alone, and every other command, `feedhub build` among them, imports this
+    # module to register it.
+    from ..web import create_app
+
     app = create_app(settings)
     say(f"Serving {config_path} at http://{host}:{port}/")
     app.run(host=host, port=port)

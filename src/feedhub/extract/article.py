@@ -23,7 +23,6 @@ the item already has. lxml, under it, builds a tree of any depth: pages nested d
 
 from __future__ import annotations
 
-from readability import Document
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from ..errors import ExtractError
@@ -51,6 +50,10 @@ def main_content(source_id: str, fetched: FetchResult, selector: str = "") -> st
             raise ExtractError(source_id, f"content_selector {selector!r} matches nothing on "
                                           f"{fetched.url}")
         return node.html or ""
+    # Here, not at the top: readability (and lxml.html under it, ~50 ms) is for full_text
+    # sources' article pages alone, and every build imports this module.
+    from readability import Document
+
     try:
         found: str = Document(text, url=fetched.url).summary(html_partial=True)
     except (ValueError, TypeError) as exc:  # readability.Unparseable is a ValueError

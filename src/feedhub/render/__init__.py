@@ -15,8 +15,11 @@ to it and wait. When Playwright or Chromium is missing, or the browser cannot st
 ``render: browser`` source fails with the one-line reason (how to install them) and the rest
 of the build goes on.
 
-The package, floor by floor: chromium.py (finding and starting the browser, the only
-Playwright importer), gate.py (what a page may request), page.py (one page rendered).
+The package, floor by floor: chromium.py (finding and starting the browser; it imports
+Playwright only to start it), gate.py (what a page may request), page.py (one page rendered).
+Every build makes a Renderer; gate.py and page.py, which import Playwright (~70 ms), are
+imported only once the browser started, so that a build without ``render: browser`` sources
+never imports Playwright, and feedhub runs without it (the optional ``browser`` extra).
 Must not: parse what it rendered (extract does).
 """
 
@@ -36,8 +39,6 @@ from ..errors import FetchError
 from ..fetch import Fetcher, Validators, policy_for
 from ..model import FetchLimits, FetchResult, Source
 from .chromium import ENV, INSTALL, Unavailable, launch, stop
-from .gate import Gate
-from .page import render_page
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright
@@ -131,6 +132,10 @@ class Renderer:
             except Unavailable as exc:
                 self._unavailable = str(exc)
                 raise FetchError(source.id, self._unavailable) from exc
+            # Here, now that Playwright is known to be installed (see the module docstring).
+            from .gate import Gate
+            from .page import render_page
+
             gate = Gate(source, policy_for(source), document, self.limits.max_bytes,
                         self.limits.max_redirects)
             seconds = self.limits.deadline

@@ -3,9 +3,10 @@
 Contract: :func:`executable` finds the browser (``FEEDHUB_CHROMIUM``, else ``chromium`` on the
 PATH) and :func:`launch` starts it headless with :data:`FLAGS`; both raise
 :class:`Unavailable` with a one-line message that says how to install what is missing
-(Playwright is the optional ``feedhub[browser]`` extra, Chromium a system package). This is
-the only module that imports Playwright; without it feedhub imports and runs, and only a
-``render: browser`` source fails.
+(Playwright is the optional ``feedhub[browser]`` extra, Chromium a system package).
+Playwright is imported when :func:`launch` runs, and gate.py and page.py, which import it at
+their top, only once it started: without it feedhub imports and runs, and only a ``render:
+browser`` source fails.
 
 Memory is bounded by the flags: each page's JavaScript heap (``--max-old-space-size``), and the
 renderer processes (one per page at once). Chromium's sandbox stays on, except as root, where
@@ -21,21 +22,11 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-try:
-    from playwright.async_api import Error as PlaywrightError
-    from playwright.async_api import async_playwright
-    PLAYWRIGHT_MISSING = ""
-except ImportError as exc:  # the optional extra is not installed
-    PLAYWRIGHT_MISSING = f"Playwright is not installed ({exc})"
-
-    class PlaywrightError(Exception):  # type: ignore[no-redef]
-        """Stands in for Playwright's error, which nothing raises without Playwright."""
-
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright
 
-__all__ = ["ENV", "FLAGS", "INSTALL", "JS_HEAP_MB", "PlaywrightError", "Unavailable",
-           "executable", "launch", "stop"]
+__all__ = ["ENV", "FLAGS", "INSTALL", "JS_HEAP_MB", "Unavailable", "executable", "launch",
+           "stop"]
 
 ENV = "FEEDHUB_CHROMIUM"
 """Names the Chromium executable (default: ``chromium`` or ``chromium-browser`` on the PATH)."""
@@ -75,9 +66,14 @@ def executable() -> str:
 
 async def launch(pages: int) -> tuple[Playwright, Browser]:
     """Playwright and a headless Chromium whose renderer processes are bounded to ``pages``."""
-    if PLAYWRIGHT_MISSING:
-        raise Unavailable(f"render: browser needs Playwright and Chromium: "
-                          f"{PLAYWRIGHT_MISSING}; {INSTALL}")
+    try:
+        # Here, not at the top: Playwright (~70 ms to import) is the optional browser extra,
+        # needed once a page is to be rendered; without it feedhub imports and runs.
+        from playwright.async_api import Error as PlaywrightError
+        from playwright.async_api import async_playwright
+    except ImportError as exc:  # the optional extra is not installed
+        raise Unavailable(f"render: browser needs Playwright and Chromium: Playwright is not "
+                          f"installed ({exc}); {INSTALL}") from exc
     path = executable()
     args = [*FLAGS, f"--renderer-process-limit={max(1, pages)}"]
     if os.geteuid() == 0:

@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
+from playwright.async_api import Error as PlaywrightError
+
 from ..addresses import AddressPolicy
 from ..fetch.guard import Resolver, resolve_host
 from ..model import FetchResult, Source
-from .chromium import PlaywrightError
 
 if TYPE_CHECKING:
     from playwright.async_api import Request, Route

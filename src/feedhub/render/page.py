@@ -22,9 +22,10 @@ import asyncio
 import time
 from typing import TYPE_CHECKING
 
+from playwright.async_api import Error as PlaywrightError
+
 from ..errors import FetchError
 from ..model import FetchResult, Source
-from .chromium import PlaywrightError
 from .gate import Gate
 
 if TYPE_CHECKING:
