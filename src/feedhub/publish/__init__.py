@@ -22,7 +22,7 @@ from ..model import Config
 from ..processes import default_processes
 from ..store import Store
 from . import archives, pages, websub
-from .document import EPOCH, FeedDoc, catalogue, make_doc
+from .document import EPOCH, Catalogue, FeedDoc, catalogue, make_doc
 from .files import (
     Batch,
     OnStaged,
@@ -66,6 +66,20 @@ def publish_all(
     return report
 
 
+def _plan_feed(config: Config, store: Store, slug: str, shared: Catalogue,
+               work: archives.Plan, write: Writer) -> FeedDoc:
+    """The subscription document of ``slug``, its changed archives added to ``work``. Its own
+    function so that a category's archive rows (every item's id and fingerprint text: tens
+    of MB for a long feed) are let go before the next category's are read, and are not held
+    while everything is rendered."""
+    size = config.feed_size(slug)
+    rows = store.archive_rows(slug) if store.count_items(slug) > size else []
+    doc = make_doc(config, slug, store.items_for(slug, size), shared=shared,
+                   prev_archive=len(rows) // size if len(rows) > size else 0)
+    archives.plan(write.out, doc, rows, size, work, write.report)
+    return doc
+
+
 def _publish_all(config: Config, store: Store, write: Writer, notify: websub.Notifier,
                  processes: int) -> PublishReport:
     report = write.report
@@ -74,12 +88,7 @@ def _publish_all(config: Config, store: Store, write: Writer, notify: websub.Not
     shared = catalogue(config)
     work = archives.Plan()
     for slug in config.feed_slugs:
-        size = config.feed_size(slug)
-        rows = store.archive_rows(slug) if store.count_items(slug) > size else []
-        doc = make_doc(config, slug, store.items_for(slug, size), shared=shared,
-                       prev_archive=len(rows) // size if len(rows) > size else 0)
-        subscriptions.append(doc)
-        archives.plan(write.out, doc, rows, size, work, report)
+        subscriptions.append(_plan_feed(config, store, slug, shared, work, write))
     # Workers (if any) start on the archives; this process renders the rest meanwhile.
     rendering = archives.start(config, work, write, processes)
     try:
