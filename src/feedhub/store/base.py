@@ -71,6 +71,12 @@ class Connection(Protocol):
 
     def execute(self, sql: str, params: Sequence[object] = ()) -> Result: ...
 
+    def stream(self, sql: str, params: Sequence[object] = ()) -> Iterator[Row]:
+        """The rows of a query that may be large (every item of the store), for reading once,
+        in order, before anything else runs on this connection: SQLite hands them over a
+        batch at a time instead of all at once."""
+        ...
+
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None: ...
 
     def transaction(self) -> AbstractContextManager[None]:

@@ -86,21 +86,25 @@ class ItemQueries(StoreCore):
         so the publisher can tell which archive documents changed, and page through a long
         history, without loading every item."""
         if slug == ALL_SLUG:
-            rows = self.db.execute(
-                "SELECT n, id, published, updated, labels, content_hash, comments FROM items "
-                "ORDER BY published, id DESC")
-            sources = self.db.execute("SELECT item, source_id FROM item_sources")
+            sources = self.db.stream("SELECT item, source_id FROM item_sources")
         else:
-            rows = self.db.execute(
-                "SELECT n, id, published, updated, labels, content_hash, comments FROM items "
-                "JOIN item_categories c ON c.item = items.n WHERE c.slug = ? "
-                "ORDER BY published, id DESC", (slug,))
-            sources = self.db.execute(
+            sources = self.db.stream(
                 "SELECT s.item, s.source_id FROM item_sources s JOIN item_categories c "
                 "ON c.item = s.item WHERE c.slug = ?", (slug,))
         by_item: dict[int, list[str]] = {}
         for number, source_id in sources:
             by_item.setdefault(int(number), []).append(str(source_id))
+        # Streamed: for ``all`` at 4000 sources the raw rows were ~50 MB more at the build's
+        # peak (its archive workers running) than the list made of them.
+        if slug == ALL_SLUG:
+            rows = self.db.stream(
+                "SELECT n, id, published, updated, labels, content_hash, comments FROM items "
+                "ORDER BY published, id DESC")
+        else:
+            rows = self.db.stream(
+                "SELECT n, id, published, updated, labels, content_hash, comments FROM items "
+                "JOIN item_categories c ON c.item = items.n WHERE c.slug = ? "
+                "ORDER BY published, id DESC", (slug,))
         # An item without a comments link keeps the text it had before links were stored, so
         # an upgrade does not make every archive look changed. ``labels`` is JSON (it starts
         # with "["), a link starts with "http": the two cannot be mistaken for each other.

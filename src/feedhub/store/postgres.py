@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import psycopg
 
 from ..errors import StoreError
-from .base import Dialect, Result
+from .base import Dialect, Result, Row
 
 DIALECT = Dialect(
     name="postgresql",
@@ -69,6 +69,11 @@ class PostgresConnection:
                 return Result(cursor.fetchall() if cursor.description else [], cursor.rowcount)
             except self._errors as exc:
                 raise StoreError(f"store query failed ({self.where}): {exc}") from exc
+
+    def stream(self, sql: str, params: Sequence[object] = ()) -> Iterator[Row]:
+        # Fetched whole, as execute does: a server-side cursor would hold the connection (and
+        # its lock) for as long as the caller reads.
+        return iter(self.execute(sql, params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
         rows = [tuple(row) for row in rows]

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import StoreError
-from .base import Dialect, Result
+from .base import Dialect, Result, Row
 
 DIALECT = Dialect(
     name="sqlite",
@@ -82,6 +82,14 @@ class SQLiteConnection:
         try:
             cursor = self.db.execute(sql, params)
             return Result(cursor.fetchall(), cursor.rowcount)
+        except sqlite3.Error as exc:
+            raise StoreError(f"store query failed ({self.where}): {exc}") from exc
+
+    def stream(self, sql: str, params: Sequence[object] = ()) -> Iterator[Row]:
+        try:
+            cursor = self.db.execute(sql, params)
+            while batch := cursor.fetchmany(2000):
+                yield from batch
         except sqlite3.Error as exc:
             raise StoreError(f"store query failed ({self.where}): {exc}") from exc
 
