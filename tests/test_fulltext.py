@@ -262,6 +262,30 @@ def test_a_failing_article_keeps_what_the_item_had_and_says_why(
     assert site.hits("tiny") == 1 and site.hits("good") == 1
 
 
+def test_an_item_linking_a_file_keeps_its_summary(httpd: LocalServer, tmp_path: Path) -> None:
+    """Items often link a PDF, a picture or a download instead of an article: their bytes
+    (text enough to pass for a long story once decoded) are never published as content."""
+    site = Site(httpd)
+    pdf = b"%PDF-1.7\n" + b"1 0 obj << /Type /Page >> stream BT (Annual report text) ET\n" * 400
+    httpd.route("/a/report.pdf", body=pdf, headers={"Content-Type": "application/pdf"})
+    httpd.route("/a/untyped", body=pdf)  # no Content-Type: the bytes say what it is
+    httpd.route("/a/photo", body=b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 100,
+                headers={"Content-Type": "image/png"})
+    for slug in ("report.pdf", "untyped", "photo"):
+        site.item(slug)
+    config = write_config(tmp_path, httpd)
+    report = build(config)
+    assert report.ok, report.sources[0].error
+    items = published(config)
+    for slug, kind in (("report.pdf", "application/pdf"), ("untyped", "binary data"),
+                       ("photo", "image/png")):
+        assert items[site.url(slug)].rss_content == "", slug
+        assert items[site.url(slug)].rss_summary == TEASER, slug
+        assert f"not an HTML page ({kind})" in kept_reason(report, site.url(slug)), slug
+    build(config)  # a file is not fetched again at the next build
+    assert all(site.hits(slug) == 1 for slug in ("report.pdf", "untyped", "photo"))
+
+
 def test_a_page_that_comes_later_fills_its_item_without_dating_it_updated(
         httpd: LocalServer, tmp_path: Path) -> None:
     site = Site(httpd)

@@ -32,8 +32,29 @@ from .page import MAX_HTML_DEPTH, decode_html, too_deep
 __all__ = ["main_content"]
 
 
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+"""The media types of an article page; an item may link a PDF, a picture or a video instead."""
+_BINARY_STARTS = (b"%PDF", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"RIFF",
+                  b"\x1f\x8b", b"ID3", b"OggS", b"fLaC")
+
+
+def not_a_page(fetched: FetchResult) -> str:
+    """Why ``fetched`` is no HTML page (its media type, or bytes no page starts with), or ""."""
+    media = fetched.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and media not in HTML_TYPES:
+        return media
+    head = fetched.body[:1024].lstrip()
+    if head.startswith(_BINARY_STARTS) or b"\x00" in head:
+        return "binary data"
+    return ""
+
+
 def main_content(source_id: str, fetched: FetchResult, selector: str = "") -> str:
     """The story's HTML on the article page ``fetched`` (see the module docstring)."""
+    kind = not_a_page(fetched)
+    if kind:
+        raise ExtractError(source_id, f"{fetched.url} is not an HTML page ({kind}): its item "
+                                      "links a file, not an article")
     text = decode_html(fetched.body, fetched.headers)
     if not text.strip():
         raise ExtractError(source_id, f"{fetched.url} is empty")
