@@ -427,6 +427,31 @@ def test_a_stall_of_the_whole_process_starts_no_fetch_thread() -> None:
     assert threads == {threading.current_thread().name: 20}, threads
 
 
+def test_a_pause_shorter_than_two_ramp_intervals_starts_no_fetch_thread() -> None:
+    """A pause of the whole process that ends before the ramp thread's wake-up is much overdue
+    (30 ms: a full collection of a warm N=4000 build's heap) is no wait on the network either:
+    the time the process computed while the build waited does not count."""
+    threads: Counter[str] = Counter()
+
+    def pauses_first(source: Source) -> FetchResult:
+        threads[threading.current_thread().name] += 1
+        if source.id == "s0":
+            switching = sys.getswitchinterval()
+            sys.setswitchinterval(10.0)  # no other thread runs until this one blocks
+            try:
+                end = time.monotonic() + 1.5 * schedule.RAMP_AFTER
+                while time.monotonic() < end:
+                    pass
+            finally:
+                sys.setswitchinterval(switching)
+            time.sleep(0.005)  # then the answer arrives, as a fetch that paused mid-way
+        return FetchResult(url=source.location, body=source.id.encode())
+
+    out = list(fetch_all(_sources(20, hosts=1), pauses_first, FetchSettings(concurrency=8)))
+    assert [s.id for s, _ in out] == [f"s{n}" for n in range(20)]
+    assert threads == {threading.current_thread().name: 20}, threads
+
+
 def test_servers_a_few_ms_away_get_threads_too() -> None:
     """A server 5 ms away never keeps the build waiting 20 ms at once, but fetching its
     sources one at a time would take ten times as long as eight at a time: once fetches have
