@@ -134,7 +134,8 @@ def fetch_all(
     Fetch threads are added as the build needs them. At first the caller's thread fetches
     each source itself when it asks for it. While the build waits for a fetch (its own or,
     later, a thread's), a thread starts (up to ``concurrency``) when it has waited
-    ``RAMP_AFTER`` at once, or when fetches have waited ``RAMP_AFTER`` in all since the last
+    ``RAMP_AFTER`` at once while the process computed nothing (a garbage collection is no
+    wait on the network), or when fetches have waited ``RAMP_AFTER`` in all since the last
     thread started, ``WAITING_PER_CPU`` times what they computed (waiting on the network, not
     for a core): servers ~10 ms away never keep the build waiting 20 ms at once, and fetching
     them one at a time would take ten times as long.
