@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ..support.httpd import LocalServer
+from .browser import Browser, chromium
 from .site import Site, Wire
 
 WIRE_TITLES = [
@@ -39,3 +40,17 @@ def site(tmp_path: Path, wire: Wire) -> Iterator[Site]:
         yield site
     finally:
         site.stop()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    """Headless Chromium with its own profile, for one test."""
+    with chromium(tmp_path / "chromium-profile") as browser:
+        yield browser
+
+
+@pytest.fixture
+def partner() -> Iterator[LocalServer]:
+    """Another origin: a partner's site on its own port."""
+    with LocalServer() as server:
+        yield server

@@ -9,33 +9,16 @@ and summary try to run script must run nothing (no dialog, no console output fro
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html import escape
-from pathlib import Path
-
-import pytest
 
 from ..support.httpd import LocalServer
-from .browser import Browser, Visit, chromium
+from .browser import Browser, Visit
 from .readers import clean
 from .site import Entry, Site, Wire
 
 SHOWN = 5
 """At least this many of the newest items must be on a page that lists a category."""
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    with chromium(tmp_path / "chromium-profile") as browser:
-        yield browser
-
-
-@pytest.fixture
-def partner() -> Iterator[LocalServer]:
-    """Another origin: a partner's site on its own port."""
-    with LocalServer() as server:
-        yield server
 
 
 def assert_clean(visit: Visit, browser: Browser, site: Site) -> None:

@@ -28,7 +28,7 @@ from feedhub.publish.embeds import frame_height
 from feedhub.publish.humandate import human_date
 
 from ..support.httpd import LocalServer
-from .browser import SCREENSHOTS, Browser, Visit, chromium
+from .browser import SCREENSHOTS, Browser, Visit
 from .site import Site, Wire
 
 WIDTHS = {1280: 900, 390: 844}
@@ -98,18 +98,6 @@ def site(tmp_path: Path, wire: Wire) -> Iterator[Site]:
         yield site
     finally:
         site.stop()
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    with chromium(tmp_path / "chromium-profile") as browser:
-        yield browser
-
-
-@pytest.fixture
-def partner() -> Iterator[LocalServer]:
-    with LocalServer() as server:
-        yield server
 
 
 def open_page(browser: Browser, url: str, width: int, scheme: str) -> Visit:

@@ -10,10 +10,7 @@ fails the test (the pages, both embeds and the test's partner page have none).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from ..support.httpd import LocalServer
 from .browser import DESKTOP, PHONE, SCREENSHOTS, Browser, Visit, chromium, report
@@ -21,18 +18,6 @@ from .site import Site
 from .test_browser import assert_clean, partner_page
 
 PAGES = {"index": "/", "category": "/c/news"}
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    with chromium(tmp_path / "chromium-profile") as browser:
-        yield browser
-
-
-@pytest.fixture
-def partner() -> Iterator[LocalServer]:
-    with LocalServer() as server:
-        yield server
 
 
 def scroll_through(visit: Visit) -> None:
