@@ -78,23 +78,12 @@ def parse_sources(
                            "selectors apply only to kind: html")
         base_url = walker.text(fields, "base_url", key, check=check_url)
         refresh = walker.duration(fields, "refresh", key)
-        allow_private = False
-        if "allow_private" in fields:
-            allow_private = bool(walker.scalar(fields["allow_private"], f"{key}.allow_private",
-                                               "bool"))
+        allow_private = walker.flag(fields, "allow_private", key)
         allow_hosts = _allow_hosts(walker, fields, key)
-        keep_tracking = False
-        if "keep_tracking" in fields:
-            keep_tracking = bool(walker.scalar(fields["keep_tracking"], f"{key}.keep_tracking",
-                                               "bool"))
-        ignore_robots = False
-        if "ignore_robots" in fields:
-            ignore_robots = bool(walker.scalar(fields["ignore_robots"], f"{key}.ignore_robots",
-                                               "bool"))
+        keep_tracking = walker.flag(fields, "keep_tracking", key)
+        ignore_robots = walker.flag(fields, "ignore_robots", key)
         headers = _headers(walker, fields, key)
-        full_text = False
-        if "full_text" in fields:
-            full_text = bool(walker.scalar(fields["full_text"], f"{key}.full_text", "bool"))
+        full_text = walker.flag(fields, "full_text", key)
         content_selector = walker.text(fields, "content_selector", key)
         if content_selector and not full_text:
             walker.problem(fields["content_selector"], f"{key}.content_selector",

@@ -182,6 +182,12 @@ class Walker:
             return default
         return str(value)
 
+    def flag(self, fields: Fields, name: str, key: str) -> bool:
+        """A true/false key; False when absent (or not a boolean, which is reported)."""
+        if name not in fields:
+            return False
+        return bool(self.scalar(fields[name], f"{key}.{name}", "bool"))
+
     def bounded_int(self, fields: Fields, name: str, key: str, default: int,
                     low: int, high: int) -> int:
         """Like :meth:`number`, with a message that does not repeat the value."""
