@@ -339,6 +339,36 @@ def test_only_a_bulk_writer_gets_the_large_sqlite_page_cache(tmp_path: Path) -> 
         assert default != -BULK_CACHE_KIB and abs(int(default)) < BULK_CACHE_KIB
 
 
+def _temp_files_open() -> list[str]:
+    """SQLite's temporary files this process holds open (unlinked at once, named etilqs_*)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = fd.readlink()
+        except OSError:
+            continue
+        if "etilqs_" in str(target):
+            found.append(str(target))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads Linux's /proc")
+def test_a_bulk_writers_savepoints_keep_their_journal_in_memory(tmp_path: Path) -> None:
+    """A build stores each source in a savepoint; the pages it changes are journalled in
+    memory, not written into a temporary file (a reader's connection keeps the default)."""
+    url = f"sqlite:///{tmp_path / 'journal.db'}"
+    big = "<p>" + "words " * 400 + "</p>"
+    for bulk, expected in ((False, True), (True, False)):
+        with open_store(url, tmp_path, bulk_writes=bulk) as store:
+            start = 1 if bulk else 1001
+            with store.transaction() as db:
+                store.save_items(db, [item(n) for n in range(start, start + 400)], NOW)
+            with store.transaction(), store.transaction() as db:  # the inner one: a savepoint
+                store.save_items(db, [item(n, summary=big) for n in range(start, start + 400)],
+                                 NOW)
+                assert bool(_temp_files_open()) is expected
+
+
 def test_items_stored_before_they_had_numbers_keep_their_links(
         store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Migration 13 names an item by its number in the category, source and key tables: what

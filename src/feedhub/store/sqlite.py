@@ -61,6 +61,15 @@ class SQLiteConnection:
                 # less CPU. Readers (web nodes, archive workers reading each item about once)
                 # would only grow their memory with it.
                 self.db.execute(f"PRAGMA cache_size={-BULK_CACHE_KIB}")
+                # A build stores each source in a savepoint of a group's transaction, and SQLite
+                # keeps the first copy of every page a savepoint changes in a sub-journal, a
+                # temporary file once it passes 64 KiB: ~250,000 page writes (~1 GB) into
+                # /var/tmp in a cold 1000-source build, six times those into the WAL. In memory
+                # (a source's savepoint holds a few MB, freed when it ends) the build spent
+                # ~6% less CPU, its store stage ~10%. Sorts without an index (a category's
+                # archive rows) are kept in memory too: no larger than the rows' list made
+                # from them.
+                self.db.execute("PRAGMA temp_store=MEMORY")
             self.db.execute("PRAGMA foreign_keys=ON")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}; check that the folder "
