@@ -1,6 +1,6 @@
 """The measured children of bench/build.py: each runs in a fresh interpreter.
 
-    python bench/children.py build|rebuild|worker|naive|lxml ARG OUT.json
+    python bench/children.py build|rebuild|worker|naive|lxml|startup|conditional ARG OUT.json
 
 A separate file, and a small one, because what a child imports is part of what it measures:
 run as ``bench/build.py --child``, every child first imported the benchmark's corpus maker and
@@ -106,8 +106,43 @@ def child_lxml(folder: str) -> dict[str, Any]:
     return {"items": items}
 
 
+def child_startup(config_path: str) -> dict[str, Any]:
+    """The least a build in a new process pays before its first source: Python, feedhub's
+    imports and reading the configuration (nothing fetched, nothing stored or published)."""
+    from feedhub.config import load_config
+    from feedhub.pipeline import build
+
+    config = load_config(Path(config_path))
+    return {"items": 0, "sources": len(config.sources), "imported": build.__name__}
+
+
+def child_conditional(urls_file: str) -> dict[str, Any]:
+    """The network part of a warm build and nothing else: one conditional GET per source with
+    httpx (feedhub's HTTP client), one after another over kept-alive connections, every one
+    answered 304. A first pass, not timed, learns each document's validators."""
+    import time
+
+    import httpx
+
+    urls = Path(urls_file).read_text().split()
+    validators: dict[str, dict[str, str]] = {}
+    with httpx.Client() as client:
+        for url in urls:
+            headers = client.get(url).headers
+            validators[url] = {name: headers[field] for name, field in (
+                ("If-None-Match", "etag"), ("If-Modified-Since", "last-modified"))
+                if field in headers}
+        wall, cpu = time.perf_counter(), time.process_time()
+        answered = [client.get(url, headers=validators[url]).status_code for url in urls]
+        seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
+    if any(status != 304 for status in answered):
+        raise SystemExit(f"{sum(s != 304 for s in answered)} conditional GETs were not 304")
+    return {"items": 0, "requests": len(urls), "seconds": seconds, "cpu_seconds": cpu_seconds}
+
+
 CHILDREN = {"build": child_build, "rebuild": child_rebuild, "worker": child_worker,
-            "naive": child_naive, "lxml": child_lxml}
+            "naive": child_naive, "lxml": child_lxml, "startup": child_startup,
+            "conditional": child_conditional}
 
 
 def own_peak_mb() -> float:
