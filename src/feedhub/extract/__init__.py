@@ -18,8 +18,10 @@ The package, floor by floor (each module imports only those above it in this lis
     encoding.py    bytes -> text (BOM, HTTP charset, <meta charset>, XML declaration)
     xmlguard.py    refuses XML that would cost too much to parse; xmltrim.py cuts after
                    ``max_items`` entries
-    fastread.py    the fields feedhub keeps, read from a clean RSS 2.0/Atom 1.0 tree by
-                   tables of element readers; fastfeed.py: the guard, lxml's parse, the walk
+    fastbase.py    what the fast readers share; fastext.py: the extension elements (Dublin
+                   Core, iTunes, Media RSS); fastread.py: the fields feedhub keeps, read from
+                   a clean RSS/Atom 1.0 tree by tables of element readers; fastfeed.py: the
+                   guard, lxml's parse, the walk
     jsonfeed.py    JSON Feed; feed.py: RSS/Atom through fastfeed when clean, else feedparser
                    (and JSON Feed by body)
     page.py        an HTML page parsed, and field rules (``css@attr``) applied to its blocks

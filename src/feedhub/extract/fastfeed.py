@@ -1,4 +1,4 @@
-"""The fast path for clean RSS 2.0 and Atom 1.0 documents: a guard, lxml, and :mod:`.fastread`.
+"""The fast path for clean RSS and Atom 1.0 documents: a guard, lxml, and :mod:`.fastread`.
 
 feedparser spends most of a feed's parse in its generic per-element code (a SAX callback per
 element and per text run, attribute and namespace bookkeeping, state for every oddity of every
@@ -9,7 +9,7 @@ feedparser's result; ``feed.py`` converts both with the same code. feedparser st
 reference: tests/test_fastfeed_differential.py reads documents both ways and compares the
 normalised items, and whatever the guard refuses is read by feedparser.
 
-Admitted (anything else raises :class:`~.fastread.Unclean`, and ``feed.py`` hands the document
+Admitted (anything else raises :class:`~.fastbase.Unclean`, and ``feed.py`` hands the document
 to feedparser):
 
 - the bytes ``feed.py`` would hand feedparser (decoded, guarded by :mod:`.xmlguard`, cut by
@@ -17,15 +17,16 @@ to feedparser):
   never the only defence;
 - well-formed XML 1.0 for lxml's strict parser (no recovery, no network, no entity expansion),
   with no DOCTYPE;
-- the root ``<rss version="2.0">`` (no namespace) holding one ``<channel>``, or Atom 1.0's
-  ``<feed>``;
+- the root ``<rss>`` (no namespace) of version 2.0, or 0.91 to 0.94 (whose items feedparser
+  reads as RSS 2.0's), holding one ``<channel>``, or Atom 1.0's ``<feed>``;
 - no ``xml:base`` or ``base`` attribute (feedparser resolves links against them) and no C1
   control characters (feedparser reads them as Windows-1252);
 - namespaces declared plainly: each prefix bound once, none of the feed formats or extensions
   feedparser reads itself (RSS 1.0, Atom 0.3, Dublin Core terms, GeoRSS ...) unless
   :mod:`.fastread` reads it, and no namespace the document adds for itself under a prefix
   feedparser has a meaning for, or as the default namespace;
-- and whatever :mod:`.fastread` refuses while reading (see its docstring).
+- and whatever :mod:`.fastread` and :mod:`.fastext` refuse while reading (see their
+  docstrings).
 
 Must not: import feedparser, read anything but the bytes it is given, or resolve entities.
 """
@@ -34,11 +35,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
 from . import fastread
-from .fastread import ATOM, CONTENT, DC, ITUNES, MEDIA, DateParser, Fields, Reading, Unclean
+from .fastbase import ATOM, CONTENT, DC, ITUNES, MEDIA, DateParser, Fields, Reading, Unclean
 
 _DECLARATION = re.compile(rb"""\sxmlns(?::([^\s=]+))?\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
@@ -82,7 +84,7 @@ class CleanFeed:
     """The fields feedhub keeps of the feed and of each entry, as ``feed.py`` reads them."""
 
     version: str
-    """"rss20" or "atom10"."""
+    """feedparser's name for the format: "atom10", "rss20", "rss092" ..."""
     feed: Fields
     entries: list[Fields]
 
@@ -106,7 +108,8 @@ def read_clean_feed(data: bytes, parse_date: DateParser) -> CleanFeed:
     def ignored(uri: str) -> bool:
         return uri in IGNORED_NAMESPACES or uri in own
 
-    if root.tag == "rss" and root.get("version") == "2.0":
+    version = _rss_version(root) if root.tag == "rss" else None
+    if version is not None:
         channels = [node for node in root if isinstance(node.tag, str)]
         if len(channels) != 1 or channels[0].tag != "channel":
             raise Unclean("an RSS root holding anything but one <channel>")
@@ -117,7 +120,7 @@ def read_clean_feed(data: bytes, parse_date: DateParser) -> CleanFeed:
                 entries.append(fastread.finish_rss_item(fields))
             elif isinstance(node.tag, str):
                 fastread.read_child(node, fastread.RSS_CHANNEL, channel, ignored)
-        return CleanFeed("rss20", {}, entries)
+        return CleanFeed(version, {}, entries)
     if root.tag == f"{{{ATOM}}}feed":
         entries, feed = [], Reading(parse_date)
         for node in root:
@@ -127,7 +130,19 @@ def read_clean_feed(data: bytes, parse_date: DateParser) -> CleanFeed:
             elif isinstance(node.tag, str):
                 fastread.read_child(node, fastread.ATOM_FEED, feed, ignored)
         return CleanFeed("atom10", feed.fields, entries)
-    raise Unclean(f"the root <{root.tag!s}> is no RSS 2.0 or Atom 1.0 feed")
+    raise Unclean(f"the root <{root.tag!s}> is no RSS 0.91 to 2.0 or Atom 1.0 feed")
+
+
+RSS_VERSIONS = {"0.91": "rss091u", "0.92": "rss092", "0.93": "rss093", "0.94": "rss094"}
+"""RSS versions before 2.0 by feedparser's names for them (0.91 without Netscape's DOCTYPE is
+UserLand's). feedparser reads their items as RSS 2.0's: the version is only named."""
+
+
+def _rss_version(root: Any) -> str | None:
+    """feedparser's name for the RSS version the root declares (any 2.x is RSS 2.0); None
+    when it declares none or another."""
+    declared = root.get("version") or ""
+    return RSS_VERSIONS.get(declared) or ("rss20" if declared.startswith("2.") else None)
 
 
 def _check_text(data: bytes) -> tuple[bytes, frozenset[str]]:

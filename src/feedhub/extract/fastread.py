@@ -1,4 +1,4 @@
-"""The fields feedhub keeps, read from a clean RSS 2.0 or Atom 1.0 tree.
+"""The fields feedhub keeps, read from a clean RSS (0.91 to 2.0) or Atom 1.0 tree.
 
 :mod:`.fastfeed` parses and guards the document; this module walks the tree it hands over:
 each child of an item (or entry, or of the channel or feed) is looked up by its tag in a table
@@ -21,123 +21,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from html import unescape
 from typing import Any
 
-ATOM = "http://www.w3.org/2005/Atom"
-CONTENT = "http://purl.org/rss/1.0/modules/content/"
-DC = "http://purl.org/dc/elements/1.1/"
-MEDIA = "http://search.yahoo.com/mrss/"
-ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-
-Fields = dict[str, Any]
-DateParser = Callable[[str], Any]
-"""Date text -> a UTC ``time.struct_time``, or None when it cannot be read."""
-
-
-class Unclean(Exception):
-    """The document needs feedparser: says which construct the fast reader does not read."""
-
-
-@dataclass
-class Reading:
-    """One item, entry or feed being read: its fields, and which single-valued elements it has
-    had (a second one is refused)."""
-
-    parse_date: DateParser
-    fields: Fields = field(default_factory=dict)
-    seen: set[str] = field(default_factory=set)
-
-    def once(self, what: str) -> None:
-        if what in self.seen:
-            raise Unclean(f"a second {what} in one item")
-        self.seen.add(what)
-
-    def append(self, key: str, value: Fields) -> None:
-        self.fields.setdefault(key, []).append(value)
+from . import fastext
+from .fastbase import (
+    ATOM,
+    CONTENT,
+    DC,
+    ITUNES,
+    Fields,
+    Reader,
+    Reading,
+    Unclean,
+    address,
+    attributes,
+    category,
+    date,
+    ignored,
+    summary,
+    text_of,
+    text_type,
+    title,
+)
 
 
-Reader = Callable[[Reading, Any], None]
-
-
-def text_of(node: Any) -> str:
-    """The element's text, stripped; refused when it holds elements, comments or processing
-    instructions (markup that would need feedparser's reading)."""
-    if len(node):
-        raise Unclean(f"markup inside <{_local(node)}>, a text element")
-    value = str(node.text or "").strip()
-    if not value.isascii():
-        try:
-            repaired = value.encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            return value
-        if repaired != value:  # "Ã©" for "é": feedparser reads it as UTF-8 read as Latin-1
-            raise Unclean(f"text that reads as UTF-8 read as Latin-1 in <{_local(node)}>")
-    return value
-
-
-def address(value: str, rss_link: bool = False) -> str:
-    """A link or id as it stands; refused when feedparser would repair it (it drops the
-    slashes after ``scheme://`` and, in an RSS link, decodes HTML references)."""
-    if ":///" in value or (rss_link and value != unescape(value)):
-        raise Unclean(f"an address feedparser would repair: {value[:80]!r}")
-    return value
-
-
-def attributes(node: Any) -> dict[str, str]:
-    """The attributes by lowercase name (feed attribute names are read case-blind)."""
-    out: dict[str, str] = {}
-    for name, value in node.items():
-        key = str(name).lower()
-        if key in out:
-            raise Unclean(f"the attribute {key!r} given twice in different case")
-        out[key] = str(value)
-    return out
-
-
-def _local(node: Any) -> str:
-    return str(node.tag).rpartition("}")[2]
-
-
-# -- readers shared by both formats --------------------------------------------------------------
-
-def _title(reading: Reading, node: Any) -> None:
-    reading.once("title")
-    reading.fields["title"] = text_of(node)
-
-
-def _summary(reading: Reading, node: Any) -> None:
-    reading.once("summary")  # a description, an itunes:summary or an Atom summary: one of them
-    reading.fields["summary"] = text_of(node)
-
-
-def _date(key: str) -> Reader:
+def _rss_text(reader: Reader, default: str) -> Reader:
+    """``reader`` for an RSS text element, refused when it declares a type feedparser would
+    decode as base64 (or XHTML)."""
     def read(reading: Reading, node: Any) -> None:
-        reading.once(key)
-        value = text_of(node)
-        reading.fields[key] = value
-        reading.fields[f"{key}_parsed"] = reading.parse_date(value) if value else None
+        text_type(node, default)
+        reader(reading, node)
     return read
-
-
-def _thumbnail(reading: Reading, node: Any) -> None:
-    url = attributes(node).get("url")
-    if url is None:
-        raise Unclean("a media:thumbnail without a url attribute")
-    reading.append("media_thumbnail", {"url": url})
-
-
-def _media_content(reading: Reading, node: Any) -> None:
-    attrs = attributes(node)
-    if "url" not in attrs or len(node):
-        raise Unclean("a media:content without a url, or with children")
-    kept = ("url", "medium", "type", "filesize")
-    reading.append("media_content", {key: attrs[key] for key in kept if key in attrs})
-
-
-def _ignored(reading: Reading, node: Any) -> None:
-    """Says nothing feedhub keeps (and feedparser makes nothing of it that feedhub keeps)."""
 
 
 # -- RSS 2.0 -------------------------------------------------------------------------------------
@@ -170,13 +84,6 @@ def _rss_author(reading: Reading, node: Any) -> None:
     reading.fields["authors"] = [{"name": name} if name else {}]
 
 
-def _rss_category(reading: Reading, node: Any) -> None:
-    term = text_of(node)
-    if not term:
-        raise Unclean("an empty category")
-    reading.append("tags", {"term": term, "scheme": attributes(node).get("domain"), "label": None})
-
-
 def _enclosure(reading: Reading, node: Any) -> None:
     attrs = attributes(node)
     if "url" not in attrs or len(node):
@@ -200,39 +107,34 @@ def _itunes_image(reading: Reading, node: Any) -> None:
 
 
 RSS_ITEM: dict[str, Reader] = {
-    "title": _title,
+    "title": _rss_text(title, "text/plain"),
     "link": _rss_link,
     "guid": _guid,
-    "description": _summary,
-    f"{{{ITUNES}}}summary": _summary,
-    f"{{{CONTENT}}}encoded": _content_encoded,
-    "pubDate": _date("published"),
-    f"{{{DC}}}date": _date("updated"),
+    "description": _rss_text(summary, "text/html"),
+    f"{{{ITUNES}}}summary": _rss_text(summary, "text/plain"),
+    f"{{{CONTENT}}}encoded": _rss_text(_content_encoded, "text/html"),
+    "pubDate": date("published"),
+    f"{{{DC}}}date": date("updated"),
     "author": _rss_author,
     f"{{{DC}}}creator": _rss_author,
     f"{{{ITUNES}}}author": _rss_author,
-    "category": _rss_category,
+    "category": category,
     "enclosure": _enclosure,
     "comments": _comments,
-    f"{{{MEDIA}}}thumbnail": _thumbnail,
-    f"{{{MEDIA}}}content": _media_content,
     f"{{{ITUNES}}}image": _itunes_image,
-    f"{{{ITUNES}}}duration": _ignored,
-    f"{{{ITUNES}}}explicit": _ignored,
-    f"{{{ITUNES}}}episode": _ignored,
-    f"{{{ITUNES}}}season": _ignored,
-    f"{{{ITUNES}}}episodeType": _ignored,
+    **fastext.ITEM,
 }
-"""An RSS item's children, by tag. RSS elements not here (``source``, a second spelling of a
-known one ...) are refused: feedparser has readings for many of them."""
+"""An RSS item's children, by tag, with the extension elements :mod:`.fastext` reads. RSS
+elements not here (``source``, a second spelling of a known one ...) are refused: feedparser
+has readings for many of them."""
 
-RSS_CHANNEL: dict[str, Reader] = {name: _ignored for name in (
+RSS_CHANNEL: dict[str, Reader] = {**fastext.CHANNEL, **{name: ignored for name in (
     "title", "link", "description", "language", "copyright", "managingEditor", "webMaster",
     "pubDate", "lastBuildDate", "category", "generator", "docs", "cloud", "ttl", "image",
     "rating", "skipHours", "skipDays", f"{{{ATOM}}}link", f"{{{ITUNES}}}author",
     f"{{{ITUNES}}}owner", f"{{{ITUNES}}}image", f"{{{ITUNES}}}category", f"{{{ITUNES}}}explicit",
     f"{{{ITUNES}}}type", f"{{{ITUNES}}}block", f"{{{ITUNES}}}complete",
-    f"{{{ITUNES}}}new-feed-url")}
+    f"{{{ITUNES}}}new-feed-url")}}
 """The channel's own elements: none gives a field feedhub keeps (an RSS entry has no feed
 author), so they are only checked for. A channel summary (``itunes:summary``, ``subtitle``)
 is refused: feedparser carries what it makes of a second one into the first item."""
@@ -240,31 +142,19 @@ is refused: feedparser carries what it makes of a second one into the first item
 
 # -- Atom 1.0 ------------------------------------------------------------------------------------
 
-_TEXT_TYPES = {None: "text/plain", "text": "text/plain", "html": "text/html",
-               "text/plain": "text/plain", "text/html": "text/html"}
-
-
-def _text_type(node: Any) -> str:
-    attrs = attributes(node)
-    kind = _TEXT_TYPES.get(attrs.get("type"))
-    if kind is None or "mode" in attrs or "src" in attrs:
-        raise Unclean(f"<{_local(node)}> of type {attrs.get('type')!r} (XHTML, base64, src)")
-    return kind
-
-
 def _atom_title(reading: Reading, node: Any) -> None:
-    kind = _text_type(node)
-    _title(reading, node)
+    kind = text_type(node)
+    title(reading, node)
     reading.fields["title_detail"] = {"type": kind}
 
 
 def _atom_summary(reading: Reading, node: Any) -> None:
-    _text_type(node)
-    _summary(reading, node)
+    text_type(node)
+    summary(reading, node)
 
 
 def _atom_content(reading: Reading, node: Any) -> None:
-    kind = _text_type(node)
+    kind = text_type(node)
     reading.once("content")
     reading.fields["content"] = [{"value": text_of(node), "type": kind}]
 
@@ -328,24 +218,23 @@ ATOM_ENTRY: dict[str, Reader] = {
     f"{{{ATOM}}}title": _atom_title,
     f"{{{ATOM}}}id": _atom_id,
     f"{{{ATOM}}}link": _atom_link,
-    f"{{{ATOM}}}published": _date("published"),
-    f"{{{ATOM}}}updated": _date("updated"),
+    f"{{{ATOM}}}published": date("published"),
+    f"{{{ATOM}}}updated": date("updated"),
     f"{{{ATOM}}}summary": _atom_summary,
     f"{{{ATOM}}}content": _atom_content,
     f"{{{ATOM}}}author": _person,
-    f"{{{ATOM}}}contributor": _ignored,
+    f"{{{ATOM}}}contributor": ignored,
     f"{{{ATOM}}}category": _atom_category,
-    f"{{{ATOM}}}rights": _ignored,
-    f"{{{MEDIA}}}thumbnail": _thumbnail,
-    f"{{{MEDIA}}}content": _media_content,
+    f"{{{ATOM}}}rights": ignored,
+    **fastext.ITEM,
 }
 """An Atom entry's children, by tag (``source`` and unknown Atom elements are refused)."""
 
 ATOM_FEED: dict[str, Reader] = {
     f"{{{ATOM}}}author": _person,
-    **{f"{{{ATOM}}}{name}": _ignored for name in (
-        "title", "subtitle", "id", "updated", "link", "contributor", "category", "generator",
-        "icon", "logo", "rights")},
+    **{f"{{{ATOM}}}{name}": ignored for name in (
+        "title", "subtitle", "id", "updated", "published", "link", "contributor", "category",
+        "generator", "icon", "logo", "rights")},
 }
 """The feed's own elements: only its authors are kept (an entry without one has the feed's)."""
 
@@ -361,14 +250,20 @@ def read(node: Any, table: dict[str, Reader], reading: Reading,
 
 def read_child(child: Any, table: dict[str, Reader], reading: Reading,
                ignored_namespace: Callable[[str], bool]) -> None:
-    """The element through its reader in ``table``; skipped when it is in a namespace the
-    document adds for itself (``ignored_namespace``); refused otherwise."""
-    tag = child.tag
-    reader = table.get(tag)
+    """The element through its reader in ``table``; skipped with all it holds when it is in a
+    namespace the document adds for itself or one it may ignore (``ignored_namespace``) and so
+    is everything inside it (feedparser would read a ``<title>`` in it as the entry's);
+    refused otherwise."""
+    reader = table.get(child.tag)
     if reader is not None:
         reader(reading, child)
-    elif not (tag[0] == "{" and ignored_namespace(tag[1:].partition("}")[0])):
-        raise Unclean(f"<{tag}> where the fast reader does not read it")
+        return
+    for node in child.iter():
+        tag = node.tag
+        if isinstance(tag, str) and not (
+                tag[0] == "{" and ignored_namespace(tag[1:].partition("}")[0])):
+            where = "" if node is child else f" inside <{child.tag}>"
+            raise Unclean(f"<{tag}>{where} where the fast reader does not read it")
 
 
 def finish_rss_item(fields: Fields) -> Fields:
@@ -377,13 +272,13 @@ def finish_rss_item(fields: Fields) -> Fields:
     permalink = fields.pop("guid_permalink", False)
     if "link" not in fields and permalink:
         fields["link"] = fields["id"]
-    return _summary_from_content(fields)
+    return _summary_from_content(fastext.finish(fields))
 
 
 def finish_atom_entry(fields: Fields) -> Fields:
     if "id" in fields and "link" not in fields:
         raise Unclean("an Atom entry with an id and no alternate link (its id would be its link)")
-    return _summary_from_content(fields)
+    return _summary_from_content(fastext.finish(fields))
 
 
 def _summary_from_content(fields: Fields) -> Fields:
