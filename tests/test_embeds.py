@@ -125,16 +125,23 @@ def test_iframe_summary(client: FlaskClient, built: Config) -> None:
     assert len(summaries) >= 3 and all(p.text_content().strip() for p in summaries)
 
 
-@pytest.mark.parametrize(("lang", "tag"), [("fr", "fr"), ("de", "de"), ("en-GB", "en-GB"),
-                                           ("en-gb", "en-GB"), ("ja", "ja")])
+@pytest.mark.parametrize(("lang", "tag", "words"), [
+    ("fr", "fr", "fr"), ("de", "de", "de"), ("en-GB", "en-GB", "en-GB"),
+    ("en-gb", "en-GB", "en-GB"),
+    # No catalog speaks Japanese: feedhub's words fall back to English, the dates do not.
+    ("ja", "ja", "en")])
 def test_iframe_lang_formats_dates(client: FlaskClient, built: Config, lang: str,
-                                   tag: str) -> None:
+                                   tag: str, words: str) -> None:
     doc = page(client.get(f"/embed/all.html?lang={lang}&limit=4"))
     times = doc.cssselect("time.feedhub-date")
     expected = [human_date(when, tag) for _, when in newest(built, "all", 4)]
     assert [t.text_content() for t in times] == expected
     assert all(t.get("lang") == tag for t in times)
-    assert doc.get("lang") == "en"  # the items' language stays the site's
+    # <html lang> is the language of feedhub's words; the stories stay in the site's (en).
+    assert doc.get("lang") == words
+    stories = [doc.cssselect(f"{name}.feedhub-{part}")[0] for name, part in (("ul", "items"),
+                                                                             ("h1", "title"))]
+    assert all(e.get("lang") == (None if words == "en" else "en") for e in stories)
     for t in times:
         assert datetime.fromisoformat(t.get("datetime").replace("Z", "+00:00")).tzinfo
 
@@ -175,7 +182,7 @@ def test_more_line_has_one_colon(client: FlaskClient) -> None:
     for slug, text in (("news", "More from ILO newsroom: News"), ("all", "More from ILO newsroom")):
         frame = page(client.get(f"/embed/{slug}.html"))
         assert frame.cssselect("a.feedhub-more")[0].text_content() == text
-        assert script_data(client.get(f"/embed/{slug}.js").data)["more"] == text
+        assert script_data(client.get(f"/embed/{slug}.js").data)["chrome"]["en"]["more"] == text
         assert "::" not in text and text.count(":") <= 1
 
 

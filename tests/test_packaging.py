@@ -20,7 +20,9 @@ from feedhub import __version__
 ROOT = Path(__file__).resolve().parent.parent
 DATA_FILES = ["feedhub/data/sources.schema.json", "feedhub/data/starter.yaml",
               "feedhub/data/examples/newsroom.html", "feedhub/data/examples/press-releases.rss",
-              "feedhub/py.typed", "feedhub/templates/index.html", "feedhub/static/feedhub.js"]
+              "feedhub/py.typed", "feedhub/templates/index.html", "feedhub/static/feedhub.js",
+              "feedhub/locale/feedhub.pot", *(f"feedhub/locale/{language}/LC_MESSAGES/feedhub.po"
+                                              for language in ("fr", "de", "es"))]
 
 pytestmark = pytest.mark.packaging
 
@@ -59,12 +61,15 @@ def check_installed(venv: Path, work: Path) -> None:
     shutil.rmtree(project)
     project.mkdir()
     assert '"$schema"' in run(feedhub, "schema")
-    # The bundled sample project builds with the installed templates and static files.
+    # The bundled sample project builds with the installed templates, static files and
+    # catalogs (here the French one: the site speaks French).
     shutil.copytree(ROOT / "examples", project / "examples")
-    shutil.copy(ROOT / "sources.yaml", project / "sources.yaml")
+    sources = (ROOT / "sources.yaml").read_text("utf-8")
+    (project / "sources.yaml").write_text(sources.replace("language: en", "language: fr", 1))
     run(feedhub, "-q", "build", "-c", project / "sources.yaml")
     assert (project / "feeds" / "all.rss").is_file()
-    assert (project / "feeds" / "index.html").is_file()
+    index = (project / "feeds" / "index.html").read_text("utf-8")
+    assert '<html lang="fr">' in index and "Comment s’abonner" in index
     assert (project / "feeds" / "static" / "feedhub.js").is_file()
     # Imported from the virtualenv, not from this work tree.
     where = run(venv / "bin" / "python", "-c", "import feedhub; print(feedhub.__file__)")

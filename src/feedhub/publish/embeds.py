@@ -8,9 +8,11 @@
                         themes and must not follow the visitor's colour scheme unless asked)
 
 Options (docs/embedding.md): ``limit`` (1 to :func:`carried`), ``theme`` (:data:`THEMES`),
-``images``, ``summary`` and ``lang`` (the date language, publish.humandate). The iframe's
-default theme is light, whatever the visitor's colour scheme; the script embed's is inherit
-(the partner page's colours and fonts).
+``images``, ``summary`` and ``lang`` (the language of the dates, publish.humandate, and of
+feedhub's own words, publish.i18n; the site's by default). The iframe's default theme is light,
+whatever the visitor's colour scheme; the script embed's is inherit (the partner page's colours
+and fonts). The script's words come with its data, in every language a catalog speaks, so the
+script picks them by ``lang`` in the browser and holds no words of its own.
 
 Every text is plain and escaped by Jinja2 (the iframe) or set with textContent (the script);
 links and images are http(s) only (document.safe_url). Must not: read a request (web.embeds
@@ -25,12 +27,11 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
-import jinja2
-
 from ..model import ALL_SLUG, Config, Item
 from .document import FeedDoc, clean, mime_type, plain, safe_url, title_of
 from .feeds import rfc3339
 from .humandate import DATE_STYLE, human_date, site_language
+from .i18n import Chrome, catalog_languages, chrome, other_language
 
 EMBED_ITEMS = 20
 """Most items an embed carries (a feed with fewer carries its feed_size); ``limit`` picks."""
@@ -47,16 +48,6 @@ SCRIPT_THEME = INHERIT
 IMAGE_SIZE = (72, 48)
 """Width and height of a thumbnail (CSS pixels): the img is sized before it loads."""
 
-_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("feedhub", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    undefined=jinja2.StrictUndefined,
-)
-
-
 @dataclass(frozen=True)
 class EmbedOptions:
     """What one embed shows; the defaults are the published iframe's (with ``lang`` set)."""
@@ -67,7 +58,8 @@ class EmbedOptions:
     """Show each item's thumbnail (its media thumbnail, else its first image enclosure)."""
     summary: bool = False
     lang: str = ""
-    """BCP 47 tag of the date language, as humandate.language_tag wrote it."""
+    """BCP 47 tag of the language of the dates and of feedhub's words, as
+    humandate.language_tag wrote it."""
 
 
 FRAME_PADDING = 50
@@ -108,12 +100,16 @@ def image_of(item: Item) -> str:
     return ""
 
 
-def more_text(doc: FeedDoc) -> str:
+def more_text(doc: FeedDoc, words: Chrome) -> str:
     """The words of the "more" link under an embed: the site, then the category, one colon."""
     site = clean(doc.site.title).strip()
     if doc.slug == ALL_SLUG:
-        return f"More from {site}"
-    return f"More from {site}: {doc.category_title(doc.slug)}"
+        # Translators: the link under an embed to the page of all stories; %(site)s: its title.
+        return words.gettext("More from %(site)s") % {"site": site}
+    # Translators: the link under an embed to a category's page; %(site)s is the site's
+    # title, %(category)s the category's.
+    return words.gettext("More from %(site)s: %(category)s") % {
+        "site": site, "category": doc.category_title(doc.slug)}
 
 
 def _site_path(doc: FeedDoc) -> tuple[str, str]:
@@ -140,9 +136,11 @@ def render_frame(doc: FeedDoc, options: EmbedOptions) -> bytes:
     page_url = doc.page_url
     more = root + page_url[len(base):] if page_url.startswith(base + "/") else page_url
     language = site_language(doc.site.language)
-    html = _env.get_template("embed.html").render(
-        title=clean(doc.title), language=language, root=root, slug=doc.slug, more=more,
-        more_text=more_text(doc), options=options, date_lang=options.lang,
+    words = chrome(options.lang or language)
+    html = words.template("embed.html").render(
+        title=clean(doc.title), chrome=words, text_lang=other_language(words, language),
+        root=root, slug=doc.slug, more=more,
+        more_text=more_text(doc, words), options=options, date_lang=options.lang,
         other_lang=options.lang != language, image_size=IMAGE_SIZE,
         items=[_frame_item(item, options) for item in doc.items[:options.limit]])
     return html.encode("utf-8")
@@ -155,9 +153,10 @@ def render_script(config: Config, doc: FeedDoc) -> bytes:
         "slug": doc.slug,
         "title": doc.title,
         "page": doc.page_url,
-        "more": more_text(doc),
         "script": f"/embed/{doc.slug}.js",
         "lang": site_language(config.site.language),
+        # feedhub's words in every language the chrome speaks; embed.js picks by ``lang``.
+        "chrome": {tag: {"more": more_text(doc, chrome(tag))} for tag in catalog_languages()},
         "dateStyle": DATE_STYLE,
         "limit": min(SCRIPT_LIMIT, carried(config, doc.slug)),
         "max": carried(config, doc.slug),

@@ -8,7 +8,9 @@
                         loaded from another site)
     static/feedhub.js   the pages' only script: copy buttons (pages work without it)
 
-Dates read as publish.humandate writes them, in the site's language, as the embeds do.
+Dates read as publish.humandate writes them, in the site's language, as the embeds do; feedhub's
+own words are in the site's language too when a catalog speaks it, else English (publish.i18n),
+and ``<html lang>`` says which, the site's text marking its own language where the two differ.
 
 Jinja2 autoescaping escapes every text; item text reaches pages as plain text only (summaries
 are stripped of markup), and links and image addresses must be http(s). The pages are
@@ -24,28 +26,19 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
-import jinja2
+from babel.numbers import format_decimal
 
 from ..model import ALL_SLUG, Config, Item
 from .document import EPOCH, FeedDoc, clean, plain, safe_url, title_of
 from .embeds import embed_stylesheet, frame_defaults, render_frame, render_script
 from .feeds import rfc3339
-from .humandate import human_date
+from .humandate import human_date, site_language
+from .i18n import Chrome, chrome, other_language
 
 SUMMARY_CHARS = 300
 THUMB_SIZE = (160, 90)
 """width, height of an item's image on a category page (CSS crops any image to this 16:9 box,
 so the page never moves when images arrive, whatever their real size)."""
-
-_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("feedhub", "templates"),
-    autoescape=jinja2.select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    undefined=jinja2.StrictUndefined,
-)
-
 
 def _date(when: datetime, language: str) -> str:
     return human_date(when, language)
@@ -74,10 +67,12 @@ def _view(doc: FeedDoc, item: Item) -> dict[str, str]:
     }
 
 
-def _feed_view(doc: FeedDoc) -> dict[str, Any]:
+def _feed_view(doc: FeedDoc, words: Chrome) -> dict[str, Any]:
     """What the index shows of one feed: its size, its last change and its addresses."""
     return {
         "count": len(doc.items),
+        "number": format_decimal(len(doc.items), locale=words.tag.replace("-", "_")),
+        "named": doc.slug != ALL_SLUG,
         "iso": rfc3339(doc.updated) if doc.items else "",
         "date": _date(doc.updated, doc.site.language) if doc.items else "",
         "address": doc.url("rss"),
@@ -90,7 +85,9 @@ def render_pages(config: Config, docs: Sequence[FeedDoc]) -> Iterator[tuple[str,
                    description=clean(config.site.description), author=clean(config.site.author),
                    language=clean(config.site.language))
     newest = max((doc.updated for doc in docs), default=EPOCH)
-    names = {ALL_SLUG: "All news", **{c.slug: clean(c.title) for c in config.categories}}
+    words = chrome(site.language)
+    names = {ALL_SLUG: words.gettext("All news"),
+             **{c.slug: clean(c.title) for c in config.categories}}
     # Pages and the iframe embed are served by this site, so they link its files by path:
     # they then work on whatever host and port serves them (`feedhub serve --port 8080`, a
     # CDN), not only at ``base_url``. Feeds keep absolute links (readers need them), and so
@@ -101,11 +98,13 @@ def render_pages(config: Config, docs: Sequence[FeedDoc]) -> Iterator[tuple[str,
     def local(url: str) -> str:
         return root + url[len(base):] if url.startswith(base + "/") else url
 
-    pages = {"site": site, "root": root, "local": local, "thumb": THUMB_SIZE}
-    index = _env.get_template("index.html").render(
-        **pages, docs=docs, names=names, feeds={doc.slug: _feed_view(doc) for doc in docs})
+    pages = {"site": site, "root": root, "local": local, "thumb": THUMB_SIZE, "chrome": words,
+             "text_lang": other_language(words, site_language(site.language))}
+    index = words.template("index.html").render(
+        **pages, docs=docs, names=names,
+        feeds={doc.slug: _feed_view(doc, words) for doc in docs})
     yield "index.html", index.encode("utf-8"), newest
-    category = _env.get_template("category.html")
+    category = words.template("category.html")
     for doc in docs:
         items = [_view(doc, item) for item in doc.items]
         page = category.render(**pages, doc=doc, items=items)

@@ -2,6 +2,8 @@
  * select (CSS makes one click select all of it) and copy; this adds a "Copy" button beside it that puts the address
  * on the clipboard and says so, on the button and in a status line that screen readers read
  * out (a live region). It also hides an item image that failed to load, so no broken-image box shows.
+ * Its words are the page's, in the page's language: the button's label and its data-copied,
+ * data-selected and data-selected-status attributes (templates/address.html).
  * Loaded from this site only (the pages' CSP allows script-src 'self' and nothing inline). */
 (function () {
   "use strict";
@@ -12,11 +14,14 @@
     if (!shown || !status) {
       return;
     }
+    if (button.feedhubLabel === undefined) {
+      button.feedhubLabel = shown.textContent;
+    }
     shown.textContent = label;
     status.textContent = text;
     clearTimeout(button.feedhubTimer);
     button.feedhubTimer = setTimeout(function () {
-      shown.textContent = "Copy";
+      shown.textContent = button.feedhubLabel;
       status.textContent = "";
     }, 4000);
   }
@@ -44,10 +49,12 @@
       return;
     }
     var address = field.textContent.trim();
-    var done = function () { say(button, "Copied", "Copied"); };
+    var copied = button.getAttribute("data-copied");
+    var done = function () { say(button, copied, copied); };
     var failed = function () {
       selectText(field);
-      say(button, "Selected", "Selected: press Ctrl+C or \u2318C to copy");
+      say(button, button.getAttribute("data-selected"),
+          button.getAttribute("data-selected-status"));
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(address).then(done, function () {

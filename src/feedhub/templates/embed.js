@@ -3,6 +3,8 @@
  * Options (docs/embedding.md) in the script URL's query or as data- attributes on the script
  * tag; when both give one, the data- attribute wins: limit, theme (inherit, light, dark, auto),
  * images, summary, lang; as data- attributes only: target, date, heading, new-tab.
+ * feedhub's own words come from the server, in every language it has a catalog for
+ * (feed.chrome); lang picks them as it picks the dates' language.
  * A value it cannot use is reported with console.warn and the default is used instead.
  * No dependencies, no globals, no eval, no inline styles: safe under a strict CSP. Untrusted
  * text is set with textContent only; links and images are http(s) only. Layout and themes come
@@ -104,27 +106,53 @@
     return feed.theme;
   }
 
-  function dateFormat() {
+  /* The language of the dates and of feedhub's words: lang, else the site's. */
+  function pickLang() {
     var got = given("lang", "lang", true);
-    var lang = feed.lang;
-    if (got) {
-      var known = [];
-      try {
-        known = Intl.DateTimeFormat.supportedLocalesOf([got[0]]);
-      } catch (e) {
-        known = [];
-      }
-      if (known.length) {
-        lang = got[0];
-      } else {
-        warn(got[1] + " must be a language tag such as en, en-GB or fr; using " + feed.lang);
+    if (!got) {
+      return feed.lang;
+    }
+    var known = [];
+    try {
+      known = Intl.DateTimeFormat.supportedLocalesOf([got[0]]);
+    } catch (e) {
+      known = [];
+    }
+    if (known.length) {
+      return got[0];
+    }
+    warn(got[1] + " must be a language tag such as en, en-GB or fr; using " + feed.lang);
+    return feed.lang;
+  }
+
+  /* [tag the words are in, the words]: the server's words for the language that speaks lang
+   * (the whole tag, then without its last subtag: de-AT -> de), else English's. */
+  function pickChrome(lang) {
+    var parts = String(lang).toLowerCase().replace(/_/g, "-").split("-");
+    for (; parts.length; parts.pop()) {
+      for (var tag in feed.chrome) {
+        if (tag.toLowerCase() === parts.join("-")) {
+          return [lang, feed.chrome[tag]];
+        }
       }
     }
+    return ["en", feed.chrome.en];
+  }
+
+  function dateFormat(lang) {
     try {
       return new Intl.DateTimeFormat(lang, {dateStyle: feed.dateStyle, timeZone: "UTC"});
     } catch (e) {
       return null;
     }
+  }
+
+  /* Marks node as written in lang when the text around it (in language around) is not. */
+  function speaks(node, lang, around) {
+    if (String(lang).toLowerCase() !== String(around).toLowerCase()) {
+      node.setAttribute("lang", lang);
+    }
+    return node;
   }
 
   function el(tag, className, text) {
@@ -195,19 +223,22 @@
   var summary = flag("summary", "summary", false, true);
   var showDate = flag("date", "date", true, false);
   var newTab = flag("newTab", "new-tab", false, false);
-  var format = dateFormat();
+  var lang = pickLang();
+  var format = dateFormat(lang);
+  var chrome = pickChrome(lang);
 
   var root = el("div", "feedhub-embed");
   root.setAttribute("data-feedhub-feed", feed.slug);
+  root.setAttribute("lang", chrome[0]);
   if (theme !== "inherit") {
     root.setAttribute("data-theme", theme);
   }
   if (flag("heading", "heading", false, false)) {
-    var heading = el("p", "feedhub-heading");
+    var heading = speaks(el("p", "feedhub-heading"), feed.lang, chrome[0]);
     heading.appendChild(link(el("a", "", feed.title), httpUrl(feed.page), newTab));
     root.appendChild(heading);
   }
-  var list = el("ul", "feedhub-items");
+  var list = speaks(el("ul", "feedhub-items"), feed.lang, chrome[0]);
   for (var n = 0; n < limit; n++) {
     var item = feed.items[n];
     var li = el("li", "feedhub-item");
@@ -221,7 +252,7 @@
     text.appendChild(url ? link(el("a", "feedhub-link", item.title), url, newTab)
                          : el("span", "feedhub-link", item.title));
     if (showDate) {
-      var time = el("time", "feedhub-date", dateText(format, item.date));
+      var time = speaks(el("time", "feedhub-date", dateText(format, item.date)), lang, feed.lang);
       time.setAttribute("datetime", item.date);
       text.appendChild(document.createTextNode(" "));
       text.appendChild(time);
@@ -236,7 +267,7 @@
   var more = httpUrl(feed.page);
   if (more) {
     var line = el("p", "feedhub-more-line");
-    line.appendChild(link(el("a", "feedhub-more", feed.more), more, newTab));
+    line.appendChild(link(el("a", "feedhub-more", chrome[1].more), more, newTab));
     root.appendChild(line);
   }
 
