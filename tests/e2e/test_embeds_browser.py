@@ -230,10 +230,22 @@ def test_script_embed_on_a_partner_page(site: Site, partner: LocalServer, browse
             page.close()
 
 
+LANGUAGES = """root => { const embed = document.querySelector(root);
+    const lang = el => el.getAttribute('lang');
+    return [embed.querySelector('.feedhub-more').textContent, lang(embed),
+            lang(embed.querySelector('.feedhub-items')),
+            Array.from(embed.querySelectorAll('time')).map(lang)]; }"""
+"""The "more" line, then the lang of the embed, its list and each date."""
+MORE = {"": "More from ILO newsroom: News", "fr": "Plus d’articles sur ILO newsroom\u00a0: News",
+        "de": "Mehr von ILO newsroom: News", "en-GB": "More from ILO newsroom: News",
+        "es": "Más de ILO newsroom: News", "ja": "More from ILO newsroom: News"}
+
+
 def test_pages_iframe_and_script_show_the_same_dates(site: Site, partner: LocalServer,
                                                       browser: Browser) -> None:
     """The category page and the iframe (Babel, in Python) and the script embed (Intl, in the
-    browser) write each date the same, in the site's language and in a language asked for."""
+    browser) write each date the same, in the site's language and in a language asked for;
+    both embeds write feedhub's words in that language too (English when none speaks it)."""
     for lang in ("", "fr", "de", "en-GB", "es", "ja"):
         query = f"?limit={LIMIT}" + (f"&lang={lang}" if lang else "")
         partner.route(f"/dates-{lang}.html", partner_html(
@@ -252,6 +264,11 @@ def test_pages_iframe_and_script_show_the_same_dates(site: Site, partner: LocalS
         for iso, text in script:
             when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
             assert text == human_date(when, lang or "en"), (lang, iso, text)
+        # feedhub's words: the script (its JSON, picked in the browser) says what the iframe
+        # (the server) says, in the same language, marked the same way.
+        said = visit.page.evaluate(LANGUAGES, "#news .feedhub-embed")
+        assert said == inner.evaluate(LANGUAGES, "html"), lang
+        assert said[0] == MORE[lang], (lang, said)
         visit.page.close()
     category = open_page(browser, site.url("/c/news"), 1280, "light")
     shown = dict(category.page.eval_on_selector_all(

@@ -10,11 +10,14 @@ fails the test (the pages, both embeds and the test's partner page have none).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from ..support.httpd import LocalServer
 from .browser import DESKTOP, PHONE, SCREENSHOTS, Browser, Visit, chromium, report
-from .site import Site
+from .site import Site, Wire
 from .test_browser import assert_clean, partner_page
 
 PAGES = {"index": "/", "category": "/c/news"}
@@ -50,6 +53,55 @@ def test_pages_and_embeds_have_no_accessibility_violation(
     (SCREENSHOTS / "axe.json").write_text(json.dumps(findings, indent=1), encoding="utf-8")
     print("axe findings:", json.dumps(findings, indent=1))
     assert not failures, "\n".join(failures)
+
+
+@pytest.fixture
+def french_site(tmp_path: Path, wire: Wire) -> Iterator[Site]:
+    """The same site, in French."""
+    site = Site(tmp_path / "french", wire)
+    site.config["site"]["language"] = "fr"
+    site.write_config()
+    site.build()
+    site.start()
+    try:
+        yield site
+    finally:
+        site.stop()
+
+
+def test_a_french_site_in_french_passes_axe_and_copies_in_french(
+    french_site: Site, partner: LocalServer, browser: Browser
+) -> None:
+    """Translated pages and embeds keep their accessibility, with the languages marked where
+    feedhub's words and the site's differ (lang=ja: English words, Japanese dates)."""
+    site = french_site
+    partner.route("/news.html", partner_page(site, "news"),
+                  headers={"Content-Type": "text/html; charset=utf-8"})
+    urls = {**{name: site.url(path) for name, path in PAGES.items()},
+            "iframe-embed": site.url("/embed/news.html"),
+            "iframe-embed-ja": site.url("/embed/news.html?lang=ja"),
+            "script-embed": partner.url("/news.html")}
+    failures = []
+    for name, url in urls.items():
+        visit = browser.open(url)
+        assert_clean(visit, browser, site)
+        failures += [f"{name}: {v}" for v in visit.axe() if v.impact != "minor"]
+        visit.page.close()
+    assert not failures, "\n".join(failures)
+    browser.context.grant_permissions(["clipboard-read", "clipboard-write"],
+                                      origin=site.base_url)
+    visit = browser.open(site.url("/"))
+    assert visit.page.locator("html").get_attribute("lang") == "fr"
+    card = visit.page.locator("li.fh-feed").filter(
+        has=visit.page.get_by_role("link", name="News", exact=True))
+    button = card.locator("button.fh-copy")
+    assert button.locator(".fh-copy-label").inner_text() == "Copier"
+    status = card.locator("[role=status]")
+    button.click()
+    visit.page.wait_for_function("el => el.textContent !== ''", arg=status.element_handle())
+    assert status.text_content() == "Copié"
+    assert button.locator(".fh-copy-label").inner_text() == "Copié"
+    assert_clean(visit, browser, site)
 
 
 def test_axe_finds_what_it_should(site: Site, browser: Browser) -> None:
