@@ -9,19 +9,21 @@ message has a translation in every shipped catalog, with the same placeholders a
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import lxml.html
 import pytest
 from babel.messages.catalog import Catalog
+from babel.messages.pofile import write_po
 from flask.testing import FlaskClient
 from lxml import etree
 
 from feedhub.config import load_config
 from feedhub.model import Config, Item
 from feedhub.pipeline import build
-from feedhub.publish import catalogs
+from feedhub.publish import catalogs, i18n
 from feedhub.publish.humandate import human_date
 from feedhub.publish.i18n import catalog_languages, chrome, lookup
 from feedhub.web import create_app
@@ -296,6 +298,39 @@ def test_a_missing_or_fuzzy_translation_is_found() -> None:
     french["Feeds"].flags.add("fuzzy")
     french["%(number)s item"].string = ("%(number)s article", "", "%(number)s articles")
     assert catalogs.missing(french, template) == ["Feeds", "%(number)s item", "How to subscribe"]
+
+
+def test_an_incomplete_catalog_is_not_spoken(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catalog with a message left untranslated or fuzzy would put English words under its
+    language's lang: until it is complete, its language gets English, marked as English."""
+    locale = tmp_path / "locale"
+    shutil.copytree(catalogs.LOCALE, locale)
+    started = locale / "it" / "LC_MESSAGES" / "feedhub.po"
+    started.parent.mkdir(parents=True)
+    italian = Catalog(locale="it", domain="feedhub")
+    italian.update(catalogs.extracted())
+    for message in italian:
+        message.string = ("x", "y") if isinstance(message.id, tuple) else "x"
+    italian["Feeds"].string = ""
+    with started.open("wb") as out:
+        write_po(out, italian)
+    german = locale / "de" / "LC_MESSAGES" / "feedhub.po"
+    german.write_text(german.read_text("utf-8").replace(
+        'msgid "Feeds"', '#, fuzzy\nmsgid "Feeds"', 1), "utf-8")
+    caches = (i18n._catalog, i18n.catalog_languages, i18n.translations, i18n.environment)
+    for cache in caches:
+        cache.cache_clear()
+    monkeypatch.setattr(i18n, "_locale_dir", lambda: locale)
+    try:
+        assert i18n.catalog_languages() == ("en", "es", "fr")
+        assert chrome("it") == i18n.Chrome(tag="en", catalog="en")
+        assert chrome("de-AT") == i18n.Chrome(tag="en", catalog="en")
+    finally:
+        monkeypatch.undo()
+        for cache in caches:
+            cache.cache_clear()
+    assert chrome("de-AT").catalog == "de"
 
 
 @pytest.mark.parametrize("path", catalogs.catalog_paths(), ids=lambda p: p.parent.parent.name)

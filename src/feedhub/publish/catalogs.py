@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract
 from babel.messages.pofile import read_po, write_po
@@ -130,7 +130,11 @@ def update(check: bool = False) -> list[str]:
 
 def init(language: str) -> Path:
     """Start the catalog of ``language`` (a BCP 47 tag Babel knows) from the template."""
-    locale = Locale.parse(language.replace("-", "_"))
+    try:
+        locale = Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError) as exc:
+        raise SystemExit(f"{language!r} is no language Babel knows: give a tag such as it, "
+                         f"pt-BR or sr-Latn") from exc
     path = LOCALE / str(locale) / "LC_MESSAGES" / f"{DOMAIN}.po"
     if path.exists():
         raise SystemExit(f"{path} exists already: edit it, or run without --init to merge")

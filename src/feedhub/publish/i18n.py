@@ -14,8 +14,9 @@ for when a catalog speaks it (``fr-CA``), ``en`` when the chrome fell back. Wher
 and the site's text differ in language, :func:`other_language` says what to mark with ``lang``.
 
 The .po files are read as they are shipped, without a build step: Babel parses each one and
-compiles it in memory, once per language per process. Fuzzy entries are left out (English
-shows until a translator confirms them). Must not: read anything but the package's own
+compiles it in memory, once per language per process. Only a complete catalog is used (every
+message translated, none fuzzy): a page is in one language or, marked as such, in English,
+never English words under another language's ``lang``. Must not: read anything but the package's own
 templates and catalogs, or choose the language of dates (publish.humandate does).
 """
 
@@ -29,6 +30,7 @@ from importlib.resources.abc import Traversable
 from typing import Any, cast
 
 import jinja2
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -46,12 +48,28 @@ def _locale_dir() -> Traversable:
 
 
 @functools.cache
+def _catalog(folder: str) -> Catalog | None:
+    """The catalog in ``locale/<folder>``, when it translates every message it holds."""
+    path = _locale_dir().joinpath(folder, "LC_MESSAGES", f"{DOMAIN}.po")
+    if not path.is_file():
+        return None
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=folder, domain=DOMAIN)
+    for message in catalog:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if message.id and (message.fuzzy or not all(strings)):
+            return None
+    return catalog
+
+
+@functools.cache
 def catalog_languages() -> tuple[str, ...]:
     """The BCP 47 tags the chrome speaks, sorted: English and every shipped catalog (a folder
-    ``pt_BR`` speaks ``pt-BR``)."""
+    ``pt_BR`` speaks ``pt-BR``) that is complete. A catalog that leaves a message untranslated
+    (or fuzzy) is not used: its pages would show English words marked as another language."""
     found = {SOURCE_LANGUAGE}
     for entry in _locale_dir().iterdir():
-        if entry.joinpath("LC_MESSAGES", f"{DOMAIN}.po").is_file():
+        if _catalog(entry.name) is not None:
             found.add(entry.name.replace("_", "-"))
     return tuple(sorted(found))
 
@@ -74,9 +92,9 @@ def translations(language: str) -> NullTranslations:
     """The compiled catalog of one of :func:`catalog_languages` (English: no translation)."""
     if language == SOURCE_LANGUAGE:
         return NullTranslations()
-    path = _locale_dir().joinpath(language.replace("-", "_"), "LC_MESSAGES", f"{DOMAIN}.po")
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=language.replace("-", "_"), domain=DOMAIN)
+    catalog = _catalog(language.replace("-", "_"))
+    if catalog is None:
+        raise LookupError(f"no complete catalog for {language!r}: see catalog_languages()")
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
