@@ -8,6 +8,7 @@ message has a translation in every shipped catalog, with the same placeholders a
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import replace
@@ -347,3 +348,32 @@ def test_translations_keep_placeholders_and_markup(path: Path) -> None:
             assert sorted(tag.findall(string)) == sorted(tag.findall(ids[0])), (path, ids)
             assert set(re.findall(r"%\((\w+)\)s", string)) <= set(
                 re.findall(r"%\((\w+)\)s", " ".join(ids))), (path, ids)
+
+
+# -- feed titles ---------------------------------------------------------------------------------
+
+FEED_TITLES = {
+    # language: (the news feed's title, the title of the feed of every story)
+    "en": ("ILO newsroom: News", "ILO newsroom: all news"),
+    "fr": (f"ILO newsroom{NBSP}: News", f"ILO newsroom{NBSP}: toutes les actualités"),
+    "de": ("ILO newsroom: News", "ILO newsroom: alle Nachrichten"),
+    "es": ("ILO newsroom: News", "ILO newsroom: todas las noticias"),
+    "ja": ("ILO newsroom: News", "ILO newsroom: all news"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(FEED_TITLES))
+def test_feed_titles_speak_the_sites_language(site: Config, language: str) -> None:
+    from feedhub.publish.document import make_doc
+    from feedhub.publish.feeds import render_atom, render_rss
+    from feedhub.publish.jsonfeed import render_json
+
+    config = speaking(site, language)
+    for slug, expected in zip(("news", "all"), FEED_TITLES[language], strict=True):
+        doc = make_doc(config, slug, [item(1)])
+        assert doc.title == expected
+        rss = etree.fromstring(render_rss(doc))
+        assert rss.findtext("channel/title") == expected
+        atom = etree.fromstring(render_atom(doc))
+        assert atom.findtext("{http://www.w3.org/2005/Atom}title") == expected
+        assert json.loads(render_json(doc))["title"] == expected

@@ -32,7 +32,7 @@ PACKAGE = Path(__file__).resolve().parent.parent
 TEMPLATES = PACKAGE / "templates"
 LOCALE = PACKAGE / "locale"
 TEMPLATE_FILE = LOCALE / f"{DOMAIN}.pot"
-PYTHON_SOURCES = ("publish/pages.py", "publish/embeds.py")
+PYTHON_SOURCES = ("publish/document.py", "publish/pages.py", "publish/embeds.py")
 """The modules that say words of their own on pages and embeds."""
 JINJA_EXTRACTOR = "jinja2.ext:babel_extract"
 JINJA_OPTIONS = {"trimmed": "true", "trim_blocks": "true", "lstrip_blocks": "true",

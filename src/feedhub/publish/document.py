@@ -6,7 +6,7 @@ and JSON Feed always carry the same items, ids, links and dates.
 
 Also the text boundary of the publisher: :func:`clean` removes what XML 1.0 cannot carry
 (controls, lone surrogates, U+FFFE/U+FFFF), so no field of any item can make a file malformed.
-Pure: no I/O, no clock.
+Pure: no clock, and no I/O but the words of feed titles (publish.i18n's catalogs, read once).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import TypeVar, cast
 
 from ..model import ALL_SLUG, Config, Item, Site
 from ..redact import public_url
+from .i18n import chrome
 
 T = TypeVar("T")
 
@@ -200,7 +201,15 @@ class FeedDoc:
 
 
 def feed_title(site: Site, slug: str, category_title: str | None) -> str:
-    return clean(f"{site.title}: {category_title}" if category_title else f"{site.title}: all news")
+    """A feed's title, in the site's language (publish.i18n: English where no catalog speaks
+    it), such as "Newsroom: Press releases", or "Newsroom : toutes les actualités" for `all`."""
+    words = chrome(site.language)
+    if category_title:
+        # Translators: a category feed's title (feeds, pages, embeds).
+        return clean(words.gettext("%(site)s: %(category)s")
+                     % {"site": site.title, "category": category_title})
+    # Translators: the title of the feed of every story.
+    return clean(words.gettext("%(site)s: all news") % {"site": site.title})
 
 
 @dataclass(frozen=True)
