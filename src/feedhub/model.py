@@ -43,7 +43,8 @@ class Site:
     base_url: str
     """Public URL where feedhub is served; self links come from it, never from a request."""
     language: str = "en"
-    """BCP 47 language tag of the feeds."""
+    """BCP 47 language tag of the site: its feeds declare it, and pages, embeds and feed titles
+    speak it where feedhub has words in it (publish.i18n)."""
     description: str = ""
     """One sentence shown in RSS <description> and on the index page."""
     author: str = ""
