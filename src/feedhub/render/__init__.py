@@ -136,8 +136,7 @@ class Renderer:
             from .gate import Gate
             from .page import render_page
 
-            gate = Gate(source, policy_for(source), document, self.limits.max_bytes,
-                        self.limits.max_redirects)
+            gate = Gate(source, policy_for(source), document, self.limits)
             seconds = self.limits.deadline
             try:
                 rendered = await asyncio.wait_for(
