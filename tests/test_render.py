@@ -5,6 +5,7 @@ the page must not reach). Skipped only where Chromium is not installed (CI insta
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import shutil
 import subprocess
@@ -18,11 +19,12 @@ from click.testing import CliRunner
 from feedhub import render
 from feedhub.cli import main
 from feedhub.config import load_config
+from feedhub.fetch.guard import resolve_host
 from feedhub.model import Config
 from feedhub.pipeline import build
 
 from .support.httpd import LocalServer
-from .support.scripted import STORIES, serve_scripted
+from .support.scripted import SHELL, STORIES, serve_scripted
 from .support.sources import rss, serve_sources
 
 pytestmark = pytest.mark.skipif(
@@ -161,6 +163,61 @@ def test_the_page_cannot_reach_another_private_host(
     config = write(tmp_path, httpd, listing(httpd, extra="    allow_hosts: [127.0.0.2]\n"))
     build(config)
     assert "/secret" in [r.path for r in other.requests]
+
+
+def test_a_host_that_resolves_elsewhere_to_connect_is_refused_at_the_connection(
+        httpd: LocalServer, other: LocalServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the page's request to a host whose first answer is a public address
+    and whose next is a private one is refused when the connection is opened (the check's
+    answer is not the one connected to), and the private server accepts no connection."""
+    from feedhub.render import gate
+
+    asked: list[str] = []
+
+    def rebinding(host: str, port: int) -> list[str]:
+        if host != other.host:
+            return resolve_host(host, port)
+        asked.append(host)
+        return ["93.184.216.34"] if len(asked) == 1 else [other.host]
+
+    monkeypatch.setattr(gate, "Gate", functools.partial(gate.Gate, resolve=rebinding))
+    other.route("/secret", b"{}", headers={"Content-Type": "application/json",
+                                           "Access-Control-Allow-Origin": "*"})
+    serve_scripted(httpd, extra_script=(f"fetch('{other.url('/secret')}')"
+                                        ".catch(function () {});").encode())
+    config = write(tmp_path, httpd, listing(httpd))
+    newsroom = next(r for r in build(config).sources if r.source_id == "newsroom")
+    assert newsroom.ok and newsroom.found == len(STORIES)  # its own host was reached
+    assert other.accepted == 0 and other.requests == []
+    assert len(asked) >= 2  # checked as public, then resolved again to connect
+    warning = " ".join(newsroom.warnings)
+    assert other.url("/secret") in warning and "refused to connect" in warning
+    assert f"resolves to {other.host}" in warning
+
+
+def test_the_browser_opens_no_connection_of_its_own(
+        httpd: LocalServer, other: LocalServer, tmp_path: Path) -> None:
+    """Preconnects, DNS prefetches and the connection Chromium opens to a frame's host before
+    the frame's request is routed go nowhere: the second host accepts no connection at all,
+    and every connection to the page's own host carried a request (feedhub's)."""
+    elsewhere = other.url("/")
+    hints = (f'<link rel="preconnect" href="{elsewhere}">'
+             f'<link rel="preconnect" href="{elsewhere}" crossorigin>'
+             f'<link rel="dns-prefetch" href="{elsewhere}">'
+             f'<link rel="prefetch" href="{other.url("/next")}">').encode()
+    frame = (f"var f = document.createElement('iframe'); f.src = '{other.url('/frame')}';"
+             "document.body.appendChild(f);").encode()
+    serve_scripted(httpd, extra_script=frame)
+    httpd.route("/news", SHELL.replace(b"<title>", hints + b"<title>"),
+                headers={"Content-Type": "text/html; charset=utf-8"})
+    config = write(tmp_path, httpd, listing(httpd))
+    newsroom = next(r for r in build(config).sources if r.source_id == "newsroom")
+    assert newsroom.ok and newsroom.found == len(STORIES)
+    assert other.accepted == 0, "Chromium connected to a host the gate refused"
+    assert other.url("/frame") in " ".join(newsroom.warnings)
+    talked = {request.handler.client_address for request in httpd.requests}
+    assert httpd.accepted == len(talked), "a connection to the page's host carried no request"
 
 
 def test_missing_chromium_fails_the_source_with_how_to_install_it(

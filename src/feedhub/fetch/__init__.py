@@ -9,6 +9,7 @@ one that imports httpx, httpcore or brotli.
 This module is the face: :func:`fetch` and the names other stages use. One concept a module:
 
 - ``http``: one GET (headers, conditional GET, redirects, retries, the attempt);
+- ``exchange``: one request as a rendered page makes it (any method, no redirect followed);
 - ``urls``: URL parsing and redirect Locations, as httpx.URL does them;
 - ``decode``: the body, decoded (gzip, deflate, br) in bounded pieces within the cap;
 - ``retry``: backoff and Retry-After;
@@ -30,6 +31,8 @@ from typing import Protocol
 from ..addresses import AddressPolicy
 from ..model import FetchLimits, FetchResult, Source
 from .deadline import Deadline
+from .decode import TooLarge
+from .exchange import AddressRefused, Exchange, exchange
 from .files import read_file
 from .http import DEFAULT_LIMITS, NO_VALIDATORS, USER_AGENT, Validators, fetch_url
 from .pacing import forget_turns
@@ -42,11 +45,16 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "USER_AGENT",
     "AddressPolicy",
+    "AddressRefused",
+    "Deadline",
+    "Exchange",
     "FetchLimits",
     "Fetcher",
+    "TooLarge",
     "Validators",
     "backoff_delay",
     "close_pools",
+    "exchange",
     "fetch",
     "fetch_url",
     "forget_robots",

@@ -2,10 +2,10 @@
 pieces, within the fetch's size cap and deadline.
 
 Contract: :func:`read_body` returns the decoded body, or raises :class:`FetchError` when it
-would pass ``limits.max_bytes`` *after* decompression (so a gzip bomb stops at the cap instead
-of filling memory), when the encoding is unknown or corrupt, or when the deadline passes. It
-holds at most ``limits.max_bytes`` plus one ``PIECE`` of body in memory. zlib and brotli errors
-are wrapped here.
+would pass ``limits.max_bytes`` *after* decompression (:class:`TooLarge`, so a gzip bomb stops
+at the cap instead of filling memory), when the encoding is unknown or corrupt, or when the
+deadline passes. It holds at most ``limits.max_bytes`` plus one ``PIECE`` of body in memory.
+zlib and brotli errors are wrapped here.
 
 Trap: httpx would decode Content-Encoding in whole network chunks (a 64 kB gzip chunk can
 inflate to 64 MB at once); feedhub reads httpcore's raw stream and decodes each chunk with
@@ -27,10 +27,14 @@ from ..errors import FetchError
 from ..model import FetchLimits
 from .deadline import Deadline
 
-__all__ = ["PIECE", "read_body"]
+__all__ = ["PIECE", "TooLarge", "read_body"]
 
 PIECE = 64 * 1024
 """Largest piece of decoded output produced at once."""
+
+
+class TooLarge(FetchError):
+    """The body would pass ``limits.max_bytes`` (after decompression)."""
 
 
 class _Decoder(Protocol):
@@ -122,9 +126,9 @@ def read_body(
     except ValueError as exc:
         raise FetchError(source_id, f"{here} sent Content-Encoding {exc}, which "
                                     "feedhub cannot decode") from exc
-    too_large = FetchError(source_id, f"the response from {here} is larger than "
-                                      f"{limits.max_bytes} bytes (after decompression); raise "
-                                      "fetch.max_bytes if it is expected")
+    too_large = TooLarge(source_id, f"the response from {here} is larger than "
+                                    f"{limits.max_bytes} bytes (after decompression); raise "
+                                    "fetch.max_bytes if it is expected")
     length = found.get("content-length", "")
     if not decoders and length.isdigit() and int(length) > limits.max_bytes:
         raise too_large

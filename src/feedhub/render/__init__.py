@@ -11,9 +11,10 @@ The browser starts on the first page to render (a build without such sources sta
 nothing), serves every page after it (:data:`PAGES` at once, each within ``fetch.deadline``
 seconds of its document's arrival, a hard limit), and closes when the renderer is closed.
 Playwright's API is used from one thread that runs its event loop; fetch threads hand pages
-to it and wait. When Playwright or Chromium is missing, or the browser cannot start, each
-``render: browser`` source fails with the one-line reason (how to install them) and the rest
-of the build goes on.
+to it and wait. The requests a page makes are sent by feedhub's fetch from a pool of
+:data:`REQUESTS_AT_ONCE` threads per page (see :mod:`.gate`). When Playwright or Chromium is
+missing, or the browser cannot start, each ``render: browser`` source fails with the one-line
+reason (how to install them) and the rest of the build goes on.
 
 The package, floor by floor: chromium.py (finding and starting the browser; it imports
 Playwright only to start it), gate.py (what a page may request), page.py (one page rendered).
@@ -28,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +48,9 @@ __all__ = ["ENV", "INSTALL", "PAGES", "Renderer", "rendering"]
 
 PAGES = 2
 """Pages rendered at once (each a renderer process of up to a few hundred MB)."""
+REQUESTS_AT_ONCE = 8
+"""Requests of one page sent at once (each waits for its answer in a thread of the browser's
+loop; a browser sends at most six at once to one host)."""
 GRACE = 15.0
 """Seconds past a page's limit before its caller stops waiting for the browser at all."""
 
@@ -99,6 +103,9 @@ class Renderer:
         with self._lock:
             if self._loop is None and not self._unavailable:
                 loop = asyncio.new_event_loop()
+                # The page's requests are sent by feedhub's fetch, which blocks: a thread each.
+                loop.set_default_executor(ThreadPoolExecutor(
+                    self.pages * REQUESTS_AT_ONCE, thread_name_prefix="feedhub-page"))
                 thread = threading.Thread(target=loop.run_forever, name="feedhub-browser",
                                           daemon=True)
                 thread.start()
@@ -136,8 +143,7 @@ class Renderer:
             from .gate import Gate
             from .page import render_page
 
-            gate = Gate(source, policy_for(source), document, self.limits.max_bytes,
-                        self.limits.max_redirects)
+            gate = Gate(source, policy_for(source), document, self.limits)
             seconds = self.limits.deadline
             try:
                 rendered = await asyncio.wait_for(

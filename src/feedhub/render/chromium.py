@@ -8,6 +8,14 @@ Playwright is imported when :func:`launch` runs, and gate.py and page.py, which 
 their top, only once it started: without it feedhub imports and runs, and only a ``render:
 browser`` source fails.
 
+The browser reaches no network by itself: ``--host-resolver-rules=MAP * ~NOTFOUND`` makes
+every host name and IP address it would connect to unresolvable, so the connections Chromium
+opens outside ``page.route`` (to a frame's or a navigation's host before its request is
+routed, ``<link rel=preconnect>``, DNS prefetches, a favicon) go nowhere, and every request
+the page makes is answered by :mod:`.gate` through feedhub's fetch. Routed requests still
+work: they are intercepted before any host is resolved. (A closed proxy port would do less:
+Chromium never sends loopback addresses through a proxy.)
+
 Memory is bounded by the flags: each page's JavaScript heap (``--max-old-space-size``), and the
 renderer processes (one per page at once). Chromium's sandbox stays on, except as root, where
 Chromium refuses to start with it (run builds as a user to keep it).
@@ -39,6 +47,9 @@ FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-default-apps", "--disable-extensions", "--mute-audio", "--disable-quic",
     f"--js-flags=--max-old-space-size={JS_HEAP_MB}",
+    # No host resolves, not even an IP address: the browser connects to nothing itself (see
+    # the module docstring); the gate fetches what the page asks for.
+    "--host-resolver-rules=MAP * ~NOTFOUND",
     # WebRTC reaches addresses without a request the gate could see.
     "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
     "--webrtc-ip-handling-policy=disable_non_proxied_udp",
