@@ -34,12 +34,8 @@ def wire() -> Iterator[Wire]:
 def site(tmp_path: Path, wire: Wire) -> Iterator[Site]:
     """Bundled sources + the wire, built once, served by gunicorn on 127.0.0.1."""
     site = Site(tmp_path / "project", wire)
-    site.build()
-    site.start()
-    try:
+    with site.served():
         yield site
-    finally:
-        site.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ status and the conditional headers the client sent, so a test can see who got a 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -17,6 +18,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -247,6 +249,16 @@ class Site:
             except httpx.TransportError:
                 time.sleep(0.1)
         raise AssertionError("gunicorn did not answer in 60 s:\n" + self.error_log.read_text())
+
+    @contextlib.contextmanager
+    def served(self) -> Iterator[Site]:
+        """This site built and served by gunicorn until the block ends (a fixture's life)."""
+        self.build()
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -92,12 +92,8 @@ def site(tmp_path: Path, wire: Wire) -> Iterator[Site]:
                       headers={"Content-Type": "application/rss+xml"})
     site.add_source({"id": "pictures", "kind": "feed", "url": wire.server.url("/pictures.rss"),
                      "category": "news"})
-    site.build()
-    site.start()
-    try:
+    with site.served():
         yield site
-    finally:
-        site.stop()
 
 
 def open_page(browser: Browser, url: str, width: int, scheme: str) -> Visit:

@@ -61,12 +61,8 @@ def french_site(tmp_path: Path, wire: Wire) -> Iterator[Site]:
     site = Site(tmp_path / "french", wire)
     site.config["site"]["language"] = "fr"
     site.write_config()
-    site.build()
-    site.start()
-    try:
+    with site.served():
         yield site
-    finally:
-        site.stop()
 
 
 def test_a_french_site_in_french_passes_axe_and_copies_in_french(
