@@ -7,13 +7,13 @@ Exit codes (also in docs/commands.md and in ``feedhub --help``):
 
 The group, its global options and the conventions every command follows are in :mod:`.base`;
 the commands, one module per family: :mod:`.build` (build, status), :mod:`.sources` (init,
-check, schema, add, preview), :mod:`.serve` (serve, worker). Importing this package registers
-them all on :func:`main`.
+check, schema, preview), :mod:`.edit` (add, fix), :mod:`.serve` (serve, worker). Importing
+this package registers them all on :func:`main`.
 """
 
 from __future__ import annotations
 
-from . import build, serve, sources
+from . import build, edit, serve, sources
 from .base import (
     EXIT_CONFIG,
     EXIT_FAILED,
@@ -35,4 +35,5 @@ def run() -> None:
 
 
 __all__ = ["EXIT_CONFIG", "EXIT_FAILED", "EXIT_OK", "EXIT_SOURCE_FAILED", "Progress", "build",
-           "emit", "fail", "load", "main", "print_report", "run", "say", "serve", "sources"]
+           "edit", "emit", "fail", "load", "main", "print_report", "run", "say", "serve",
+           "sources"]
