@@ -12,9 +12,9 @@ Order of evidence, most trusted first:
 4. UTF-8;
 5. with no usable label and bytes that are mostly not UTF-8 (under half the non-ASCII bytes
    form UTF-8 sequences; CJK text forms a few by chance): the charset charset-normalizer
-   detects, unless it is a Western single-byte one. Old CJK and Cyrillic feeds (EUC-JP,
-   Shift_JIS, GB2312, EUC-KR, KOI8-R...) often declare nothing, and reading them as
-   Windows-1252 would publish mojibake;
+   detects, unless it is a Latin-script single-byte one. Old CJK, Cyrillic, Hebrew or Thai
+   feeds (EUC-JP, Shift_JIS, GB2312, EUC-KR, KOI8-R, Windows-1255, TIS-620...) often declare
+   nothing, and reading them as Windows-1252 would publish mojibake;
 6. UTF-8 with every undecodable byte read as Windows-1252 (the usual "mixed" page: a template
    in UTF-8 with text pasted from a Windows-1252 source, or Windows-1252 declared as UTF-8).
 
@@ -36,6 +36,18 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# Single-byte charsets of Latin-script languages: short Western text is often detected as one
+# of them, and where they differ from Windows-1252 the difference is a few letters, not every
+# character (as it is for Cyrillic, Greek, Hebrew, Arabic or Thai read as Windows-1252).
+_LATIN_SCRIPT = frozenset({
+    "ascii", "iso8859-1", "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "cp437", "cp850",
+    "cp852", "mac-roman", "mac-latin2", "mac-turkish", "mac-iceland", "iso8859-2", "iso8859-3",
+    "iso8859-4", "iso8859-9", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15",
+    "iso8859-16",
+})
+# Non-ASCII bytes a body needs before its charset is detected: a few accented letters fit
+# many charsets equally well, a sentence of Japanese or Russian fits one.
+_DETECT_MIN_BYTES = 16
 # A well-formed multi-byte UTF-8 sequence.
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf](?![\x80-\xbf])|[\xe0-\xef][\x80-\xbf]{2}"
                             rb"(?![\x80-\xbf])|[\xf0-\xf4][\x80-\xbf]{3}(?![\x80-\xbf])")
@@ -105,6 +117,8 @@ def _utf16_without_bom(body: bytes) -> str:
 def _detected(body: bytes) -> str:
     """The non-Western charset of a body with no UTF-8 in it, as detected; "" for none."""
     high = sum(1 for byte in body if byte > 0x7F)
+    if high < _DETECT_MIN_BYTES:
+        return ""  # too little to tell: "Ça va? Très bien!" is as good Big5 as it is French
     in_utf8 = sum(len(found) for found in _UTF8_SEQUENCE.findall(body))
     if in_utf8 * 2 >= high:
         return ""  # UTF-8 with stray bytes: the Windows-1252 repair reads it best
@@ -114,7 +128,7 @@ def _detected(body: bytes) -> str:
 
     best = from_bytes(body).best()
     codec = _codec(best.encoding) if best else ""
-    if not codec or codec in _SINGLE_BYTE or codec.startswith(("utf", "cp125", "iso8859")):
+    if not codec or codec in _LATIN_SCRIPT or codec.startswith("utf"):
         return ""
     try:
         body.decode(codec)
