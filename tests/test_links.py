@@ -159,3 +159,29 @@ def test_relative_links_without_base_url_say_so(
             f"path: {name}\n", f"path: {name}\n    base_url: https://site.example.org/\n"))
     report = build(load_config(tmp_path / "sources.yaml"), now=NOW)
     assert report.ok, [s.error for s in report.sources]
+
+
+NO_IDENTITY_RSS = """<rss version="2.0"><channel><title>Wire</title><link>https://wire.example.org/</link>
+<description>d</description>
+<item><title>A story with no link</title><description>Text.</description></item>
+<item><title>Another, with a source but no link</title><source url="https://other.example.org/rss">Other</source></item>
+</channel></rss>"""
+
+
+def test_entries_without_link_or_guid_fail_saying_what_to_ask_for(tmp_path: Path) -> None:
+    (tmp_path / "wire.rss").write_text(NO_IDENTITY_RSS, encoding="utf-8")
+    (tmp_path / "good.rss").write_text(RELATIVE_RSS.replace(
+        "<link>/news/one.html</link>", "<link>https://site.example.org/one.html</link>"),
+        encoding="utf-8")
+    (tmp_path / "sources.yaml").write_text(
+        "site:\n  title: T\n  base_url: https://hub.example.org\nsources:\n"
+        "  - {id: wire, kind: feed, path: wire.rss}\n"
+        "  - {id: good, kind: feed, path: good.rss}\n"
+        "store: sqlite:///feedhub.db\noutput: feeds\n", encoding="utf-8")
+    report = build(load_config(tmp_path / "sources.yaml"), now=NOW)
+    outcome = {s.source_id: s for s in report.sources}
+    error = outcome["wire"].error
+    assert error.startswith("2 entries were found but none had a usable link or id"), error
+    assert "ask the publisher to give each item a <link> or <guid>" in error
+    # The refused source breaks nothing else.
+    assert outcome["good"].error == "" and outcome["good"].found >= 1

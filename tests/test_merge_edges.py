@@ -284,3 +284,24 @@ def test_a_label_change_moves_items_without_the_source_changing(tmp_path: Path) 
     assert not report.sources[0].unchanged_body
     assert [i.categories for i in stored(config)] == [("money",)]
     assert "Council approves" in (config.output_dir / "money.rss").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("untitled_first", [True, False])
+def test_a_story_told_without_a_title_takes_the_title_another_source_gives(
+        tmp_path: Path, untitled_first: bool) -> None:
+    """A source whose item has a link but no title and no text publishes "(untitled)"; the same
+    story from a source with a title is one item with that title, whichever was dated first."""
+    early, late = DAY, DAY + timedelta(hours=3)
+    (tmp_path / "bare.rss").write_text(
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        "<title>Bare</title><link>https://bare.example.org/</link><description>d</description>"
+        "<item><link>https://news.example.org/tram-line</link><pubDate>"
+        + format_datetime(early if untitled_first else late, usegmt=True)
+        + "</pubDate></item></channel></rss>\n", encoding="utf-8")
+    write(tmp_path, "titled", [Story("Tram line extension opens in May",
+                                     "https://news.example.org/tram-line",
+                                     published=late if untitled_first else early)])
+    config = project(tmp_path, ["bare", "titled"])
+    run(config)
+    assert [(i.title, i.sources) for i in stored(config)] == [
+        ("Tram line extension opens in May", ("bare", "titled"))]

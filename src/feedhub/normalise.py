@@ -108,6 +108,10 @@ TRACKING_PARAMS = re.compile(
 
 # XML 1.0 allows #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+UNTITLED = "(untitled)"
+"""The title of an item whose source gave it no title and no text to take one from."""
+
 _SPACE = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]*>")
 _CODE = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
@@ -473,7 +477,7 @@ def normalise_entries(
     for entry, link, keys in zip(entries, links, all_keys, strict=True):
         if not keys:
             title = entry_title(entry)
-            report.dropped.append(title or "(untitled)")
+            report.dropped.append(title or UNTITLED)
             continue
         item = normalise_entry(entry, source, categories, base, link, keys, now, report)
         items[item.id] = merge(items[item.id], item) if item.id in items else item
@@ -509,7 +513,7 @@ def normalise_entry(
     content = sanitise_html(entry.content, base, MAX_CONTENT)
     if not summary and content:
         summary = html.escape(plain_text(content, DERIVED_SUMMARY), quote=False)
-    title = title or one_line(html_text(summary), 80) or "(untitled)"
+    title = title or one_line(html_text(summary), 80) or UNTITLED
     # Only keyword rules read the text: no need to strip every summary's tags without them.
     text = f"{title} {plain_text(summary, MAX_SUMMARY)}" if categories.keywords else ""
     slugs, unmatched = categories.slugs(labels, source.default_category, text)
@@ -570,7 +574,8 @@ def merge(a: Item, b: Item) -> Item:
     seen = [s for s in (a.first_seen, b.first_seen) if s is not None]
     return replace(
         first,
-        title=first.title or second.title,
+        # The placeholder of a story told with no title and no text gives way to a real title.
+        title=second.title if first.title == UNTITLED and second.title else first.title,
         link=first.link or second.link,
         updated=max(a.updated, b.updated),
         summary=richest(a.summary, b.summary),

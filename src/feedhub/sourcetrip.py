@@ -201,7 +201,10 @@ def finish_source(
                 f"{notes.unresolved_links[0][:100]!r}) and there is no web address to resolve "
                 "them against: set base_url: to the address this source is published at"))
         if parsed.entries and not items:
-            raise SourceError(source.id, "entries were found but none had a link or id")
+            raise SourceError(source.id, (
+                f"{parsed.entries} entries were found but none had a usable link or id "
+                "(feedhub knows a story by its guid or link, never by its text): ask the "
+                "publisher to give each item a <link> or <guid> (Atom: <id>)"))
         if not items and state.item_count:
             raise SourceError(source.id, f"no items found, where the last good fetch had "
                                          f"{state.item_count}; keeping those (is the page "

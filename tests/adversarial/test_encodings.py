@@ -17,6 +17,9 @@ expected title and the HTTP headers of each are in data/encodings.json.
 | enc-control-chars.xml                | C0 control characters dropped, feed still parses  |
 | enc-utf16-declared-but-utf8.xml      | UTF-16 label without NULs ignored                 |
 | enc-truncated-utf16.xml              | odd trailing byte replaced, rest kept             |
+| enc-eucjp-undeclared.xml             | no label, not UTF-8: detected as EUC-JP, noted    |
+| enc-koi8r-undeclared.xml             | no label, not UTF-8: detected as KOI8-R           |
+| enc-cp1255-undeclared.xml            | no label, not UTF-8: detected as Windows-1255     |
 | page-meta-cp1252.html                | <meta http-equiv> charset used                    |
 | page-bom-utf8.html                   | BOM beats a contradicting <meta>                  |
 | page-header-cp1252.html              | HTTP charset used                                 |
@@ -84,6 +87,14 @@ def test_repairs_are_reported() -> None:
     wrong = decode((DATA / "enc-header-wrong.xml").read_bytes(),
                    {"content-type": "text/xml; charset=iso-8859-1"})
     assert wrong.encoding == "utf-8" and "bytes are UTF-8" in wrong.note
+    japanese = decode((DATA / "enc-eucjp-undeclared.xml").read_bytes(), {})
+    assert japanese.encoding.startswith("euc_j") and "(detected)" in japanese.note
+    # Western bytes with no label stay Windows-1252, never a guessed cousin such as cp1250
+    for text in ("Café crème “quoted”", "Ça va? Très bien!",  # too short to detect (Big5?)
+                 "Le préfet a annoncé que les écoles fermées rouvriront; les élèves déplacés "
+                 "seront accueillis à la mairie, où des goûters sont prévus. À bientôt !"):
+        western = decode(f"<rss><title>{text}</title></rss>".encode("cp1252"), {})
+        assert western.encoding == "utf-8+cp1252" and text in western.text
 
 
 def test_published_feeds_stay_well_formed_utf8(tmp_path: Path) -> None:

@@ -10,7 +10,12 @@ Order of evidence, most trusted first:
 3. the charset of the HTTP ``Content-Type`` header, then the XML declaration's ``encoding`` or
    the HTML ``<meta charset>``, each used only if the bytes decode with it cleanly;
 4. UTF-8;
-5. UTF-8 with every undecodable byte read as Windows-1252 (the usual "mixed" page: a template
+5. with no usable label and bytes that are mostly not UTF-8 (under half the non-ASCII bytes
+   form UTF-8 sequences; CJK text forms a few by chance): the charset charset-normalizer
+   detects, unless it is a Latin-script single-byte one. Old CJK, Cyrillic, Hebrew or Thai
+   feeds (EUC-JP, Shift_JIS, GB2312, EUC-KR, KOI8-R, Windows-1255, TIS-620...) often declare
+   nothing, and reading them as Windows-1252 would publish mojibake;
+6. UTF-8 with every undecodable byte read as Windows-1252 (the usual "mixed" page: a template
    in UTF-8 with text pasted from a Windows-1252 source, or Windows-1252 declared as UTF-8).
 
 A single-byte declaration (ISO-8859-1, Windows-1252...) never fails to decode, so bytes that
@@ -31,6 +36,21 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# Single-byte charsets of Latin-script languages: short Western text is often detected as one
+# of them, and where they differ from Windows-1252 the difference is a few letters, not every
+# character (as it is for Cyrillic, Greek, Hebrew, Arabic or Thai read as Windows-1252).
+_LATIN_SCRIPT = frozenset({
+    "ascii", "iso8859-1", "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "cp437", "cp850",
+    "cp852", "mac-roman", "mac-latin2", "mac-turkish", "mac-iceland", "iso8859-2", "iso8859-3",
+    "iso8859-4", "iso8859-9", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15",
+    "iso8859-16",
+})
+# Non-ASCII bytes a body needs before its charset is detected: a few accented letters fit
+# many charsets equally well, a sentence of Japanese or Russian fits one.
+_DETECT_MIN_BYTES = 16
+# A well-formed multi-byte UTF-8 sequence.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf](?![\x80-\xbf])|[\xe0-\xef][\x80-\xbf]{2}"
+                            rb"(?![\x80-\xbf])|[\xf0-\xf4][\x80-\xbf]{3}(?![\x80-\xbf])")
 _SINGLE_BYTE = {"latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15", "cp1250", "cp1251",
                 "iso8859-2", "mac-roman"}
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
@@ -94,6 +114,29 @@ def _utf16_without_bom(body: bytes) -> str:
     return ""
 
 
+def _detected(body: bytes) -> str:
+    """The non-Western charset of a body with no UTF-8 in it, as detected; "" for none."""
+    high = sum(1 for byte in body if byte > 0x7F)
+    if high < _DETECT_MIN_BYTES:
+        return ""  # too little to tell: "Ça va? Très bien!" is as good Big5 as it is French
+    in_utf8 = sum(len(found) for found in _UTF8_SEQUENCE.findall(body))
+    if in_utf8 * 2 >= high:
+        return ""  # UTF-8 with stray bytes: the Windows-1252 repair reads it best
+    # Imported here: ~25 ms that only the rare undeclared non-UTF-8 body needs (as Playwright
+    # and readability are imported only by what uses them).
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body).best()
+    codec = _codec(best.encoding) if best else ""
+    if not codec or codec in _LATIN_SCRIPT or codec.startswith("utf"):
+        return ""
+    try:
+        body.decode(codec)
+    except UnicodeDecodeError:
+        return ""
+    return codec
+
+
 def _clean(text: str) -> str:
     return _FORBIDDEN.sub("", text) if _FORBIDDEN.search(text) else text
 
@@ -145,6 +188,10 @@ def decode(body: bytes, headers: dict[str, str] | None = None) -> Decoded:
         return Decoded(_clean(body.decode("utf-8")), "utf-8", "; ".join(notes))
     except UnicodeDecodeError:
         pass
+    guessed = _detected(body)
+    if guessed:
+        notes.append(f"no usable charset declared; the bytes read as {guessed} (detected)")
+        return Decoded(_clean(body.decode(guessed)), guessed, "; ".join(notes))
     text = body.decode("utf-8", errors="feedhub-cp1252")
     notes.append("bytes that are not UTF-8 were read as Windows-1252")
     return Decoded(_clean(text), "utf-8+cp1252", "; ".join(notes))

@@ -40,6 +40,7 @@ import xml.sax.xmlreader
 from datetime import UTC, datetime
 from typing import Any
 from xml.parsers.expat import XMLParserType
+from xml.sax import SAXParseException
 
 import feedparser
 import feedparser.api
@@ -257,9 +258,18 @@ def extract_feed(source_id: str, result: FetchResult, max_items: int | None = No
     if not parsed.get("version") and not parsed.entries:
         if looks_like_html(result):
             raise ExtractError(source_id, html_page_hint(result))
-        reason = parsed.get("bozo_exception") or "no RSS or Atom root element"
+        reason = _why_not_xml(parsed.get("bozo_exception")) or "no RSS or Atom root element"
         raise ExtractError(source_id, f"not an RSS, Atom or JSON feed ({reason})")
     return raw_entries(str(parsed.get("version", "")), parsed.feed, parsed.entries)
+
+
+def _why_not_xml(error: object) -> str:
+    """feedparser's reason a document is not a feed, for people: an XML syntax error as "not
+    well-formed XML at line L, column C: ..." (expat's own text names the input "<unknown>")."""
+    if isinstance(error, SAXParseException):
+        return (f"not well-formed XML at line {error.getLineNumber()}, column "
+                f"{error.getColumnNumber()}: {error.getMessage()}")
+    return str(error) if error else ""
 
 
 def read_fast(data: bytes) -> CleanFeed | None:
