@@ -575,7 +575,7 @@ def merge(a: Item, b: Item) -> Item:
     return replace(
         first,
         # The placeholder of a story told with no title and no text gives way to a real title.
-        title=second.title if first.title == UNTITLED and second.title else first.title,
+        title=second.title if first.title in ("", UNTITLED) and second.title else first.title,
         link=first.link or second.link,
         updated=max(a.updated, b.updated),
         summary=richest(a.summary, b.summary),
