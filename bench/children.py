@@ -116,28 +116,29 @@ def child_startup(config_path: str) -> dict[str, Any]:
     return {"items": 0, "sources": len(config.sources), "imported": build.__name__}
 
 
-def child_conditional(urls_file: str) -> dict[str, Any]:
-    """The network part of a warm build and nothing else: one conditional GET per source with
-    httpx (feedhub's HTTP client), one after another over kept-alive connections, every one
-    answered 304. A first pass, not timed, learns each document's validators."""
+def child_conditional(config_path: str) -> dict[str, Any]:
+    """The network part of a warm build and nothing else: each source fetched by feedhub's own
+    fetch (robots.txt, the address guard, kept-alive pools), one after another, with the
+    validators of a first fetch, and every one answered 304. The first pass is not timed."""
     import time
 
-    import httpx
+    from feedhub.config import load_config
+    from feedhub.fetch import Validators, fetch
 
-    urls = Path(urls_file).read_text().split()
-    validators: dict[str, dict[str, str]] = {}
-    with httpx.Client() as client:
-        for url in urls:
-            headers = client.get(url).headers
-            validators[url] = {name: headers[field] for name, field in (
-                ("If-None-Match", "etag"), ("If-Modified-Since", "last-modified"))
-                if field in headers}
-        wall, cpu = time.perf_counter(), time.process_time()
-        answered = [client.get(url, headers=validators[url]).status_code for url in urls]
-        seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
+    config = load_config(Path(config_path))
+    limits = config.fetch.limits
+    validators = {}
+    for source in config.sources:
+        first = fetch(source, config.root, limits=limits)
+        validators[source.id] = Validators(first.etag, first.last_modified)
+    wall, cpu = time.perf_counter(), time.process_time()
+    answered = [fetch(source, config.root, validators[source.id], limits).status
+                for source in config.sources]
+    seconds, cpu_seconds = time.perf_counter() - wall, time.process_time() - cpu
     if any(status != 304 for status in answered):
         raise SystemExit(f"{sum(s != 304 for s in answered)} conditional GETs were not 304")
-    return {"items": 0, "requests": len(urls), "seconds": seconds, "cpu_seconds": cpu_seconds}
+    return {"items": 0, "requests": len(answered), "seconds": seconds,
+            "cpu_seconds": cpu_seconds}
 
 
 CHILDREN = {"build": child_build, "rebuild": child_rebuild, "worker": child_worker,
