@@ -323,8 +323,8 @@ REFUSED = {
     "a DOCTYPE": ('<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
                   '"http://my.netscape.com/publish/formats/rss-0.91.dtd">'
                   + RSS.format(ns="", item="").split("?>", 1)[1], "DOCTYPE"),
-    "RSS without a version": (RSS.format(ns="", item="").replace(' version="2.0"', ""),
-                              "no RSS 0.91 to 2.0"),
+    "RSS with an empty version": (RSS.format(ns="", item="").replace('"2.0"', '""'),
+                                  "no RSS 0.91 to 2.0"),
     "RSS 0.90's version on an RSS root": (RSS.format(ns="", item="").replace('"2.0"', '"0.90"'),
                                           "no RSS 0.91 to 2.0"),
     "RSS 1.0": ('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '

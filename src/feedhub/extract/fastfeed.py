@@ -139,9 +139,11 @@ UserLand's). feedparser reads their items as RSS 2.0's: the version is only name
 
 
 def _rss_version(root: Any) -> str | None:
-    """feedparser's name for the RSS version the root declares (any 2.x is RSS 2.0); None
-    when it declares none or another."""
-    declared = root.get("version") or ""
+    """feedparser's name for the RSS version the root declares (any 2.x is RSS 2.0; none at
+    all is plain "rss", read as 2.0 is); None for another (0.90 is RDF's, 1.0 is RDF)."""
+    declared = root.get("version")
+    if declared is None:
+        return "rss"
     return RSS_VERSIONS.get(declared) or ("rss20" if declared.startswith("2.") else None)
 
 

@@ -1,4 +1,4 @@
-"""The fields feedhub keeps, read from a clean RSS (0.91 to 2.0) or Atom 1.0 tree.
+"""The fields feedhub keeps, read from a clean RSS (0.91 to 2.0, or of no version) or Atom 1.0 tree.
 
 :mod:`.fastfeed` parses and guards the document; this module walks the tree it hands over:
 each child of an item (or entry, or of the channel or feed) is looked up by its tag in a table
