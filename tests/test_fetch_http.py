@@ -332,10 +332,10 @@ HEADER_CASES = [
 def test_response_headers_read_as_httpx_reads_them(raw: list[tuple[bytes, bytes]]) -> None:
     import httpx
 
-    from feedhub.fetch.http import _header_text
+    from feedhub.fetch.http import header_text
 
     found = httpx.Headers(raw)
-    mine = _header_text(raw)
+    mine = header_text(raw)
     assert mine == dict(found.items())
     for name in ("etag", "location", "set-cookie", "content-encoding", "link", "x-latin"):
         assert mine.get(name) == found.get(name)

@@ -35,7 +35,7 @@ from . import pools
 from .deadline import Attempt, Deadline, current_attempt, set_current_attempt
 from .decode import read_body
 from .guard import Refused, Resolver, resolve_host
-from .http import ACCEPT_ENCODING, DEFAULT_LIMITS
+from .http import ACCEPT_ENCODING, DEFAULT_LIMITS, header_text, timed_request
 from .scope import PUBLIC_ONLY
 from .urls import parse_url
 
@@ -93,14 +93,8 @@ def exchange(
             (b"Accept-Encoding", ACCEPT_ENCODING.encode())]
     if body or method.upper() in _WITH_BODY:
         sent.append((b"Content-Length", str(len(body or b"")).encode()))
-    request = httpcore.Request(
-        method.upper().encode("ascii"),
-        httpcore.URL(scheme=target.scheme, host=target.host, port=target.port,
-                     target=target.target),
-        headers=sent, content=body or b"",
-        extensions={"timeout": {"connect": limits.connect_timeout, "read": limits.deadline,
-                                "write": limits.deadline,
-                                "pool": max(0.0, deadline.remaining())}})
+    request = timed_request(method.upper().encode("ascii"), target, sent, limits, deadline,
+                            body or b"")
     outer = current_attempt()
     try:
         with pools.pool_for(policy, resolve, limits) as pool:
@@ -116,11 +110,8 @@ def exchange(
                 try:
                     found = [(name.decode("latin-1").lower(), value.decode("latin-1"))
                              for name, value in response.headers]
-                    merged: dict[str, str] = {}
-                    for name, value in found:
-                        merged[name] = f"{merged[name]}, {value}" if name in merged else value
-                    data = read_body(response, merged, target.text, source_id, limits,
-                                     deadline)
+                    data = read_body(response, header_text(response.headers), target.text,
+                                     source_id, limits, deadline)
                 finally:
                     response.close()
                 return Exchange(url=target.text, status=response.status, body=data,

@@ -222,7 +222,7 @@ def _attempt(
             answered = True
             try:
                 status = response.status
-                found = _header_text(response.headers)
+                found = header_text(response.headers)
                 here = target.text
                 if status in REDIRECTS and "location" in found:
                     hops += 1
@@ -305,7 +305,7 @@ def _keep_cookies(cookies: httpx.Cookies | None, response: httpcore.Response,
     return cookies
 
 
-def _header_text(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+def header_text(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     """A response's headers as ``httpx.Headers(raw).items()`` gives them: names lower-cased,
     the values of a repeated header joined with ", ", everything decoded as ASCII, else UTF-8,
     else ISO-8859-1 (one encoding for all, chosen as httpx chooses it). Built directly, as
@@ -356,15 +356,21 @@ def _send(
         cookies.set_cookie_header(probe)
         if "cookie" in probe.headers:
             sent.append((b"Cookie", probe.headers["cookie"].encode("latin-1")))
-    request = httpcore.Request(
-        b"GET",
+    return pool.handle_request(timed_request(b"GET", target, sent, limits, deadline))
+
+
+def timed_request(method: bytes, target: Url, headers: list[tuple[bytes, bytes]],
+                  limits: FetchLimits, deadline: Deadline, content: bytes = b""
+                  ) -> httpcore.Request:
+    """One request to ``target`` with ``headers`` (Host included) and the timeouts of a fetch:
+    each socket operation is also cut to the deadline; the pool wait is the one wait no socket
+    operation caps, so it gets the time left."""
+    return httpcore.Request(
+        method,
         httpcore.URL(scheme=target.scheme, host=target.host, port=target.port,
                      target=target.target),
-        headers=sent,
-        # Each socket operation is also cut to the deadline; the pool wait is the one wait
-        # no socket operation caps, so it gets the time left.
+        headers=headers, content=content,
         extensions={"timeout": {"connect": limits.connect_timeout, "read": limits.deadline,
                                 "write": limits.deadline,
                                 "pool": max(0.0, deadline.remaining())}},
     )
-    return pool.handle_request(request)
