@@ -402,35 +402,9 @@ def test_fetch_threads_are_added_only_while_the_build_waits() -> None:
     assert peak["all"] == 1 and threads == {threading.current_thread().name: 4}, (peak, threads)
 
 
-def test_a_stall_of_the_whole_process_starts_no_fetch_thread() -> None:
-    """A pause of the whole process (a garbage collection of a large heap holds the GIL) while
-    the build's thread fetches a source itself is no wait on the network: the sources that
-    answer at once are still fetched by the build's own thread."""
-    threads: Counter[str] = Counter()
-
-    def stalls_first(source: Source) -> FetchResult:
-        threads[threading.current_thread().name] += 1
-        if source.id == "s0":
-            switching = sys.getswitchinterval()
-            sys.setswitchinterval(10.0)  # no other thread runs until this one blocks
-            try:
-                end = time.monotonic() + 0.2
-                while time.monotonic() < end:
-                    pass
-            finally:
-                sys.setswitchinterval(switching)
-            time.sleep(0.005)  # then the answer arrives, as a fetch that stalled mid-way
-        return FetchResult(url=source.location, body=source.id.encode())
-
-    out = list(fetch_all(_sources(20, hosts=1), stalls_first, FetchSettings(concurrency=8)))
-    assert [s.id for s, _ in out] == [f"s{n}" for n in range(20)]
-    assert threads == {threading.current_thread().name: 20}, threads
-
-
-def test_a_pause_shorter_than_two_ramp_intervals_starts_no_fetch_thread() -> None:
-    """A pause of the whole process that ends before the ramp thread's wake-up is much overdue
-    (30 ms: a full collection of a warm N=4000 build's heap) is no wait on the network either:
-    the time the process computed while the build waited does not count."""
+def _fetching_threads_after_a_pause(seconds: float) -> Counter[str]:
+    """Fetch 20 sources of one host, the first of which pauses the whole process (holds the
+    GIL) for ``seconds`` and then answers: the threads that fetched, with how many each."""
     threads: Counter[str] = Counter()
 
     def pauses_first(source: Source) -> FetchResult:
@@ -439,7 +413,7 @@ def test_a_pause_shorter_than_two_ramp_intervals_starts_no_fetch_thread() -> Non
             switching = sys.getswitchinterval()
             sys.setswitchinterval(10.0)  # no other thread runs until this one blocks
             try:
-                end = time.monotonic() + 1.5 * schedule.RAMP_AFTER
+                end = time.monotonic() + seconds
                 while time.monotonic() < end:
                     pass
             finally:
@@ -449,6 +423,22 @@ def test_a_pause_shorter_than_two_ramp_intervals_starts_no_fetch_thread() -> Non
 
     out = list(fetch_all(_sources(20, hosts=1), pauses_first, FetchSettings(concurrency=8)))
     assert [s.id for s, _ in out] == [f"s{n}" for n in range(20)]
+    return threads
+
+
+def test_a_stall_of_the_whole_process_starts_no_fetch_thread() -> None:
+    """A pause of the whole process (a garbage collection of a large heap holds the GIL) while
+    the build's thread fetches a source itself is no wait on the network: the sources that
+    answer at once are still fetched by the build's own thread."""
+    threads = _fetching_threads_after_a_pause(0.2)
+    assert threads == {threading.current_thread().name: 20}, threads
+
+
+def test_a_pause_shorter_than_two_ramp_intervals_starts_no_fetch_thread() -> None:
+    """A pause of the whole process that ends before the ramp thread's wake-up is much overdue
+    (30 ms: a full collection of a warm N=4000 build's heap) is no wait on the network either:
+    the time the process computed while the build waited does not count."""
+    threads = _fetching_threads_after_a_pause(1.5 * schedule.RAMP_AFTER)
     assert threads == {threading.current_thread().name: 20}, threads
 
 
