@@ -23,7 +23,8 @@ FLOORS: list[tuple[str, frozenset[str]]] = [
     # ground: records, errors, process plumbing; stdlib and nothing of feedhub's above them
     ("ground", frozenset({"feedhub", "model", "errors", "processes"})),
     # helpers: small pure vocabularies every stage may use
-    ("helpers", frozenset({"dates", "categories", "addresses", "redact", "titles", "logs"})),
+    ("helpers", frozenset({"dates", "categories", "addresses", "redact", "titles", "links",
+                           "logs"})),
     # stages, in the pipeline's order: a stage may use the types and constants of the stages
     # before it (normalise reads extract's caps, publish reads the store), never one after it
     ("stage: config", frozenset({"config"})),

@@ -14,8 +14,8 @@ import pytest
 
 from feedhub.config import load_config
 from feedhub.errors import ConfigError
+from feedhub.links import TRACKING_PARAMETERS, canonical_url, without_tracking
 from feedhub.model import Config
-from feedhub.normalise import TRACKING_PARAMETERS, canonical_url, without_tracking
 from feedhub.pipeline import BuildReport, build
 from feedhub.store import open_store
 

@@ -28,7 +28,7 @@ import lxml.etree as etree
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from feedhub import categories, normalise
+from feedhub import categories, links, normalise
 from feedhub.categories import CategoryMap
 from feedhub.model import Category, Config, Enclosure, Item, RawEntry, Site, Source, SourceKind
 from feedhub.normalise import merge, merge_all, normalise_entries
@@ -232,7 +232,7 @@ BASES = ("", "https://base.example.org/section/", "http://base.example.org/a/b?q
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.from_regex(normalise._PLAIN_HTTP_URL, fullmatch=True), st.sampled_from(BASES))
+@given(st.from_regex(links.PLAIN_HTTP_URL, fullmatch=True), st.sampled_from(BASES))
 # Near misses the full check changes (urljoin drops an empty path parameter, query or
 # fragment; a port out of range or an upper-case scheme): the fast path must not take them.
 @example("https://h.example/a;", BASES[1])
@@ -243,10 +243,10 @@ BASES = ("", "https://base.example.org/section/", "http://base.example.org/a/b?q
 @example("https://h.example/a&b", BASES[1])
 def test_a_plain_absolute_url_is_what_the_full_check_makes_of_it(url: str, base: str) -> None:
     # Whatever the fast path lets through, the full check returns unchanged, for any base.
-    assume(len(url) <= normalise.MAX_URL)
-    if normalise._PLAIN_HTTP_URL.match(url):
-        assert normalise._checked_url(url, base) == url
-        assert normalise.safe_url(url, base) == url
+    assume(len(url) <= links.MAX_URL)
+    if links.PLAIN_HTTP_URL.match(url):
+        assert links._checked_url(url, base) == url
+        assert links.safe_url(url, base) == url
 
 
 url_pieces = st.lists(st.sampled_from([
@@ -259,12 +259,12 @@ url_pieces = st.lists(st.sampled_from([
 @settings(max_examples=400, deadline=None)
 @given(url_pieces | any_text, st.sampled_from(BASES))
 def test_safe_url_is_the_full_check_for_any_text(url: str, base: str) -> None:
-    assert normalise.safe_url(url, base) == normalise._checked_url(url, base)
+    assert links.safe_url(url, base) == links._checked_url(url, base)
 
 
 linked_html = st.lists(st.tuples(
     st.sampled_from(['<a href="{}">x</a>', '<img src="{}">', "<q cite='{}'>q</q>", "text "]),
-    st.from_regex(normalise._PLAIN_HTTP_URL, fullmatch=True) | url_pieces,
+    st.from_regex(links.PLAIN_HTTP_URL, fullmatch=True) | url_pieces,
 ), max_size=4).map(lambda parts: "".join(t.format(u) for t, u in parts))
 
 
@@ -277,7 +277,7 @@ def test_absolutise_keeps_plain_urls_as_the_full_rewrite_would(fragment: str, ba
         value = html.unescape(match.group(2))
         if value.lower().startswith("mailto:"):
             return match.group(0)
-        absolute = normalise._checked_url(value, base)
+        absolute = links._checked_url(value, base)
         return f"{match.group(1)}{html.escape(absolute, quote=True)}{match.group(3)}" \
             if absolute else ""
 
@@ -291,7 +291,7 @@ def test_item_id_is_the_uuid5_of_the_key(key: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.from_regex(normalise._SIMPLE_URL, fullmatch=True) | url_pieces | any_text)
+@given(st.from_regex(links._SIMPLE_URL, fullmatch=True) | url_pieces | any_text)
 @example("https://h.example/a/")
 @example("http://h.example")
 @example("https://H.example/a")
@@ -299,7 +299,7 @@ def test_item_id_is_the_uuid5_of_the_key(key: str) -> None:
 @example("https://h.example:443/a")
 @example("https://h.example/a%41")
 def test_canonical_url_of_a_simple_url_is_what_the_full_code_makes(url: str) -> None:
-    assert normalise.canonical_url(url) == normalise._canonical_url(url)
+    assert links.canonical_url(url) == links._canonical_url(url)
 
 
 def _label_key_in_full(label: str) -> str:

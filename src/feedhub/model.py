@@ -134,7 +134,7 @@ class Source:
     hosts do not change how a body is read."""
     keep_tracking: bool = False
     """Publish links with their tracking parameters (``utm_*``, ``fbclid``...); by default
-    they are dropped (normalise.TRACKING_PARAMETERS)."""
+    they are dropped (links.TRACKING_PARAMETERS)."""
     identity: str = "auto"
     """How an item's id is chosen: ``auto`` (the guid when real and unique, else the link),
     ``guid``, ``link``, or (html sources) a field rule such as ``@data-id`` read as the guid."""

@@ -21,18 +21,17 @@ told apart (by link, or by their position counted from the oldest entry) and nev
 A source's ``identity`` setting may force ``guid`` or ``link``.
 
 Content. HTML is cleaned once, here, with one nh3 allowlist; URL fields are http(s) only and
-absolute; the published link (and comments link) drops the tracking parameters identity ignores
-(:data:`TRACKING_PARAMETERS`, unless the source sets ``keep_tracking``), every other parameter
-kept as written; titles are plain text as :mod:`.titles` reads them, names plain text; every
-field is capped and free of characters XML 1.0 forbids (including lone surrogates). An item
-keeps at most ``MAX_LABELS`` labels and ``MAX_ENCLOSURES`` enclosures (the extractors' caps,
-see :mod:`feedhub.extract`, applied again here, where every kind of source passes), also after
-a merge.
+absolute (:mod:`.links`); the published link (and comments link) drops the tracking parameters
+identity ignores (:data:`~feedhub.links.TRACKING_PARAMETERS`, unless the source sets
+``keep_tracking``), every other parameter kept as written; titles are plain text as
+:mod:`.titles` reads them, names plain text; every field is capped and free of characters XML
+1.0 forbids (including lone surrogates). An item keeps at most ``MAX_LABELS`` labels and
+``MAX_ENCLOSURES`` enclosures (the extractors' caps, see :mod:`feedhub.extract`, applied again
+here, where every kind of source passes), also after a merge.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import html
@@ -41,15 +40,16 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import nh3
 
 from .categories import CategoryMap, key_words
 from .dates import MAX_AHEAD, is_story_date
 from .extract import MAX_ENCLOSURES, MAX_LABELS
+from .links import PLAIN_HTTP_URL, URI_SCHEME, canonical_url, safe_url, without_tracking
 from .model import Enclosure, Item, NormaliseReport, RawEntry, Source
-from .titles import html_text, one_line, title_text
+from .titles import html_text, one_line, strip_xml_forbidden, title_text
 
 ID_NAMESPACE = "6f1d5a4e-8f0e-4a55-9a38-3c1c1e1b7f00"
 """Namespace of feedhub item UUIDs (version 5). Changing it would change every id: never do.
@@ -59,7 +59,6 @@ MAX_TITLE = 500
 MAX_NAME = 200
 MAX_SUMMARY = 20_000
 MAX_CONTENT = 200_000
-MAX_URL = 2_000
 MAX_GUID = 1_000
 DERIVED_SUMMARY = 600
 """Length of the plain-text summary derived from content when a source gives none."""
@@ -88,36 +87,12 @@ GENERIC_TITLE_WORDS = frozenset({
 as "Latest news and updates" or "Communiqué de presse", never merges stories on its own, however
 long. Accent- and case-free, as :func:`~feedhub.categories.key_words` cuts titles."""
 
-TRACKING_PARAMETERS = (
-    "utm_*", "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid",
-    "yclid", "_hsenc", "_hsmi", "igshid", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id",
-    "wt.mc_id", "ref_src", "__s", "_ga", "_gl", "srsltid", "twclid", "ttclid", "li_fat_id",
-    "s_cid", "cmpid",
-)
-"""Query parameters that only track who clicked where (``utm_*`` is every name starting
-``utm_``; names are compared without case). The one list: identity ignores them
-(:func:`canonical_url`) and published links drop them (:func:`without_tracking`) unless the
-source sets ``keep_tracking: true``. Changing it changes the id of items identified by a link
-that carries such a parameter: add names, never casually."""
-
-TRACKING_PARAMS = re.compile(
-    "^(" + "|".join(re.escape(name).replace(r"\*", "[a-z_]*") for name in TRACKING_PARAMETERS)
-    + ")$",
-    re.IGNORECASE,
-)
-
-# XML 1.0 allows #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
-_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-
 UNTITLED = "(untitled)"
 """The title of an item whose source gave it no title and no text to take one from."""
 
 _SPACE = re.compile(r"\s+")
 _TAG = re.compile(r"<[^>]*>")
 _CODE = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
-_URL_JUNK = re.compile(r"[\x00-\x20\x7f]")
-_URI_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
     "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i",
@@ -161,11 +136,6 @@ def _lazy_images(cleaned: str) -> str:
     return _IMG_TAG.sub(lambda m: f"<img{m.group(1)}{_IMG_ATTRS}>", cleaned)
 
 
-def strip_xml_forbidden(text: str) -> str:
-    """Remove characters XML 1.0 forbids (controls, lone surrogates, U+FFFE/FFFF)."""
-    return _XML_FORBIDDEN.sub("", text)
-
-
 def plain_text(text: str, limit: int = MAX_TITLE, *, markup: bool = True) -> str:
     """Markup and entities gone, whitespace collapsed, capped: for titles, names and labels.
 
@@ -195,114 +165,6 @@ def entry_title(entry: RawEntry) -> str:
     """The plain-text title of an entry, read as its source says (see :mod:`.titles`): the
     one reading of a title, shared by the build and ``feedhub preview``."""
     return title_text(strip_xml_forbidden(entry.title), entry.title_html, MAX_TITLE)
-
-
-# An http(s) URL already in canonical form but for its scheme and a trailing slash: lowercase
-# ASCII host without port, path segments of unreserved characters only, no query or fragment.
-_SIMPLE_URL = re.compile(r"https?://([a-z0-9-]+(?:\.[a-z0-9-]+)*)((?:/[A-Za-z0-9._~-]+)*)/?\Z")
-
-
-def canonical_url(url: str) -> str:
-    """The form of a URL used for identity (not for display: the scheme is always https).
-
-    Lowercase host, no default port, user info, fragment or tracking parameter, percent-encoding
-    normalised (unreserved characters decoded, the rest upper-case escapes), query parameters
-    sorted, no trailing slash. A URL that is not http(s) is returned stripped, as it is.
-    """
-    simple = _SIMPLE_URL.match(url)
-    if simple:  # what the general code below makes of it, without parsing it
-        return f"https://{simple.group(1)}{simple.group(2) or '/'}"
-    return _canonical_url(url)
-
-
-@functools.lru_cache(maxsize=8192)
-def _canonical_url(url: str) -> str:
-    url = _URL_JUNK.sub("", strip_xml_forbidden(url))
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return url
-    if parts.scheme.lower() not in {"http", "https"}:
-        return url
-    host = (parts.hostname or "").rstrip(".")
-    with contextlib.suppress(UnicodeError):  # not a valid IDN: keep the Unicode form
-        host = host if host.isascii() else host.encode("idna").decode("ascii")
-    host = host.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"{host}:{port}" if port not in (None, 80, 443) else host
-    path = quote(unquote(parts.path or "/"), safe="/:@!$&'()*+,;=-._~%")
-    if len(path) > 1:
-        path = path.rstrip("/") or "/"
-    query = urlencode(
-        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-               if not TRACKING_PARAMS.match(k))
-    )
-    return urlunsplit(("https", netloc, path, query, ""))
-
-
-def without_tracking(url: str) -> str:
-    """``url`` without its tracking parameters (:data:`TRACKING_PARAMETERS`): every other
-    parameter is kept as written and in its order, and so is the fragment."""
-    head, mark, rest = url.partition("?")
-    if not mark:
-        return url
-    query, hash_mark, fragment = rest.partition("#")
-    kept = [part for part in query.split("&")
-            if not TRACKING_PARAMS.match(unquote(part.partition("=")[0].replace("+", " ")))]
-    if len(kept) == len(query.split("&")):
-        return url
-    query = "&".join(part for part in kept if part)
-    return f"{head}{'?' if query else ''}{query}{hash_mark}{fragment}"
-
-
-# An absolute http(s) URL that safe_url would return exactly as given, whatever the base:
-# lowercase scheme, a plain ASCII host (optional short port), and path, query and fragment of
-# URL characters only, the query and fragment non-empty and the path without ";" (urljoin
-# drops an empty query, fragment or path parameter). Most links in feeds look like this.
-_PLAIN_URL_CHARS = r"A-Za-z0-9._~!$'()*+,=:@%/-"
-_PLAIN_HTTP_URL = re.compile(
-    rf"https?://[A-Za-z0-9.-]+(?::[0-9]{{1,4}})?(?:/[{_PLAIN_URL_CHARS}]*)?"
-    rf"(?:\?[{_PLAIN_URL_CHARS};?&]+)?(?:#[{_PLAIN_URL_CHARS};?&#]+)?\Z")
-
-
-def safe_url(url: str, base: str = "") -> str:
-    """An absolute http(s) URL, or "" for anything else (javascript:, vbscript:, data:, ...).
-
-    The scheme is judged on the URL with entities decoded and the tabs, newlines and controls
-    browsers ignore removed, so ``java&#x09;script:`` is seen for what it is. The URL returned
-    is the one given (junk characters removed), never decoded twice.
-    """
-    if not url:
-        return ""  # most entries have no image or comments link: what _checked_url says
-    if len(url) <= MAX_URL and _PLAIN_HTTP_URL.match(url):
-        # Already absolute and clean: the checks below would hand it back unchanged (the
-        # base only matters to a relative URL). Skipping them saved a third of normalise's
-        # URL work, which a cache cannot: the key holds the base, and each source has its own.
-        return url
-    return _checked_url(url, base)
-
-
-@functools.lru_cache(maxsize=8192)
-def _checked_url(url: str, base: str) -> str:
-    url = _URL_JUNK.sub("", strip_xml_forbidden(url))
-    if not url or len(url) > MAX_URL:
-        return ""
-    decoded = _URL_JUNK.sub("", html.unescape(url))
-    if _URI_SCHEME.match(decoded) and not decoded.lower().startswith(("http:", "https:")):
-        return ""
-    try:
-        absolute = urljoin(base, url) if base else url
-        parts = urlsplit(absolute)
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
-        return ""
-    if parts.scheme.lower() in {"http", "https"} and parts.hostname:
-        # One spelling of the scheme, whichever path got here (urljoin lowercases it, a bare
-        # URL keeps it), so that normalising a result again changes nothing.
-        return urlunsplit(parts._replace(scheme=parts.scheme.lower()))
-    return ""
 
 
 def sanitise_html(fragment: str, base: str = "", limit: int = MAX_SUMMARY) -> str:
@@ -336,7 +198,7 @@ _IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 def _absolutise(cleaned: str, base: str) -> str:
     def fix(match: re.Match[str]) -> str:
         raw = match.group(2)
-        if "&" not in raw and "'" not in raw and _PLAIN_HTTP_URL.match(raw):
+        if "&" not in raw and "'" not in raw and PLAIN_HTTP_URL.match(raw):
             return match.group(0)  # unescaped, made safe and escaped again, it is itself
         value = html.unescape(raw)
         if value.lower().startswith("mailto:"):
@@ -390,7 +252,7 @@ def _guid_key(guid: str, source_id: str, canonical: str) -> str:
     """The key of a real guid; ``canonical`` is its :func:`canonical_url`."""
     if guid.lower().startswith(("http://", "https://")):
         return "link:" + canonical
-    if _URI_SCHEME.match(guid):
+    if URI_SCHEME.match(guid):
         return "guid:" + guid
     return f"guid:{source_id}:{guid}"
 

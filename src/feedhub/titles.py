@@ -79,9 +79,14 @@ _SPACE = re.compile(r"\s+")
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+def strip_xml_forbidden(text: str) -> str:
+    """Remove characters XML 1.0 forbids (controls, lone surrogates, U+FFFE/FFFF)."""
+    return _XML_FORBIDDEN.sub("", text)
+
+
 def one_line(text: str, limit: int) -> str:
     """Whitespace collapsed, XML-forbidden characters gone, cut at ``limit`` characters."""
-    text = _SPACE.sub(" ", _XML_FORBIDDEN.sub("", text)).strip()
+    text = _SPACE.sub(" ", strip_xml_forbidden(text)).strip()
     return text[:limit].rstrip() if len(text) > limit else text
 
 

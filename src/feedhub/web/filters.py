@@ -4,7 +4,7 @@ Contract (docs/serving.md, "Filters"):
 - Only ``limit``, ``q`` and ``since`` (exact names) change a feed's answer. An empty one
   (``?q=``, as an empty search form sends) is as if it were not there.
 - Parameters nobody asked for are ignored wherever they appear: tracking parameters
-  (normalise.TRACKING_PARAMETERS: ``utm_*``, ``fbclid`` ...) and cache busters
+  (links.TRACKING_PARAMETERS: ``utm_*``, ``fbclid`` ...) and cache busters
   (:data:`CACHE_BUSTERS`: ``_``, ``t``, ``nocache`` ...), names compared without case. A
   query of only these is :func:`is_plain`: the answer and its ETag are the file's.
 - Any other parameter on a feed URL, a filter given twice, or a value out of range or
@@ -32,8 +32,8 @@ from urllib.parse import parse_qsl
 
 from werkzeug.exceptions import BadRequest
 
+from ..links import TRACKING_PARAMETERS
 from ..model import Config, Item
-from ..normalise import TRACKING_PARAMETERS
 from ..publish import FORMATS
 from ..publish.document import make_doc
 from ..store import open_store
@@ -60,7 +60,7 @@ _DIGITS = re.compile("[0-9]{1,9}")
 
 def _ignored_names() -> str:
     """The names ignored everywhere, as one regex alternation (``utm_*`` is ``utm_[a-z_]*``,
-    as in normalise.TRACKING_PARAMS); plain ASCII, so nginx's PCRE reads it the same."""
+    as in links.TRACKING_PARAMS); plain ASCII, so nginx's PCRE reads it the same."""
     return "|".join(re.escape(name).replace(r"\*", "[a-z_]*")
                     for name in (*TRACKING_PARAMETERS, *CACHE_BUSTERS))
 
